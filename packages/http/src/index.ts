@@ -1,0 +1,173 @@
+// The HTTP front of every service: a plain node:http server that routes /graphql to
+// Apollo Server's executeHTTPGraphQLRequest, serves health probes, bounds request bodies
+// and drains in-flight requests on shutdown.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
+import { ErrorCode } from '@trellis/errors';
+import type { Logger } from '@trellis/telemetry';
+
+export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface HttpServerOptions<TContext extends BaseContext> {
+  apollo: ApolloServer<TContext>;
+  /** Builds the per-request context (DataLoaders, identity). */
+  context: (req: IncomingMessage) => Promise<TContext>;
+  /** Readiness: supergraph loaded / database reachable. */
+  isReady: () => boolean;
+  logger: Logger;
+  /** @default '/graphql' */
+  path?: string;
+  /** Larger bodies are refused with 413 before parsing. @default 1_000_000 */
+  maxBodyBytes?: number;
+  /** Extra GET/POST routes by exact path (e.g. `/metrics`). */
+  routes?: Record<string, Route>;
+}
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  port: number;
+  /** Stops accepting, waits for in-flight requests (up to `graceMs`), then closes. */
+  close(graceMs?: number): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(text);
+}
+
+function requestError(res: ServerResponse, status: number, message: string, code: string = ErrorCode.BAD_REQUEST) {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw new BodyTooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function createHttpServer<TContext extends BaseContext>(options: HttpServerOptions<TContext>): Server {
+  const graphqlPath = options.path ?? '/graphql';
+  const limit = options.maxBodyBytes ?? 1_000_000;
+  const routes: Record<string, Route> = {
+    '/health/live': (_req, res) => sendJson(res, 200, { status: 'live' }),
+    '/health/ready': (_req, res) =>
+      options.isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' }),
+    ...options.routes,
+  };
+  routes['/health'] = routes['/health/ready'] as Route;
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      res.writeHead(405, { allow: 'GET, POST' }).end();
+      return;
+    }
+    let body: unknown;
+    if (req.method === 'POST') {
+      let text: string;
+      try {
+        text = await readBody(req, limit);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) {
+          requestError(res, 413, `Request body larger than ${limit} bytes`);
+          req.resume();
+          return;
+        }
+        throw error;
+      }
+      const type = req.headers['content-type'] ?? '';
+      if (type.includes('json')) {
+        try {
+          body = text === '' ? {} : JSON.parse(text);
+        } catch {
+          requestError(res, 400, 'Malformed JSON body');
+          return;
+        }
+      } else {
+        body = text;
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const response = await options.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method, headers, search, body },
+      context: () => options.context(req),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  return createServer((req, res) => {
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    const search = queryAt === -1 ? '' : url.slice(queryAt);
+    const work =
+      path === graphqlPath
+        ? handleGraphQL(req, res, search)
+        : (routes[path] ?? ((_q: IncomingMessage, r: ServerResponse) => requestError(r, 404, 'Not found')))(req, res);
+    Promise.resolve(work).catch((error: unknown) => {
+      options.logger.error({ err: error, path }, 'request failed');
+      if (!res.headersSent) requestError(res, 500, 'Internal server error', ErrorCode.INTERNAL_SERVER_ERROR);
+      else res.destroy();
+    });
+  });
+}
+
+/** Listens on host:port; a port in use becomes a one-line error naming it. */
+export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<RunningServer> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`Port ${port} on ${host} is already in use (set PORT to a free port)`)
+          : error,
+      );
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+  server.keepAliveTimeout = 65_000;
+  const address = server.address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return {
+    server,
+    port: address.port,
+    url: `http://${shownHost}:${address.port}`,
+    close: (graceMs = 10_000) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

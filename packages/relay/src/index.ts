@@ -1,0 +1,366 @@
+// Relay Cursor Connections for every list field: argument validation, opaque versioned
+// signed cursors, keyset conditions on (order key, id), and connection assembly.
+// Never OFFSET: a page costs the same at depth 10,000 as at depth 1.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { badUserInput } from '@trellis/errors';
+import DataLoader from 'dataloader';
+import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+const CURSOR_VERSION = 1;
+
+export interface ConnectionArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+export type Direction = 'ASC' | 'DESC';
+export type SortValue = number | string | Date;
+export type SortType = 'number' | 'string' | 'date';
+
+export interface PageInfo {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface Connection<T> {
+  edges: Edge<T>[];
+  pageInfo: PageInfo;
+  /** A function, so graphql-js only runs the count when `totalCount` is selected. */
+  totalCount: () => Promise<number> | number;
+}
+
+/** The sort of one list: a column, its direction and its value type; ties broken by id. */
+export interface Ordering<T> {
+  /** Stable name of the ordering, embedded in cursors (e.g. `PRICE:ASC`). */
+  key: string;
+  column: AnyColumn;
+  direction: Direction;
+  type: SortType;
+  idColumn: AnyColumn;
+  /** Reads the sort value and the id of a fetched row (to build its cursor). */
+  value: (row: T) => SortValue;
+  id: (row: T) => number;
+}
+
+/** One orderable field of a list: its column, value type and reader. */
+export interface OrderField<T> {
+  column: AnyColumn;
+  type: SortType;
+  value: (row: T) => SortValue;
+}
+
+/**
+ * The orderings a list offers, resolved from its `orderBy: { field, direction }` input.
+ * Every list in every subgraph uses the same input shape.
+ */
+export function defineOrderings<T, F extends string>(config: {
+  fields: Record<F, OrderField<T>>;
+  idColumn: AnyColumn;
+  id: (row: T) => number;
+  default: { field: F; direction: Direction };
+}): (orderBy?: { field: F; direction: Direction } | null) => Ordering<T> {
+  return (orderBy) => {
+    const { field, direction } = orderBy ?? config.default;
+    const spec = config.fields[field];
+    if (!spec) throw badUserInput(`Unknown order field ${String(field)}`, ['orderBy', 'field']);
+    return {
+      key: `${field}:${direction}`,
+      column: spec.column,
+      type: spec.type,
+      value: spec.value,
+      direction,
+      idColumn: config.idColumn,
+      id: config.id,
+    };
+  };
+}
+
+export interface PageRequest {
+  /** `forward` for first/after, `backward` for last/before. */
+  travel: 'forward' | 'backward';
+  size: number;
+  /** Decoded `after` (forward) or `before` (backward). */
+  cursor: { value: SortValue; id: number } | null;
+}
+
+// Cursors are signed so that an edited one is rejected before it is even parsed. The key is
+// a constant on purpose: cursors are not secrets (every value is validated again below), the
+// signature only has to be stable across replicas and releases.
+const CURSOR_KEY = 'trellis-cursor-v1';
+
+function sign(payload: string): string {
+  return createHmac('sha256', CURSOR_KEY).update(payload).digest('base64url').slice(0, 12);
+}
+
+export function encodeCursor(orderingKey: string, value: SortValue, id: number | string): string {
+  const wireValue = value instanceof Date ? value.toISOString() : value;
+  const payload = Buffer.from(JSON.stringify([CURSOR_VERSION, orderingKey, wireValue, Number(id)])).toString(
+    'base64url',
+  );
+  return `${payload}.${sign(payload)}`;
+}
+
+/** Decodes and validates a cursor; any defect is BAD_USER_INPUT naming the argument. */
+export function decodeCursor(
+  cursor: string,
+  ordering: Pick<Ordering<unknown>, 'key' | 'type'>,
+  argumentName: string,
+): { value: SortValue; id: number } {
+  const invalid = (why: string) => badUserInput(`Invalid cursor in "${argumentName}": ${why}`, [argumentName]);
+  if (cursor.length > 512) throw invalid('too long');
+  const [payload, signature, extra] = cursor.split('.');
+  if (!payload || !signature || extra !== undefined) throw invalid('malformed');
+  const expected = Buffer.from(sign(payload));
+  const given = Buffer.from(signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    throw invalid('signature does not match (was it modified?)');
+  }
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('malformed');
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 4) throw invalid('malformed');
+  const [version, key, rawValue, id] = decoded as unknown[];
+  if (version !== CURSOR_VERSION) throw invalid(`unsupported version ${String(version)}`);
+  if (key !== ordering.key) {
+    throw invalid(`it was issued for ordering ${String(key)}, not ${ordering.key}; restart pagination`);
+  }
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) throw invalid('malformed');
+  return { value: parseSortValue(rawValue, ordering.type, invalid), id };
+}
+
+function parseSortValue(raw: unknown, type: SortType, invalid: (why: string) => Error): SortValue {
+  switch (type) {
+    case 'number':
+      if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
+      break;
+    case 'string':
+      if (typeof raw === 'string' && raw.length <= 1000) return raw;
+      break;
+    case 'date':
+      if (typeof raw === 'string') {
+        const date = new Date(raw);
+        if (!Number.isNaN(date.getTime())) return date;
+      }
+      break;
+  }
+  throw invalid('malformed');
+}
+
+function checkSize(value: number | null | undefined, name: string, max: number): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 0) throw badUserInput(`"${name}" must be a non-negative integer`, [name]);
+  if (value > max) throw badUserInput(`"${name}" must not exceed ${max} (got ${value})`, [name]);
+  return value;
+}
+
+/** Validates connection arguments against the spec and our limits. */
+export function parsePageRequest(
+  args: ConnectionArgs,
+  ordering: Pick<Ordering<unknown>, 'key' | 'type'>,
+  options: { defaultSize?: number; maxSize?: number } = {},
+): PageRequest {
+  const max = options.maxSize ?? MAX_PAGE_SIZE;
+  const first = checkSize(args.first, 'first', max);
+  const last = checkSize(args.last, 'last', max);
+  if (first !== undefined && last !== undefined) {
+    throw badUserInput('Pass either "first" or "last", not both', ['last']);
+  }
+  if (last !== undefined || (first === undefined && args.before != null)) {
+    if (args.after != null) throw badUserInput('"after" cannot be combined with "last"; use "before"', ['after']);
+    const cursor = args.before != null ? decodeCursor(args.before, ordering, 'before') : null;
+    return { travel: 'backward', size: last ?? options.defaultSize ?? DEFAULT_PAGE_SIZE, cursor };
+  }
+  if (args.before != null) throw badUserInput('"before" cannot be combined with "first"; use "after"', ['before']);
+  const cursor = args.after != null ? decodeCursor(args.after, ordering, 'after') : null;
+  return { travel: 'forward', size: first ?? options.defaultSize ?? DEFAULT_PAGE_SIZE, cursor };
+}
+
+/** `ASC`/`DESC` of the SQL scan: reversed when travelling backward. */
+function scanDirection(ordering: Ordering<unknown>, page: PageRequest): Direction {
+  if (page.travel === 'forward') return ordering.direction;
+  return ordering.direction === 'ASC' ? 'DESC' : 'ASC';
+}
+
+/** Keyset condition `(key, id) > (cursor)` (or `<`), or undefined without a cursor. */
+export function keysetCondition<T>(ordering: Ordering<T>, page: PageRequest): SQL | undefined {
+  if (!page.cursor) return undefined;
+  const op = scanDirection(ordering as Ordering<unknown>, page) === 'ASC' ? sql.raw('>') : sql.raw('<');
+  const value = page.cursor.value;
+  return sql`(${ordering.column}, ${ordering.idColumn}) ${op} (${value}, ${page.cursor.id})`;
+}
+
+/** ORDER BY for the scan (key then id, both in the scan direction). */
+export function keysetOrder<T>(ordering: Ordering<T>, page: PageRequest): SQL[] {
+  const dir = sql.raw(scanDirection(ordering as Ordering<unknown>, page));
+  return [sql`${ordering.column} ${dir}`, sql`${ordering.idColumn} ${dir}`];
+}
+
+/** Rows to fetch: one more than the page, to know whether another page follows. */
+export function keysetLimit(page: PageRequest): number {
+  return page.size + 1;
+}
+
+/**
+ * Builds the connection from rows fetched with keysetOrder/keysetLimit (scan order).
+ * `totalCount` runs only if the client selects it.
+ */
+export function toConnection<T>(
+  rows: T[],
+  ordering: Ordering<T>,
+  page: PageRequest,
+  totalCount: () => Promise<number> | number,
+): Connection<T> {
+  const hasMore = rows.length > page.size;
+  const pageRows = hasMore ? rows.slice(0, page.size) : rows.slice();
+  if (page.travel === 'backward') pageRows.reverse();
+  const edges = pageRows.map((node) => ({
+    cursor: encodeCursor(ordering.key, ordering.value(node), ordering.id(node)),
+    node,
+  }));
+  const forward = page.travel === 'forward';
+  return {
+    edges,
+    pageInfo: {
+      // Exact in the direction of travel; the other side is "a cursor was given", which is
+      // what the Relay spec allows when it cannot be computed cheaply.
+      hasNextPage: forward ? hasMore : page.cursor !== null,
+      hasPreviousPage: forward ? page.cursor !== null : hasMore,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount,
+  };
+}
+
+/** The pieces of a keyset query, for subgraphs that build their own statement. */
+export interface KeysetQuery {
+  /** Cursor condition, to AND with the list's filters (undefined on the first page). */
+  where: SQL | undefined;
+  orderBy: SQL[];
+  limit: number;
+}
+
+export function keysetQuery<T>(ordering: Ordering<T>, page: PageRequest): KeysetQuery {
+  return { where: keysetCondition(ordering, page), orderBy: keysetOrder(ordering, page), limit: keysetLimit(page) };
+}
+
+/**
+ * One page of a top-level list: validates the arguments, runs `fetch` with the keyset
+ * pieces, and assembles the connection.
+ */
+export async function paginate<T>(
+  args: ConnectionArgs,
+  ordering: Ordering<T>,
+  fetch: (query: KeysetQuery) => Promise<T[]>,
+  count: () => Promise<number>,
+): Promise<Connection<T>> {
+  const page = parsePageRequest(args, ordering);
+  const rows = await fetch(keysetQuery(ordering, page));
+  return toConnection(rows, ordering, page, count);
+}
+
+/** Stable key for DataLoader batching of nested connections that share arguments. */
+export function argsKey(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(argsKey).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${argsKey(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * One statement that loads a page of children for every parent (nested connections such
+ * as Product.reviews for a page of products): `unnest(parents) CROSS JOIN LATERAL (… LIMIT)`.
+ * Each parent's page is an index range scan on (parent, order key, id); rows come back in
+ * scan order with the parent id in `__parent`.
+ */
+export function lateralPageQuery<T>(options: {
+  parentIds: readonly number[];
+  table: PgTable;
+  parentColumn: AnyColumn;
+  filter?: SQL | undefined;
+  ordering: Ordering<T>;
+  page: PageRequest;
+}): SQL {
+  const keyset = keysetQuery(options.ordering, options.page);
+  const ids = sql.join(
+    options.parentIds.map((id) => sql`${id}`),
+    sql`, `,
+  );
+  const conditions = [sql`${options.parentColumn} = parent.id`, options.filter, keyset.where].filter(
+    (c): c is SQL => c !== undefined,
+  );
+  return sql`select parent.id as "__parent", page.* from unnest(array[${ids}]::bigint[]) as parent(id)
+    cross join lateral (
+      select * from ${options.table} where ${sql.join(conditions, sql` and `)}
+      order by ${sql.join(keyset.orderBy, sql`, `)} limit ${keyset.limit}
+    ) as page`;
+}
+
+/** What generated resolver types map every `*Connection` GraphQL type to. */
+export type AnyConnection = Connection<unknown>;
+
+/**
+ * Nested connections batched per request: `forArgs(args)` returns one DataLoader per
+ * distinct argument set, keyed by parent id, whose batch function loads every parent's page
+ * in one statement (see lateralPageQuery). Build it in the context factory, per request.
+ */
+export function nestedConnectionLoaders<TArgs, T>(
+  loadPages: (parentIds: readonly number[], args: TArgs) => Promise<Map<number, Connection<T>>>,
+): (args: TArgs) => DataLoader<number, Connection<T>> {
+  const byArgs = new Map<string, DataLoader<number, Connection<T>>>();
+  return (args) => {
+    const key = argsKey(args);
+    let loader = byArgs.get(key);
+    if (!loader) {
+      loader = new DataLoader(async (parentIds) => {
+        const pages = await loadPages(parentIds, args);
+        return parentIds.map((id) => pages.get(id) ?? new Error(`No page loaded for parent ${id}`));
+      });
+      byArgs.set(key, loader);
+    }
+    return loader;
+  };
+}
+
+/** Groups rows of a lateralPageQuery by parent and builds each parent's connection. */
+export function connectionsByParent<T>(
+  parentIds: readonly number[],
+  rows: readonly (T & { parentId: number })[],
+  ordering: Ordering<T>,
+  page: PageRequest,
+  totalCount: (parentId: number) => Promise<number> | number,
+): Map<number, Connection<T>> {
+  const grouped = new Map<number, T[]>(parentIds.map((id) => [id, []]));
+  for (const row of rows) {
+    const list = grouped.get(row.parentId);
+    if (list) list.push(row);
+    else grouped.set(row.parentId, [row]);
+  }
+  const result = new Map<number, Connection<T>>();
+  for (const [parentId, list] of grouped) {
+    result.set(
+      parentId,
+      toConnection(list, ordering, page, () => totalCount(parentId)),
+    );
+  }
+  return result;
+}

@@ -1,0 +1,210 @@
+// createSubgraph(): the one way a Trellis subgraph is assembled. A subgraph supplies its
+// SDL, resolvers, Drizzle schema, migrations and per-request loaders; the kit wires Apollo
+// Server + @apollo/subgraph, the Postgres pool, migrations at start, readiness, error
+// masking and the HTTP front. Later concerns (auth, cache hints, telemetry) plug in here.
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { createDatabase, type Database, ping, retryWithBackoff, runMigrations } from '@trellis/db';
+import type { SeedPlan } from '@trellis/db/seed';
+import { ErrorCode, maskError, trellisError } from '@trellis/errors';
+import { createHttpServer, listen, type RunningServer } from '@trellis/http';
+import { createLogger, type Logger } from '@trellis/telemetry';
+import { type DocumentNode, GraphQLError, GraphQLScalarType, Kind, parse } from 'graphql';
+
+export type AnySchema = Record<string, unknown>;
+
+/** What every resolver receives. `loaders` are built fresh for each request. */
+export interface SubgraphContext<TSchema extends AnySchema, TLoaders> {
+  db: Database<TSchema>['db'];
+  sql: Database<TSchema>['sql'];
+  loaders: TLoaders;
+}
+
+export interface SubgraphDefinition<TSchema extends AnySchema, TLoaders> {
+  /** Domain name: service name, Postgres schema and migration ledger suffix. */
+  name: string;
+  /** Port when PORT is unset (4001…). */
+  defaultPort: number;
+  typeDefs: DocumentNode;
+  // biome-ignore lint/suspicious/noExplicitAny: generated resolver types are checked where written
+  resolvers: any;
+  /** Drizzle tables (pure, no connection). */
+  schema: TSchema;
+  /** Absolute path of the committed drizzle-kit migrations. */
+  migrationsFolder: string;
+  /** Per-request DataLoaders. */
+  createLoaders: (database: Database<TSchema>) => TLoaders;
+  /** Deterministic bulk seed for `pnpm db:seed` / `pnpm dev`. */
+  seed: (database: Database<TSchema>, plan: SeedPlan) => Promise<void>;
+  /** True when the subgraph's tables hold no data yet (seed-when-empty in dev). */
+  isEmpty: (database: Database<TSchema>) => Promise<boolean>;
+}
+
+export function defineSubgraph<TSchema extends AnySchema, TLoaders>(
+  definition: SubgraphDefinition<TSchema, TLoaders>,
+): SubgraphDefinition<TSchema, TLoaders> {
+  return definition;
+}
+
+/** Reads a `.graphql` file next to the caller (`new URL('./schema.graphql', import.meta.url)`). */
+export function loadTypeDefs(file: URL): DocumentNode {
+  return parse(readFileSync(file, 'utf8'));
+}
+
+/** ISO-8601 date-time, shared by every subgraph. */
+export const DateTime = new GraphQLScalarType({
+  name: 'DateTime',
+  description: 'An ISO-8601 date-time in UTC.',
+  serialize(value) {
+    if (value instanceof Date) return value.toISOString();
+    if (typeof value === 'string' || typeof value === 'number') return new Date(value).toISOString();
+    throw new TypeError('DateTime cannot represent this value');
+  },
+  parseValue(value) {
+    const date = new Date(String(value));
+    if (Number.isNaN(date.getTime())) throw new TypeError('DateTime must be an ISO-8601 string');
+    return date;
+  },
+  parseLiteral(ast) {
+    if (ast.kind !== Kind.STRING) throw new TypeError('DateTime must be a string');
+    const date = new Date(ast.value);
+    if (Number.isNaN(date.getTime())) throw new TypeError('DateTime must be an ISO-8601 string');
+    return date;
+  },
+});
+
+/** Database ids are positive bigints exposed as ID strings; anything else cannot exist. */
+export function parseId(id: unknown): number | null {
+  const text = String(id);
+  if (!/^[1-9]\d{0,14}$/.test(text)) return null;
+  return Number(text);
+}
+
+export interface StartOptions {
+  port: number;
+  host?: string;
+  databaseUrl: string;
+  /** @default 'development' */
+  nodeEnv?: 'development' | 'test' | 'production';
+  logger?: Logger;
+  /** @default 10 */
+  poolMax?: number;
+  /** Hook on every SQL statement (tests count statements). */
+  onQuery?: (query: string) => void;
+  /** Extra Apollo plugins (later: auth, cache control, telemetry). */
+  plugins?: ApolloServerPlugin[];
+}
+
+export interface RunningSubgraph extends RunningServer {
+  name: string;
+  database: Database<AnySchema>;
+  /** Resolves once the database is reachable and migrated. */
+  ready: Promise<void>;
+  isReady(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the subgraph's HTTP server at once (health answers immediately), then connects
+ * to Postgres and migrates in the background with backoff; readiness follows the database.
+ */
+export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
+  definition: SubgraphDefinition<TSchema, TLoaders>,
+  options: StartOptions,
+): Promise<RunningSubgraph> {
+  const logger = options.logger ?? createLogger({ service: definition.name, level: 'silent' });
+  const nodeEnv = options.nodeEnv ?? 'development';
+  const database = createDatabase({
+    url: options.databaseUrl,
+    schema: definition.schema,
+    applicationName: `trellis-${definition.name}`,
+    max: options.poolMax ?? 10,
+    ...(options.onQuery ? { onQuery: options.onQuery } : {}),
+  });
+  let ready = false;
+  const abort = new AbortController();
+
+  const apollo = new ApolloServer<SubgraphContext<TSchema, TLoaders>>({
+    schema: buildSubgraphSchema({
+      typeDefs: definition.typeDefs,
+      resolvers: { DateTime, ...definition.resolvers } as GraphQLResolverMap<unknown>,
+    }),
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => {
+      const masked = maskError(formatted, { exposeInternals: nodeEnv === 'development' });
+      if (masked.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR) {
+        logger.error({ err: (error as GraphQLError).originalError ?? error, path: formatted.path }, formatted.message);
+      }
+      return masked;
+    },
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      // Inline traces are for Apollo Studio, which Trellis does not use; OpenTelemetry traces instead.
+      ApolloServerPluginInlineTraceDisabled(),
+      ...(options.plugins ?? []),
+    ],
+  });
+  await apollo.start();
+
+  const server = createHttpServer<SubgraphContext<TSchema, TLoaders>>({
+    apollo,
+    logger,
+    isReady: () => ready,
+    context: async (_req: IncomingMessage) => {
+      if (!ready) {
+        throw trellisError(ErrorCode.SERVICE_UNAVAILABLE, `${definition.name} is not ready (database unavailable)`, {
+          http: { status: 503 },
+        });
+      }
+      return { db: database.db, sql: database.sql, loaders: definition.createLoaders(database) };
+    },
+  });
+  const running = await listen(server, options.port, options.host);
+
+  const readyPromise = retryWithBackoff(
+    async () => {
+      await runMigrations(database as Database<AnySchema>, {
+        domain: definition.name,
+        migrationsFolder: definition.migrationsFolder,
+      });
+      ready = true;
+    },
+    {
+      signal: abort.signal,
+      onRetry: (error, attempt, delayMs) =>
+        logger.warn({ attempt, delayMs, err: String(error) }, 'database not reachable; retrying'),
+    },
+  );
+  readyPromise.catch(() => {});
+
+  // After start, readiness keeps following the database so a load balancer can react.
+  const probe = setInterval(async () => {
+    if (!ready) return;
+    const ok = await ping(database.sql);
+    if (!ok) logger.warn('database ping failed; reporting not ready');
+    ready = ok;
+  }, 2000);
+  probe.unref();
+
+  return {
+    ...running,
+    name: definition.name,
+    database: database as Database<AnySchema>,
+    ready: readyPromise,
+    isReady: () => ready,
+    async stop() {
+      abort.abort();
+      clearInterval(probe);
+      await running.close(5_000);
+      await apollo.stop();
+      await database.close();
+    },
+  };
+}

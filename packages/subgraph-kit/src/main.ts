@@ -1,0 +1,60 @@
+// Process entry for a subgraph: env, logger, start, graceful SIGTERM/SIGINT.
+// `--migrate-only` applies migrations and exits (`pnpm db:migrate`).
+import { exitWith } from '@trellis/config';
+import { createDatabase, runMigrations } from '@trellis/db';
+import { parseScale, seedPlan } from '@trellis/db/seed';
+import { createLogger } from '@trellis/telemetry';
+import { subgraphEnv } from './env.ts';
+import { type AnySchema, type SubgraphDefinition, startSubgraph } from './index.ts';
+
+export async function runSubgraph<TSchema extends AnySchema, TLoaders>(
+  definition: SubgraphDefinition<TSchema, TLoaders>,
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<void> {
+  const env = subgraphEnv(definition.defaultPort);
+  const logger = createLogger({ service: definition.name, level: env.LOG_LEVEL });
+
+  if (argv.includes('--migrate-only') || argv.includes('--seed')) {
+    const database = createDatabase({ url: env.DATABASE_URL, schema: definition.schema, applicationName: `trellis-${definition.name}-tool`, max: 2 });
+    try {
+      await runMigrations(database as never, { domain: definition.name, migrationsFolder: definition.migrationsFolder });
+      if (argv.includes('--seed')) await definition.seed(database, seedPlan(parseScale(argv)));
+    } catch (error) {
+      exitWith(`${definition.name}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      await database.close();
+    }
+    return;
+  }
+
+  let running: Awaited<ReturnType<typeof startSubgraph>>;
+  try {
+    running = await startSubgraph(definition, {
+      port: env.PORT,
+      host: env.HOST,
+      databaseUrl: env.DATABASE_URL,
+      nodeEnv: env.NODE_ENV,
+      poolMax: env.DB_POOL_MAX,
+      logger,
+    });
+  } catch (error) {
+    exitWith(`${definition.name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  logger.info({ url: `${running.url}/graphql`, port: running.port }, 'listening');
+  running.ready.then(() => logger.info('ready'));
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}

@@ -1,0 +1,20 @@
+// Per-request DataLoaders of the inventory subgraph.
+import type { Database } from '@trellis/db';
+import DataLoader from 'dataloader';
+import { inArray } from 'drizzle-orm';
+import { type schema, stock } from './db/schema.ts';
+
+export function createLoaders({ db }: Database<typeof schema>) {
+  return {
+    /** Units on hand by product id; a product without a stock row has none. */
+    quantityByProductId: new DataLoader<number, number>(async (ids) => {
+      const rows = await db
+        .select({ productId: stock.productId, quantity: stock.quantity })
+        .from(stock)
+        .where(inArray(stock.productId, ids as number[]));
+      const byId = new Map(rows.map((row) => [row.productId, row.quantity]));
+      return ids.map((id) => byId.get(id) ?? 0);
+    }),
+  };
+}
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,9 @@
+import { defineConfig } from 'drizzle-kit';
+
+export default defineConfig({
+  dialect: 'postgresql',
+  schema: './src/db/schema.ts',
+  out: './migrations',
+  schemaFilter: ['orders'],
+  migrations: { schema: 'drizzle', table: '__migrations_orders' },
+});

@@ -1,0 +1,30 @@
+// Per-request DataLoaders of the orders subgraph.
+import type { Database } from '@trellis/db';
+import { nestedConnectionLoaders } from '@trellis/relay';
+import DataLoader from 'dataloader';
+import { asc, inArray } from 'drizzle-orm';
+import { type OrderLineRow, type OrderRow, orderLines, orders, type schema } from './db/schema.ts';
+import { orderPagesByBuyer } from './lists.ts';
+
+export function createLoaders(database: Database<typeof schema>) {
+  const { db } = database;
+  return {
+    orderById: new DataLoader<number, OrderRow | null>(async (ids) => {
+      const rows = await db.select().from(orders).where(inArray(orders.id, ids as number[]));
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+    linesByOrderId: new DataLoader<number, OrderLineRow[]>(async (ids) => {
+      const rows = await db
+        .select()
+        .from(orderLines)
+        .where(inArray(orderLines.orderId, ids as number[]))
+        .orderBy(asc(orderLines.orderId), asc(orderLines.lineNo));
+      const byOrder = new Map<number, OrderLineRow[]>(ids.map((id) => [id, []]));
+      for (const row of rows) byOrder.get(row.orderId)?.push(row);
+      return ids.map((id) => byOrder.get(id) ?? []);
+    }),
+    ordersByBuyer: nestedConnectionLoaders(orderPagesByBuyer(database)),
+  };
+}
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,4 @@
+import { runSubgraph } from '@trellis/subgraph-kit/main';
+import { subgraph } from './service.ts';
+
+await runSubgraph(subgraph);

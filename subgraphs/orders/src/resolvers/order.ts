@@ -1,0 +1,19 @@
+// The Order entity and its lines.
+import { parseId } from '@trellis/subgraph-kit';
+import type { OrderLineResolvers, OrderResolvers } from '../generated/graphql.ts';
+
+export const Order: OrderResolvers = {
+  __resolveReference: (reference, { loaders }) => {
+    const id = parseId(reference.id);
+    return id === null ? null : loaders.orderById.load(id);
+  },
+  id: (row) => String(row.id),
+  buyer: (row) => ({ id: String(row.buyerId) }),
+  lines: (row, _args, { loaders }) => loaders.linesByOrderId.load(row.id),
+  total: (row) => row.totalCents / 100,
+};
+
+export const OrderLine: OrderLineResolvers = {
+  product: (line) => ({ id: String(line.productId) }),
+  unitPrice: (line) => line.unitPriceCents / 100,
+};

@@ -1,0 +1,23 @@
+// The reviews subgraph: Review, Product.reviews/averageRating/reviewCount, User.reviews.
+import { fileURLToPath } from 'node:url';
+import { defineSubgraph, loadTypeDefs } from '@trellis/subgraph-kit';
+import { sql } from 'drizzle-orm';
+import { schema } from './db/schema.ts';
+import { seedReviews } from './db/seed.ts';
+import { createLoaders } from './loaders.ts';
+import { Product } from './resolvers/product.ts';
+import { Query } from './resolvers/query.ts';
+import { Review } from './resolvers/review.ts';
+import { User } from './resolvers/user.ts';
+
+export const subgraph = defineSubgraph({
+  name: 'reviews',
+  defaultPort: 4004,
+  typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
+  resolvers: { Query, Review, Product, User },
+  schema,
+  migrationsFolder: fileURLToPath(new URL('../migrations', import.meta.url)),
+  createLoaders,
+  seed: seedReviews,
+  isEmpty: async ({ db }) => (await db.execute(sql`select 1 from reviews.reviews limit 1`)).length === 0,
+});
