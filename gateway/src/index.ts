@@ -1,0 +1,71 @@
+// The Trellis gateway: @apollo/gateway inside @apollo/server behind the shared HTTP front.
+// Plugins are listed in one place (createGateway) so limits, auth, caching and telemetry
+// slot in as small factories.
+import type { IncomingMessage } from 'node:http';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import {
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+} from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { maskError } from '@trellis/errors';
+import { createHttpServer, listen, type RunningServer } from '@trellis/http';
+import { createLogger, type Logger } from '@trellis/telemetry';
+import type { GatewayConfig } from './env.ts';
+import { fileSupergraph, readSupergraph } from './supergraph.ts';
+
+export interface RunningGateway extends RunningServer {
+  stop(): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<RunningGateway> {
+  const log = logger ?? createLogger({ service: 'gateway', level: 'silent' });
+  const production = config.nodeEnv === 'production';
+  const sdl = readSupergraph(config.supergraphPath);
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: fileSupergraph(config.supergraphPath, sdl, log),
+    buildService: ({ name, url }) => new RemoteGraphQLDataSource({ url: config.subgraphUrls[name] ?? url }),
+    logger: {
+      debug: (message) => log.debug(String(message)),
+      info: (message) => log.info(String(message)),
+      warn: (message) => log.warn(String(message)),
+      error: (message) => log.error(String(message)),
+    },
+  });
+
+  const plugins: ApolloServerPlugin<BaseContext>[] = [
+    production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+    ApolloServerPluginUsageReportingDisabled(),
+    ApolloServerPluginSchemaReportingDisabled(),
+  ];
+
+  const apollo = new ApolloServer<BaseContext>({
+    gateway,
+    plugins,
+    introspection: !production,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted) => maskError(formatted, { exposeInternals: !production }),
+  });
+  let ready = false;
+  await apollo.start();
+  ready = true;
+
+  const server = createHttpServer<BaseContext>({
+    apollo,
+    logger: log,
+    isReady: () => ready,
+    context: async (_req: IncomingMessage) => ({}),
+  });
+  const running = await listen(server, config.port, config.host);
+  return {
+    ...running,
+    async stop() {
+      ready = false;
+      await running.close(10_000);
+      await apollo.stop();
+    },
+  };
+}

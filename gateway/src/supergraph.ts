@@ -1,0 +1,72 @@
+// Loads the supergraph from a file and reloads it when the file changes. A missing or
+// invalid file at start is a one-line error; a bad edit later keeps the current schema.
+import { readFileSync, watch } from 'node:fs';
+import { resolve } from 'node:path';
+import type { SupergraphManager } from '@apollo/gateway';
+import type { Logger } from '@trellis/telemetry';
+import { buildSchema } from 'graphql';
+
+export class SupergraphFileError extends Error {
+  override name = 'SupergraphFileError';
+}
+
+/** Reads and sanity-checks a supergraph file (it must parse and carry join__Graph). */
+export function readSupergraph(path: string): string {
+  let sdl: string;
+  try {
+    sdl = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SupergraphFileError(
+      `Supergraph file ${resolve(path)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`} (run \`pnpm compose\` or pass --supergraph FILE)`,
+    );
+  }
+  try {
+    buildSchema(sdl, { assumeValidSDL: true });
+  } catch (error) {
+    throw new SupergraphFileError(`Supergraph file ${resolve(path)} is not valid GraphQL: ${(error as Error).message}`);
+  }
+  if (!sdl.includes('join__Graph')) {
+    throw new SupergraphFileError(`Supergraph file ${resolve(path)} is not a composed supergraph (no join__Graph)`);
+  }
+  return sdl;
+}
+
+/** A SupergraphManager that serves the file and pushes each valid change to the gateway. */
+export function fileSupergraph(path: string, initialSdl: string, logger: Logger): SupergraphManager {
+  return {
+    async initialize({ update }) {
+      let current = initialSdl;
+      let timer: NodeJS.Timeout | undefined;
+      const reload = () => {
+        let next: string;
+        try {
+          next = readSupergraph(path);
+        } catch (error) {
+          logger.warn({ err: (error as Error).message }, 'supergraph change ignored');
+          return;
+        }
+        if (next === current) return;
+        try {
+          update(next);
+          current = next;
+          logger.info({ path }, 'supergraph reloaded');
+        } catch (error) {
+          logger.error({ err: (error as Error).message }, 'supergraph reload failed; keeping the current one');
+        }
+      };
+      // Editors replace files (rename), so watch the directory entry, debounced.
+      const watcher = watch(resolve(path), { persistent: false }, () => {
+        clearTimeout(timer);
+        timer = setTimeout(reload, 100);
+      });
+      return {
+        supergraphSdl: initialSdl,
+        cleanup: async () => {
+          clearTimeout(timer);
+          watcher.close();
+        },
+      };
+    },
+  };
+}
