@@ -47,6 +47,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     plugins,
     introspection: !production,
     includeStacktraceInErrorResponses: false,
+    // The process entry owns SIGTERM: drain HTTP first, then stop Apollo, then the pool.
+    stopOnTerminationSignals: false,
     formatError: (formatted) => maskError(formatted, { exposeInternals: !production }),
   });
   let ready = false;

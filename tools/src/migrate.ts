@@ -1,0 +1,17 @@
+// `pnpm db:migrate`: applies every subgraph's committed migrations (each with its own
+// ledger) to DATABASE_URL, or to the embedded dev cluster when it is unset.
+import { exitWith } from '@trellis/config';
+import { openToolDatabase } from './database.ts';
+import { loadDefinitions, prepareSubgraph } from './subgraphs.ts';
+
+const database = await openToolDatabase((line) => process.stdout.write(`${line}\n`));
+try {
+  for (const definition of await loadDefinitions()) {
+    await prepareSubgraph(definition, database.url);
+    process.stdout.write(`migrated ${definition.name}\n`);
+  }
+} catch (error) {
+  await database.stop();
+  exitWith(`db:migrate: ${(error as Error).message}`);
+}
+await database.stop();
