@@ -1,0 +1,79 @@
+// Test helpers shared by every service: a fresh database per test file, a subgraph started
+// in-process on an ephemeral port with its SQL statements counted, and a GraphQL client.
+import { randomBytes } from 'node:crypto';
+import { postgres, withDatabase } from '@trellis/db';
+import { seedPlan } from '@trellis/db/seed';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database on the server at `serverUrl`; `drop()` removes it. */
+export async function createTestDatabase(serverUrl: string, prefix = 'trellis_test'): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const admin = postgres(withDatabase(serverUrl, 'postgres'), { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: withDatabase(serverUrl, name),
+    name,
+    async drop() {
+      const sql = postgres(withDatabase(serverUrl, 'postgres'), { max: 1, onnotice: () => {} });
+      try {
+        await sql.unsafe(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await sql.end();
+      }
+    },
+  };
+}
+
+/** The small deterministic data set tests run on: 50 users, 100 products, 1,000 reviews. */
+export const TEST_SEED = seedPlan(0.05);
+
+/** Counts SQL statements; pass `counter.onQuery` to a subgraph and read `count`. */
+export class StatementCounter {
+  statements: string[] = [];
+  readonly onQuery = (query: string): void => {
+    this.statements.push(query);
+  };
+  get count(): number {
+    return this.statements.length;
+  }
+  reset(): void {
+    this.statements = [];
+  }
+}
+
+export interface GraphQLResponse<TData = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: { data?: TData | null; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] };
+}
+
+/** POSTs a GraphQL operation and returns status, headers and the parsed JSON body. */
+export async function graphql<TData = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<TData>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await response.text();
+  let body: GraphQLResponse<TData>['body'];
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`Non-JSON response (${response.status}): ${text.slice(0, 200)}`);
+  }
+  return { status: response.status, headers: response.headers, body };
+}

@@ -1,0 +1,50 @@
+// The whole graph in one test process: every subgraph on an ephemeral port over one fresh
+// database (each in its own Postgres schema), a supergraph composed with those ports, and
+// the real gateway in front. Real HTTP everywhere.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SeedPlan } from '@trellis/db/seed';
+import { startGateway } from '@trellis/gateway';
+import { TEST_SEED } from '@trellis/testing';
+import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
+import { composeWorkspace } from './compose.ts';
+import { loadDefinitions } from './subgraphs.ts';
+
+export interface TestGraph {
+  url: string;
+  gateway: Awaited<ReturnType<typeof startGateway>>;
+  subgraphs: Record<string, TestSubgraph>;
+  supergraphPath: string;
+  stop(): Promise<void>;
+}
+
+export async function startGraph(serverUrl: string, options: { plan?: SeedPlan } = {}): Promise<TestGraph> {
+  const definitions = await loadDefinitions();
+  const subgraphs: Record<string, TestSubgraph> = {};
+  for (const definition of definitions) {
+    subgraphs[definition.name] = await startTestSubgraph(definition, serverUrl, { plan: options.plan ?? TEST_SEED });
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'trellis-graph-'));
+  const supergraphPath = join(dir, 'supergraph.graphql');
+  await writeFile(supergraphPath, composeWorkspace((name) => subgraphs[name]?.url ?? 'http://127.0.0.1:1/graphql'));
+  const gateway = await startGateway({
+    nodeEnv: 'test',
+    port: 0,
+    host: '127.0.0.1',
+    logLevel: 'silent',
+    supergraphPath,
+    subgraphUrls: {},
+  });
+  return {
+    url: `${gateway.url}/graphql`,
+    gateway,
+    subgraphs,
+    supergraphPath,
+    async stop() {
+      await gateway.stop();
+      await Promise.all(Object.values(subgraphs).map((s) => s.stop()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
