@@ -200,8 +200,10 @@ function scanDirection(ordering: Ordering<unknown>, page: PageRequest): Directio
 export function keysetCondition<T>(ordering: Ordering<T>, page: PageRequest): SQL | undefined {
   if (!page.cursor) return undefined;
   const op = scanDirection(ordering as Ordering<unknown>, page) === 'ASC' ? sql.raw('>') : sql.raw('<');
-  const value = page.cursor.value;
-  return sql`(${ordering.column}, ${ordering.idColumn}) ${op} (${value}, ${page.cursor.id})`;
+  // Bound to the columns so Drizzle encodes them as it would in a where clause (dates!).
+  const value = sql.param(page.cursor.value, ordering.column);
+  const id = sql.param(page.cursor.id, ordering.idColumn);
+  return sql`(${ordering.column}, ${ordering.idColumn}) ${op} (${value}, ${id})`;
 }
 
 /** ORDER BY for the scan (key then id, both in the scan direction). */

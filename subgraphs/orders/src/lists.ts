@@ -50,7 +50,8 @@ type RawOrder = {
   buyer_id: string;
   status: OrderRow['status'];
   total_cents: number;
-  created_at: Date;
+  /** Raw statements return timestamps as text through Drizzle's driver setup. */
+  created_at: string;
 };
 
 /** Pages of orders for many buyers in one statement. */
@@ -69,7 +70,7 @@ export function orderPagesByBuyer(database: Database<typeof schema>) {
       buyerId: Number(r.buyer_id),
       status: r.status,
       totalCents: r.total_cents,
-      createdAt: r.created_at,
+      createdAt: new Date(r.created_at),
     }));
     let counts: Promise<Map<number, number>> | undefined;
     const countFor = async (buyerId: number) => {

@@ -53,7 +53,8 @@ type RawReview = {
   author_id: string;
   rating: number;
   body: string;
-  created_at: Date;
+  /** Raw statements return timestamps as text through Drizzle's driver setup. */
+  created_at: string;
 };
 
 /** The columns a review list can hang from. */
@@ -75,7 +76,7 @@ export function reviewPagesBy(database: Database<typeof schema>, parentColumn: P
       authorId: Number(r.author_id),
       rating: r.rating,
       body: r.body,
-      createdAt: r.created_at,
+      createdAt: new Date(r.created_at),
     }));
     const counts = countsBy(database, parentColumn, filter, parentIds);
     return connectionsByParent(parentIds, rows, ordering, page, async (id) => (await counts()).get(id) ?? 0);
