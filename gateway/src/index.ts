@@ -6,8 +6,8 @@ import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import {
   ApolloServerPluginLandingPageDisabled,
-  ApolloServerPluginUsageReportingDisabled,
   ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { maskError } from '@trellis/errors';
@@ -51,10 +51,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     stopOnTerminationSignals: false,
     formatError: (formatted) => maskError(formatted, { exposeInternals: !production }),
   });
+  // Bind the port first (a port in use fails fast), answer 503 until the supergraph is loaded.
   let ready = false;
-  await apollo.start();
-  ready = true;
-
   const server = createHttpServer<BaseContext>({
     apollo,
     logger: log,
@@ -62,6 +60,13 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     context: async (_req: IncomingMessage) => ({}),
   });
   const running = await listen(server, config.port, config.host);
+  try {
+    await apollo.start();
+  } catch (error) {
+    await running.close(0);
+    throw error;
+  }
+  ready = true;
   return {
     ...running,
     async stop() {

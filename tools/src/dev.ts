@@ -10,7 +10,8 @@ import { toolEnv } from './env.ts';
 import { loadDefinition, prepareSubgraph } from './subgraphs.ts';
 import { listSubgraphs, ROOT } from './workspace.ts';
 
-const GATEWAY_PORT = 4000;
+const offset = toolEnv.DEV_PORT_OFFSET;
+const GATEWAY_PORT = 4000 + offset;
 const children: { name: string; child: ChildProcess }[] = [];
 let database: ToolDatabase | undefined;
 let stopping = false;
@@ -68,7 +69,7 @@ async function shutdown(code: number): Promise<never> {
         new Promise<void>((resolve) => {
           if (child.exitCode !== null || child.signalCode !== null) return resolve();
           const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-          child.once('exit', (code, signal) => {
+          child.once('exit', (_code, signal) => {
             if (signal === 'SIGKILL') say(`${name} did not stop within 10s; killed`);
             clearTimeout(kill);
             resolve();
@@ -97,19 +98,26 @@ try {
     say(`${info.name}: migrated${seeded ? ', seeded (scale 1)' : ''}`);
     ensureRunning();
   }
+  const routes: Record<string, string> = {};
   for (const info of subgraphs) {
-    run(info.name, info.mainPath, [], { PORT: String(info.port), DATABASE_URL: database.url });
+    const port = info.port + offset;
+    run(info.name, info.mainPath, [], { PORT: String(port), DATABASE_URL: database.url });
+    // The committed supergraph routes to the default ports; shifted ports are overridden.
+    if (offset) routes[`SUBGRAPH_URL_${info.name.toUpperCase()}`] = `http://127.0.0.1:${port}/graphql`;
   }
-  await Promise.all(subgraphs.map((info) => waitReady(info.name, `http://127.0.0.1:${info.port}/health/ready`)));
+  await Promise.all(
+    subgraphs.map((info) => waitReady(info.name, `http://127.0.0.1:${info.port + offset}/health/ready`)),
+  );
   run('gateway', join(ROOT, 'gateway', 'src', 'main.ts'), ['--supergraph', join(ROOT, 'supergraph.graphql')], {
     PORT: String(GATEWAY_PORT),
+    ...routes,
   });
   await waitReady('gateway', `http://127.0.0.1:${GATEWAY_PORT}/health/ready`);
   ensureRunning();
   say(`graph ready: http://localhost:${GATEWAY_PORT}/graphql (explorer in a browser); Ctrl-C to stop`);
 } catch (error) {
   if (!stopping) {
-    say(`failed: ${(error as Error).message}`);
+    say(`failed: ${error instanceof Error ? error.message : String(error)}`);
     await shutdown(1);
   }
 }

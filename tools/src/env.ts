@@ -12,6 +12,8 @@ export const toolEnv = loadEnv({
   /** Port of the embedded Postgres (a free one when unset). */
   EMBEDDED_PG_PORT: common.PORT.optional(),
   LOG_LEVEL: common.LOG_LEVEL,
+  /** `pnpm dev` shifts every port (gateway 4000, subgraphs 4001…) by this much. */
+  DEV_PORT_OFFSET: z.coerce.number().int().min(0).max(60000).default(0),
 });
 
 /** Scratch folder for tests' embedded Postgres (reachable by the postgres OS user). */

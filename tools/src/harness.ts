@@ -27,7 +27,10 @@ export async function startGraph(serverUrl: string, options: { plan?: SeedPlan }
   }
   const dir = await mkdtemp(join(tmpdir(), 'trellis-graph-'));
   const supergraphPath = join(dir, 'supergraph.graphql');
-  await writeFile(supergraphPath, composeWorkspace((name) => subgraphs[name]?.url ?? 'http://127.0.0.1:1/graphql'));
+  await writeFile(
+    supergraphPath,
+    composeWorkspace((name) => subgraphs[name]?.url ?? 'http://127.0.0.1:1/graphql'),
+  );
   const gateway = await startGateway({
     nodeEnv: 'test',
     port: 0,

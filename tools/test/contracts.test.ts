@@ -22,8 +22,10 @@ describe('supergraph', () => {
   });
 
   it('fails composition with a readable message when subgraphs disagree', () => {
-    const a = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"]) type Query { a: Int } type T @key(fields: "id") { id: ID! x: Int! }';
-    const b = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"]) type Query { b: Int } type T @key(fields: "id") { id: ID! x: String! }';
+    const a =
+      'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"]) type Query { a: Int } type T @key(fields: "id") { id: ID! x: Int! }';
+    const b =
+      'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"]) type Query { b: Int } type T @key(fields: "id") { id: ID! x: String! }';
     expect(() =>
       composeSupergraph([
         { name: 'a', url: 'http://a', sdl: a },

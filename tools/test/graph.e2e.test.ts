@@ -104,7 +104,10 @@ describe('the federated graph', () => {
     const firstOrder = author.orders.edges[0].node;
     expect(firstOrder.id).toBe(String(order!.id));
     expect(firstOrder.total).toBe(order!.total_cents / 100);
-    const lineSum = firstOrder.lines.reduce((sum: number, l: any) => sum + l.quantity * Math.round(l.unitPrice * 100), 0);
+    const lineSum = firstOrder.lines.reduce(
+      (sum: number, l: any) => sum + l.quantity * Math.round(l.unitPrice * 100),
+      0,
+    );
     expect(lineSum).toBe(order!.total_cents);
     for (const line of firstOrder.lines) expect(line.product.name).toMatch(new RegExp(` ${line.product.id}$`));
   });

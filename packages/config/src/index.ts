@@ -9,20 +9,16 @@ export class EnvError extends Error {
   override name = 'EnvError';
 }
 
-const postgresUrl = z
-  .string()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
-    } catch {
-      return false;
-    }
-  }, 'must be a postgres:// URL with a host');
+const postgresUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'must be a postgres:// URL with a host');
 
-const redisUrl = z
-  .string()
-  .refine((value) => /^rediss?:\/\/[^/]/.test(value), 'must be a redis:// URL');
+const redisUrl = z.string().refine((value) => /^rediss?:\/\/[^/]/.test(value), 'must be a redis:// URL');
 
 /** Fields every service shares. Compose them into a service's own schema. */
 export const common = {

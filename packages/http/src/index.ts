@@ -13,7 +13,7 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   apollo: ApolloServer<TContext>;
   /** Builds the per-request context (DataLoaders, identity). */
   context: (req: IncomingMessage) => Promise<TContext>;
-  /** Readiness: supergraph loaded / database reachable. */
+  /** Readiness: supergraph loaded / database reachable. GraphQL requests get 503 until then. */
   isReady: () => boolean;
   logger: Logger;
   /** @default '/graphql' */
@@ -69,6 +69,11 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
   routes['/health'] = routes['/health/ready'] as Route;
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
+    if (!options.isReady()) {
+      requestError(res, 503, 'Service is not ready', ErrorCode.SERVICE_UNAVAILABLE);
+      req.resume();
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'POST') {
       res.writeHead(405, { allow: 'GET, POST' }).end();
       return;

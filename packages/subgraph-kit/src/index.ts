@@ -16,7 +16,7 @@ import type { SeedPlan } from '@trellis/db/seed';
 import { ErrorCode, maskError, trellisError } from '@trellis/errors';
 import { createHttpServer, listen, type RunningServer } from '@trellis/http';
 import { createLogger, type Logger } from '@trellis/telemetry';
-import { type DocumentNode, GraphQLError, GraphQLScalarType, Kind, parse } from 'graphql';
+import { type DocumentNode, type GraphQLError, GraphQLScalarType, Kind, parse } from 'graphql';
 
 export type AnySchema = Record<string, unknown>;
 

@@ -15,9 +15,17 @@ export async function runSubgraph<TSchema extends AnySchema, TLoaders>(
   const logger = createLogger({ service: definition.name, level: env.LOG_LEVEL });
 
   if (argv.includes('--migrate-only') || argv.includes('--seed')) {
-    const database = createDatabase({ url: env.DATABASE_URL, schema: definition.schema, applicationName: `trellis-${definition.name}-tool`, max: 2 });
+    const database = createDatabase({
+      url: env.DATABASE_URL,
+      schema: definition.schema,
+      applicationName: `trellis-${definition.name}-tool`,
+      max: 2,
+    });
     try {
-      await runMigrations(database as never, { domain: definition.name, migrationsFolder: definition.migrationsFolder });
+      await runMigrations(database as never, {
+        domain: definition.name,
+        migrationsFolder: definition.migrationsFolder,
+      });
       if (argv.includes('--seed')) await definition.seed(database, seedPlan(parseScale(argv)));
     } catch (error) {
       exitWith(`${definition.name}: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,6 +1,6 @@
 // Structured logging shared by every service. The OpenTelemetry setup will live on its own
 // side-effecting subpath (`./setup`) so that importing the logger never starts an SDK.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 

@@ -53,7 +53,10 @@ export class StatementCounter {
 export interface GraphQLResponse<TData = Record<string, unknown>> {
   status: number;
   headers: Headers;
-  body: { data?: TData | null; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] };
+  body: {
+    data?: TData | null;
+    errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  };
 }
 
 /** POSTs a GraphQL operation and returns status, headers and the parsed JSON body. */

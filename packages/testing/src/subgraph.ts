@@ -29,7 +29,12 @@ export async function startTestSubgraph<TSchema extends AnySchema, TLoaders>(
   await running.ready;
   const plan = options.plan === undefined ? TEST_SEED : options.plan;
   if (plan) {
-    const seeding = createDatabase({ url: database.url, schema: definition.schema, applicationName: 'trellis-test-seed', max: 1 });
+    const seeding = createDatabase({
+      url: database.url,
+      schema: definition.schema,
+      applicationName: 'trellis-test-seed',
+      max: 1,
+    });
     try {
       await definition.seed(seeding, plan);
     } finally {

@@ -7,7 +7,10 @@ import { type schema, type UserRow, users } from './db/schema.ts';
 export function createLoaders({ db }: Database<typeof schema>) {
   return {
     userById: new DataLoader<number, UserRow | null>(async (ids) => {
-      const rows = await db.select().from(users).where(inArray(users.id, ids as number[]));
+      const rows = await db
+        .select()
+        .from(users)
+        .where(inArray(users.id, ids as number[]));
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     }),

@@ -14,10 +14,19 @@ afterAll(async () => {
 describe('accounts subgraph', () => {
   it('serves a seeded user by id, never their email to an anonymous caller', async () => {
     const [row] = await service.running.database.sql`select name, username from accounts.users where id = 2`;
-    const { body } = await graphql(service.url, '{ user(id: "2") { id name username email createdAt } nobody: user(id: "5000") { id } me { id } }');
+    const { body } = await graphql(
+      service.url,
+      '{ user(id: "2") { id name username email createdAt } nobody: user(id: "5000") { id } me { id } }',
+    );
     expect(body.errors).toBeUndefined();
     expect(body.data).toEqual({
-      user: { id: '2', name: row!.name, username: row!.username, email: null, createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+      user: {
+        id: '2',
+        name: row!.name,
+        username: row!.username,
+        email: null,
+        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
       nobody: null,
       me: null,
     });

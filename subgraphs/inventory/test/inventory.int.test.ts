@@ -1,8 +1,8 @@
 import { graphql } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { subgraph } from '../src/service.ts';
 import { shippingEstimate } from '../src/resolvers/product.ts';
+import { subgraph } from '../src/service.ts';
 
 let service: TestSubgraph;
 beforeAll(async () => {
@@ -12,12 +12,15 @@ afterAll(async () => {
   await service?.stop();
 });
 
-const ENTITIES = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id quantity inStock shippingEstimate } } }';
-const ADJUST = 'mutation($input: AdjustStockInput!) { adjustStock(input: $input) { product { id quantity } userErrors { code path } } }';
+const ENTITIES =
+  'query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id quantity inStock shippingEstimate } } }';
+const ADJUST =
+  'mutation($input: AdjustStockInput!) { adjustStock(input: $input) { product { id quantity } userErrors { code path } } }';
 
 describe('inventory subgraph', () => {
   it('computes shippingEstimate from the @requires fields and loads stock in one statement', async () => {
-    const stock = await service.running.database.sql`select product_id, quantity from inventory.stock where product_id in (1, 2, 3) order by product_id`;
+    const stock = await service.running.database
+      .sql`select product_id, quantity from inventory.stock where product_id in (1, 2, 3) order by product_id`;
     service.statements.reset();
     const { body } = await graphql(service.url, ENTITIES, {
       r: [
@@ -58,7 +61,10 @@ describe('inventory subgraph', () => {
   it('refuses to take stock below zero', async () => {
     await service.running.database.sql`update inventory.stock set quantity = 2 where product_id = 10`;
     const { body } = await graphql(service.url, ADJUST, { input: { productId: '10', delta: -3 } });
-    expect((body.data as any).adjustStock).toEqual({ product: null, userErrors: [{ code: 'INSUFFICIENT_STOCK', path: ['input', 'delta'] }] });
+    expect((body.data as any).adjustStock).toEqual({
+      product: null,
+      userErrors: [{ code: 'INSUFFICIENT_STOCK', path: ['input', 'delta'] }],
+    });
     const ok = await graphql(service.url, ADJUST, { input: { productId: '10', delta: -2 } });
     expect((ok.body.data as any).adjustStock).toEqual({ product: { id: '10', quantity: 0 }, userErrors: [] });
   });

@@ -10,7 +10,10 @@ export function createLoaders(database: Database<typeof schema>) {
   const { db } = database;
   return {
     orderById: new DataLoader<number, OrderRow | null>(async (ids) => {
-      const rows = await db.select().from(orders).where(inArray(orders.id, ids as number[]));
+      const rows = await db
+        .select()
+        .from(orders)
+        .where(inArray(orders.id, ids as number[]));
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     }),

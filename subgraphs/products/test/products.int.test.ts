@@ -1,4 +1,4 @@
-import { graphql } from '@trellis/testing';
+import { type GraphQLResponse, graphql } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { subgraph } from '../src/service.ts';
@@ -31,7 +31,10 @@ const LIST = /* GraphQL */ `
 describe('products subgraph', () => {
   it('serves a seeded product by id, and null for unknown or impossible ids', async () => {
     const [row] = await service.running.database.sql`select name, price_cents from products.products where id = 3`;
-    const { body } = await graphql(service.url, '{ a: product(id: "3") { id name price } b: product(id: "99999") { id } c: product(id: "x") { id } }');
+    const { body } = await graphql(
+      service.url,
+      '{ a: product(id: "3") { id name price } b: product(id: "99999") { id } c: product(id: "x") { id } }',
+    );
     expect(body.errors).toBeUndefined();
     expect(body.data).toEqual({ a: { id: '3', name: row!.name, price: row!.price_cents / 100 }, b: null, c: null });
   });
@@ -54,9 +57,13 @@ describe('products subgraph', () => {
     let after: string | null = null;
     let prices: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const { body } = await graphql<Page>(service.url, LIST, { first: 30, after, orderBy: { field: 'PRICE', direction: 'ASC' } });
+      const { body }: GraphQLResponse<Page> = await graphql<Page>(service.url, LIST, {
+        first: 30,
+        after,
+        orderBy: { field: 'PRICE', direction: 'ASC' },
+      });
       expect(body.errors).toBeUndefined();
-      const page = body.data!.products;
+      const page: Page['products'] = body.data!.products;
       seen.push(...page.edges.map((e) => e.node.id));
       prices = prices.concat(page.edges.map((e) => e.node.price));
       if (!page.pageInfo.hasNextPage) break;
@@ -69,7 +76,9 @@ describe('products subgraph', () => {
 
   it('filters by category and price range, with totalCount of the filtered set', async () => {
     const [{ n }] = (await service.running.database.sql`
-      select count(*)::int as n from products.products where category = 'kitchen' and price_cents between 5000 and 40000`) as unknown as [{ n: number }];
+      select count(*)::int as n from products.products where category = 'kitchen' and price_cents between 5000 and 40000`) as unknown as [
+      { n: number },
+    ];
     const { body } = await graphql<Page>(service.url, LIST, {
       first: 100,
       filter: { category: 'kitchen', priceMin: 50, priceMax: 400 },
@@ -105,17 +114,26 @@ describe('products subgraph', () => {
       expect(status).toBe(200);
       expect(body.data).toBeNull();
       expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-      expect((body.errors?.[0]?.extensions?.argumentPath as string[])[0]).toBe(argument);
+      expect(body.errors?.[0]?.extensions?.argumentPath).toEqual([
+        argument,
+        ...(argument === 'filter' ? [expect.any(String)] : []),
+      ]);
     }
   });
 
   it('updates a product and reports invalid input as userErrors', async () => {
-    const mutation = 'mutation($input: UpdateProductInput!) { updateProduct(input: $input) { product { id name price } userErrors { code path message } } }';
+    const mutation =
+      'mutation($input: UpdateProductInput!) { updateProduct(input: $input) { product { id name price } userErrors { code path message } } }';
     const ok = await graphql(service.url, mutation, { input: { id: '4', name: 'Renamed', price: 12.5 } });
-    expect(ok.body.data).toEqual({ updateProduct: { product: { id: '4', name: 'Renamed', price: 12.5 }, userErrors: [] } });
+    expect(ok.body.data).toEqual({
+      updateProduct: { product: { id: '4', name: 'Renamed', price: 12.5 }, userErrors: [] },
+    });
     const bad = await graphql(service.url, mutation, { input: { id: '4', price: -1 } });
     expect(bad.body.data).toEqual({
-      updateProduct: { product: null, userErrors: [{ code: 'INVALID', path: ['input', 'price'], message: expect.any(String) }] },
+      updateProduct: {
+        product: null,
+        userErrors: [{ code: 'INVALID', path: ['input', 'price'], message: expect.any(String) }],
+      },
     });
     const missing = await graphql(service.url, mutation, { input: { id: '77777', name: 'x' } });
     expect((missing.body.data as any).updateProduct.userErrors[0].code).toBe('NOT_FOUND');

@@ -15,7 +15,10 @@ export function createLoaders(database: Database<typeof schema>) {
   const { db } = database;
   return {
     reviewById: new DataLoader<number, ReviewRow | null>(async (ids) => {
-      const rows = await db.select().from(reviews).where(inArray(reviews.id, ids as number[]));
+      const rows = await db
+        .select()
+        .from(reviews)
+        .where(inArray(reviews.id, ids as number[]));
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
@@ -29,7 +32,9 @@ export function createLoaders(database: Database<typeof schema>) {
       const byId = new Map(rows.map((row) => [row.productId, row]));
       return ids.map((id) => {
         const row = byId.get(id);
-        return row ? { count: row.count, average: row.average === null ? null : Number(row.average) } : { count: 0, average: null };
+        return row
+          ? { count: row.count, average: row.average === null ? null : Number(row.average) }
+          : { count: 0, average: null };
       });
     }),
     reviewsByProduct: nestedConnectionLoaders(reviewPagesBy(database, reviews.productId)),

@@ -68,7 +68,11 @@ describe('reviews subgraph', () => {
   it('continues each parent’s page from its own cursor', async () => {
     const first = await graphql(service.url, PRODUCT_REVIEWS, { r: products([6]), first: 2 });
     const page1 = (first.body.data as any)._entities[0].reviews;
-    const second = await graphql(service.url, PRODUCT_REVIEWS, { r: products([6]), first: 2, after: page1.pageInfo.endCursor });
+    const second = await graphql(service.url, PRODUCT_REVIEWS, {
+      r: products([6]),
+      first: 2,
+      after: page1.pageInfo.endCursor,
+    });
     const page2 = (second.body.data as any)._entities[0].reviews;
     expect(page2.pageInfo.hasPreviousPage).toBe(true);
     const ids = [...page1.edges, ...page2.edges].map((e: any) => e.node.id);
@@ -88,7 +92,8 @@ describe('reviews subgraph', () => {
   });
 
   it('serves User.reviews and rejects a cursor made under another ordering', async () => {
-    const query = 'query($r: [_Any!]!, $after: String, $orderBy: ReviewOrder) { _entities(representations: $r) { ... on User { reviews(first: 2, after: $after, orderBy: $orderBy) { edges { node { author { id } } } pageInfo { endCursor } } } } }';
+    const query =
+      'query($r: [_Any!]!, $after: String, $orderBy: ReviewOrder) { _entities(representations: $r) { ... on User { reviews(first: 2, after: $after, orderBy: $orderBy) { edges { node { author { id } } } pageInfo { endCursor } } } } }';
     const { body } = await graphql(service.url, query, { r: [{ __typename: 'User', id: '3' }] });
     const page = (body.data as any)._entities[0].reviews;
     for (const edge of page.edges) expect(edge.node.author.id).toBe('3');

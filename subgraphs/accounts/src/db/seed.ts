@@ -3,8 +3,42 @@ import type { Database } from '@trellis/db';
 import { hashMod, type SeedPlan } from '@trellis/db/seed';
 import type { schema } from './schema.ts';
 
-const FIRST = ['Ada', 'Alan', 'Barbara', 'Claude', 'Dennis', 'Edsger', 'Frances', 'Grace', 'Hedy', 'John', 'Katherine', 'Ken', 'Linus', 'Margaret', 'Radia', 'Tim'];
-const LAST = ['Allen', 'Berners-Lee', 'Dijkstra', 'Hamilton', 'Hopper', 'Johnson', 'Kernighan', 'Lamarr', 'Liskov', 'Lovelace', 'McCarthy', 'Perlman', 'Ritchie', 'Shannon', 'Thompson', 'Turing'];
+const FIRST = [
+  'Ada',
+  'Alan',
+  'Barbara',
+  'Claude',
+  'Dennis',
+  'Edsger',
+  'Frances',
+  'Grace',
+  'Hedy',
+  'John',
+  'Katherine',
+  'Ken',
+  'Linus',
+  'Margaret',
+  'Radia',
+  'Tim',
+];
+const LAST = [
+  'Allen',
+  'Berners-Lee',
+  'Dijkstra',
+  'Hamilton',
+  'Hopper',
+  'Johnson',
+  'Kernighan',
+  'Lamarr',
+  'Liskov',
+  'Lovelace',
+  'McCarthy',
+  'Perlman',
+  'Ritchie',
+  'Shannon',
+  'Thompson',
+  'Turing',
+];
 
 function textArray(values: string[]): string {
   return `array[${values.map((v) => `'${v.replaceAll("'", "''")}'`).join(',')}]`;

@@ -4,10 +4,62 @@ import type { Database } from '@trellis/db';
 import { hashMod, type SeedPlan } from '@trellis/db/seed';
 import type { schema } from './schema.ts';
 
-const ADJECTIVES = ['Classic', 'Compact', 'Deluxe', 'Ergonomic', 'Handmade', 'Lightweight', 'Modern', 'Rugged', 'Sleek', 'Vintage', 'Smart', 'Organic'];
-const MATERIALS = ['Bamboo', 'Ceramic', 'Cotton', 'Granite', 'Leather', 'Linen', 'Oak', 'Steel', 'Titanium', 'Wool', 'Copper', 'Glass'];
-const NOUNS = ['Backpack', 'Chair', 'Desk Lamp', 'Headphones', 'Kettle', 'Keyboard', 'Mug', 'Notebook', 'Skillet', 'Sneakers', 'Tent', 'Watch', 'Blender', 'Jacket'];
-export const CATEGORIES = ['books', 'electronics', 'garden', 'home', 'kitchen', 'office', 'outdoors', 'sports', 'toys', 'apparel'];
+const ADJECTIVES = [
+  'Classic',
+  'Compact',
+  'Deluxe',
+  'Ergonomic',
+  'Handmade',
+  'Lightweight',
+  'Modern',
+  'Rugged',
+  'Sleek',
+  'Vintage',
+  'Smart',
+  'Organic',
+];
+const MATERIALS = [
+  'Bamboo',
+  'Ceramic',
+  'Cotton',
+  'Granite',
+  'Leather',
+  'Linen',
+  'Oak',
+  'Steel',
+  'Titanium',
+  'Wool',
+  'Copper',
+  'Glass',
+];
+const NOUNS = [
+  'Backpack',
+  'Chair',
+  'Desk Lamp',
+  'Headphones',
+  'Kettle',
+  'Keyboard',
+  'Mug',
+  'Notebook',
+  'Skillet',
+  'Sneakers',
+  'Tent',
+  'Watch',
+  'Blender',
+  'Jacket',
+];
+export const CATEGORIES = [
+  'books',
+  'electronics',
+  'garden',
+  'home',
+  'kitchen',
+  'office',
+  'outdoors',
+  'sports',
+  'toys',
+  'apparel',
+];
 
 function textArray(values: string[]): string {
   return `array[${values.map((v) => `'${v.replaceAll("'", "''")}'`).join(',')}]`;

@@ -1,0 +1,74 @@
+// Architecture boundaries as a lint rule: a subgraph never imports another subgraph, the
+// gateway never imports a subgraph, and shared packages import neither.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { ROOT } from './workspace.ts';
+
+export interface Violation {
+  file: string;
+  specifier: string;
+  rule: string;
+}
+
+const IMPORT = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+/** Which tier a repo-relative path belongs to, and (for a subgraph) which one. */
+function tierOf(path: string): { tier: 'subgraph' | 'gateway' | 'package' | 'other'; name?: string } {
+  const parts = path.split(sep);
+  if (parts[0] === 'subgraphs' && parts[1]) return { tier: 'subgraph', name: parts[1] };
+  if (parts[0] === 'gateway') return { tier: 'gateway' };
+  if (parts[0] === 'packages') return { tier: 'package' };
+  return { tier: 'other' };
+}
+
+/** The subgraph an import points at, if any (by package name or by relative path). */
+function importedSubgraph(specifier: string, fromFile: string): string | undefined {
+  const byName = /^@trellis\/subgraph-(?!kit\b)([a-z0-9-]+)/.exec(specifier);
+  if (byName) return byName[1];
+  if (specifier.startsWith('.')) {
+    const target = relative(ROOT, join(ROOT, fromFile, '..', specifier));
+    const parts = target.split(sep);
+    if (parts[0] === 'subgraphs' && parts[1]) return parts[1];
+  }
+  return undefined;
+}
+
+export function checkSource(file: string, source: string): Violation[] {
+  const from = tierOf(file);
+  if (from.tier === 'other') return [];
+  const violations: Violation[] = [];
+  for (const match of source.matchAll(IMPORT)) {
+    const specifier = match[1] ?? match[2] ?? '';
+    const target = importedSubgraph(specifier, file);
+    if (target && from.tier === 'subgraph' && target !== from.name) {
+      violations.push({ file, specifier, rule: `subgraph ${from.name} must not import subgraph ${target}` });
+    } else if (target && from.tier !== 'subgraph') {
+      violations.push({ file, specifier, rule: `${from.tier} code must not import subgraph ${target}` });
+    } else if (from.tier === 'package' && /^@trellis\/gateway\b/.test(specifier)) {
+      violations.push({ file, specifier, rule: 'shared packages must not import the gateway' });
+    }
+  }
+  return violations;
+}
+
+function* sourceFiles(dir: string): Generator<string> {
+  for (const entry of readdirSync(dir)) {
+    if (entry === 'node_modules' || entry.startsWith('.')) continue;
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) yield* sourceFiles(path);
+    else if (path.endsWith('.ts')) yield path;
+  }
+}
+
+function main(): void {
+  const violations: Violation[] = [];
+  for (const top of ['subgraphs', 'gateway', 'packages']) {
+    for (const path of sourceFiles(join(ROOT, top))) {
+      violations.push(...checkSource(relative(ROOT, path), readFileSync(path, 'utf8')));
+    }
+  }
+  for (const v of violations) process.stderr.write(`${v.file}: import '${v.specifier}': ${v.rule}\n`);
+  if (violations.length) process.exit(1);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) main();

@@ -1,0 +1,48 @@
+// Spawning services as real processes in tests: capture output, wait for readiness,
+// stop with a signal and report how long it took.
+import { type ChildProcess, spawn } from 'node:child_process';
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (or signal) once the process ends. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function spawnService(
+  script: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  cwd: string,
+): ServiceProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, output: () => output, exited };
+}
+
+/** Polls `url` until it answers `status` (default any 2xx), or throws after `timeoutMs`. */
+export async function waitForStatus(
+  url: string,
+  timeoutMs = 20_000,
+  accept = (s: number) => s >= 200 && s < 300,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 0;
+  while (Date.now() < deadline) {
+    try {
+      last = (await fetch(url)).status;
+      if (accept(last)) return last;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not answer as expected within ${timeoutMs} ms (last status ${last})`);
+}

@@ -1,0 +1,75 @@
+// `pnpm dev` on a machine with only Node: embedded Postgres, migrate, seed, every service,
+// then a clean stop on SIGTERM that leaves no process and no Postgres behind.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '@trellis/db/embedded';
+import { graphql } from '@trellis/testing';
+import { describe, expect, it } from 'vitest';
+import { spawnService } from '../src/process.ts';
+import { listSubgraphs, ROOT } from '../src/workspace.ts';
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('pnpm dev', () => {
+  it('runs the whole graph on an embedded Postgres and stops everything on SIGTERM', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'trellis-dev-test-'));
+    const pgPort = await freePort();
+    // Far from the defaults so a developer's running graph does not collide.
+    const offset = 20_000 + Math.floor(Math.random() * 20_000);
+    const dev = spawnService(
+      join(ROOT, 'tools', 'src', 'dev.ts'),
+      [],
+      {
+        DATABASE_URL: '',
+        TRELLIS_DATA_DIR: dataDir,
+        EMBEDDED_PG_PORT: String(pgPort),
+        DEV_PORT_OFFSET: String(offset),
+        LOG_LEVEL: 'warn',
+      },
+      ROOT,
+    );
+    const ports = [4000, ...listSubgraphs().map((s) => s.port)].map((p) => p + offset);
+    try {
+      const deadline = Date.now() + 90_000;
+      while (!dev.output().includes('graph ready') && Date.now() < deadline && dev.child.exitCode === null) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      if (!dev.output().includes('graph ready')) console.error(dev.output());
+      expect(dev.output()).toContain(`graph ready: http://localhost:${4000 + offset}/graphql`);
+      expect(dev.output()).toMatch(/reviews: migrated, seeded \(scale 1\)/);
+
+      const { body } = await graphql(
+        `http://127.0.0.1:${4000 + offset}/graphql`,
+        '{ products(first: 3) { totalCount edges { node { id reviewCount inStock } } } }',
+      );
+      expect(body.errors).toBeUndefined();
+      expect((body.data as any).products.totalCount).toBe(2000);
+      expect((body.data as any).products.edges).toHaveLength(3);
+
+      // Explorer page in development.
+      const page = await fetch(`http://127.0.0.1:${4000 + offset}/graphql`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<html/i);
+
+      dev.child.kill('SIGTERM');
+      const exit = await dev.exited;
+      expect(exit.code).toBe(0);
+      expect(dev.output()).toContain('[dev] stopped');
+      for (const port of [...ports, pgPort]) expect(await portOpen(port)).toBe(false);
+    } finally {
+      dev.child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

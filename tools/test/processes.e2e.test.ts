@@ -1,0 +1,132 @@
+// Services as real processes: the operator interface (flags, env, health, SIGTERM) and
+// start-up failures that must be one clear line, not a stack trace or a crash loop.
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { freePort } from '@trellis/db/embedded';
+import { createTestDatabase, graphql, type TestDatabase } from '@trellis/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { spawnService, waitForStatus } from '../src/process.ts';
+import { ROOT } from '../src/workspace.ts';
+
+const GATEWAY = join(ROOT, 'gateway', 'src', 'main.ts');
+const PRODUCTS = join(ROOT, 'subgraphs', 'products', 'src', 'main.ts');
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase(inject('databaseUrl'), 'trellis_proc');
+});
+afterAll(async () => {
+  await database?.drop();
+});
+
+describe('pnpm gateway', () => {
+  it('serves any supergraph given by --supergraph/--port, is healthy, and exits 0 promptly on SIGTERM', async () => {
+    const port = await freePort();
+    const gateway = spawnService(
+      GATEWAY,
+      ['--supergraph', join(ROOT, 'supergraph.graphql'), '--port', String(port)],
+      { NODE_ENV: 'production', PORT: '1' },
+      ROOT,
+    );
+    try {
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health`)).toBe(200);
+      // No subgraph is running: the gateway still answers JSON {data, errors}.
+      const { status, body } = await graphql(`http://127.0.0.1:${port}/graphql`, '{ product(id: "1") { name } }');
+      expect(status).toBe(200);
+      expect(body.data).toEqual({ product: null });
+      expect(body.errors?.length).toBeGreaterThan(0);
+      expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|stack/i);
+      const started = Date.now();
+      gateway.child.kill('SIGTERM');
+      const exit = await gateway.exited;
+      expect(exit.code).toBe(0);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      gateway.child.kill('SIGKILL');
+    }
+  });
+
+  it('stops with one line naming a missing supergraph file', async () => {
+    const gateway = spawnService(GATEWAY, ['--supergraph', '/nope/supergraph.graphql', '--port', '0'], {}, ROOT);
+    expect((await gateway.exited).code).toBe(1);
+    expect(gateway.output().trim()).toBe(
+      'gateway: Supergraph file /nope/supergraph.graphql does not exist (run `pnpm compose` or pass --supergraph FILE)',
+    );
+  });
+
+  it('stops with one line naming an invalid supergraph file', async () => {
+    const gateway = spawnService(GATEWAY, ['--supergraph', join(ROOT, 'package.json'), '--port', '0'], {}, ROOT);
+    expect((await gateway.exited).code).toBe(1);
+    const lines = gateway.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^gateway: Supergraph file .*package\.json is not valid GraphQL/);
+  });
+
+  it('stops with one line when its port is in use', async () => {
+    const blocker = createServer();
+    const port = await new Promise<number>((resolve) =>
+      blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)),
+    );
+    try {
+      const gateway = spawnService(GATEWAY, ['--port', String(port)], {}, ROOT);
+      expect((await gateway.exited).code).toBe(1);
+      expect(gateway.output().trim()).toBe(
+        `gateway: Port ${port} on 127.0.0.1 is already in use (set PORT to a free port)`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('stops with one line naming a bad PORT', async () => {
+    const gateway = spawnService(GATEWAY, [], { PORT: 'eighty' }, ROOT);
+    expect((await gateway.exited).code).toBe(1);
+    expect(gateway.output().trim()).toBe('Invalid environment: PORT must be a number (got "eighty")');
+  });
+});
+
+describe('a subgraph process', () => {
+  it('stops with one line naming a malformed DATABASE_URL', async () => {
+    const products = spawnService(PRODUCTS, [], { DATABASE_URL: 'not a url', PORT: '0' }, ROOT);
+    expect((await products.exited).code).toBe(1);
+    expect(products.output().trim()).toBe(
+      'Invalid environment: DATABASE_URL must be a postgres:// URL with a host (got "not a url")',
+    );
+  });
+
+  it('reports not-ready without Postgres, keeps retrying, and becomes ready when it appears', async () => {
+    // A port where nothing listens yet; then a TCP proxy to the real server appears there.
+    const pgPort = await freePort();
+    const target = new URL(database.url);
+    const url = new URL(database.url);
+    url.host = `127.0.0.1:${pgPort}`;
+    const port = await freePort();
+    const products = spawnService(PRODUCTS, [], { DATABASE_URL: url.toString(), PORT: String(port) }, ROOT);
+    const proxy = createServer((client) => {
+      import('node:net').then(({ connect }) => {
+        const upstream = connect(Number(target.port || 5432), target.hostname);
+        client.pipe(upstream).pipe(client);
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+      });
+    });
+    try {
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health/live`)).toBe(200);
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 5_000, (s) => s === 503)).toBe(503);
+      const notReady = await graphql(`http://127.0.0.1:${port}/graphql`, '{ product(id: "1") { id } }');
+      expect(notReady.status).toBe(503);
+      expect(notReady.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(products.child.exitCode).toBeNull();
+      expect(products.output()).toMatch(/database not reachable; retrying/);
+      await new Promise<void>((resolve) => proxy.listen(pgPort, '127.0.0.1', resolve));
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 15_000)).toBe(200);
+      const ready = await graphql(`http://127.0.0.1:${port}/graphql`, '{ product(id: "1") { id } }');
+      expect(ready.body).toEqual({ data: { product: null } });
+    } finally {
+      products.child.kill('SIGTERM');
+      await products.exited;
+      proxy.close();
+    }
+  });
+});
