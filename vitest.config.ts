@@ -7,6 +7,8 @@ const globalSetup = ['./packages/testing/src/global-setup.ts'];
 
 export default defineConfig({
   test: {
+    // The JSON report feeds the totals line of .ci/run.
+    reporters: ['default', ['json', { outputFile: '.run/test-results.json' }]],
     projects: [
       {
         test: {

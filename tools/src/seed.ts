@@ -1,4 +1,5 @@
-// `pnpm db:seed [--scale N]`: replaces every subgraph's data with the deterministic seed.
+// `pnpm db:seed [--scale N] [--if-empty]`: replaces every subgraph's data with the
+// deterministic seed (or, with --if-empty, seeds only subgraphs that hold no data yet).
 // Scale 1: 2,000 products, 20,000 reviews; scale 50: one million reviews.
 import { exitWith } from '@trellis/config';
 import { parseScale, seedPlan } from '@trellis/db/seed';
@@ -15,8 +16,10 @@ const database = await openToolDatabase((line) => process.stdout.write(`${line}\
 try {
   for (const definition of await loadDefinitions()) {
     const started = performance.now();
-    await prepareSubgraph(definition, database.url, { seed: 'always', plan });
-    process.stdout.write(`seeded ${definition.name} in ${Math.round(performance.now() - started)} ms\n`);
+    const mode = process.argv.includes('--if-empty') ? 'when-empty' : 'always';
+    const { seeded } = await prepareSubgraph(definition, database.url, { seed: mode, plan });
+    const took = Math.round(performance.now() - started);
+    process.stdout.write(seeded ? `seeded ${definition.name} in ${took} ms\n` : `${definition.name} has data; kept\n`);
   }
   process.stdout.write(
     `scale ${plan.scale}: ${plan.users} users, ${plan.products} products, ${plan.reviews} reviews, ${plan.orders} orders\n`,
