@@ -1,5 +1,6 @@
 // `pnpm gateway [--supergraph FILE] [--port N]`: the gateway in the foreground.
 import { exitWith } from '@trellis/config';
+import { exitOnSignals } from '@trellis/http';
 import { createLogger } from '@trellis/telemetry';
 import { gatewayConfig } from './env.ts';
 import { startGateway } from './index.ts';
@@ -20,17 +21,4 @@ try {
 }
 logger.info({ url: `${running.url}/graphql`, supergraph: config.supergraphPath }, 'listening');
 
-let stopping = false;
-const shutdown = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'draining');
-  const force = setTimeout(() => process.exit(1), 15_000);
-  force.unref();
-  running.stop().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+exitOnSignals(() => running.stop(), logger);

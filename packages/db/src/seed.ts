@@ -42,3 +42,8 @@ export function hashMod(i: string, salt: number, modulo: number): string {
   const multiplier = 2654435761 + salt * 40503 * 2;
   return `((((${i})::bigint + ${salt * 7919}) * ${multiplier}) % 4294967291 % ${modulo})`;
 }
+
+/** SQL array literal of text values, for seeds that pick words by hashMod. */
+export function sqlTextArray(values: readonly string[]): string {
+  return `array[${values.map((v) => `'${v.replaceAll("'", "''")}'`).join(',')}]`;
+}

@@ -176,3 +176,27 @@ export async function listen(server: Server, port: number, host = '127.0.0.1'): 
       }),
   };
 }
+
+/**
+ * SIGTERM/SIGINT: call `stop` once (drain, then close resources) and exit 0, or 1 if it
+ * fails or takes longer than `timeoutMs`.
+ */
+export function exitOnSignals(stop: () => Promise<void>, logger: Logger, timeoutMs = 15_000): void {
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    const force = setTimeout(() => process.exit(1), timeoutMs);
+    force.unref();
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}

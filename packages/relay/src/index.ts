@@ -249,6 +249,15 @@ export function toConnection<T>(
   };
 }
 
+/** A connection with no edges (e.g. for a parent whose id cannot exist). */
+export function emptyConnection<T>(): Connection<T> {
+  return {
+    edges: [],
+    pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+    totalCount: () => 0,
+  };
+}
+
 /** The pieces of a keyset query, for subgraphs that build their own statement. */
 export interface KeysetQuery {
   /** Cursor condition, to AND with the list's filters (undefined on the first page). */

@@ -3,6 +3,7 @@
 import { exitWith } from '@trellis/config';
 import { createDatabase, runMigrations } from '@trellis/db';
 import { parseScale, seedPlan } from '@trellis/db/seed';
+import { exitOnSignals } from '@trellis/http';
 import { createLogger } from '@trellis/telemetry';
 import { subgraphEnv } from './env.ts';
 import { type AnySchema, type SubgraphDefinition, startSubgraph } from './index.ts';
@@ -51,18 +52,5 @@ export async function runSubgraph<TSchema extends AnySchema, TLoaders>(
   logger.info({ url: `${running.url}/graphql`, port: running.port }, 'listening');
   running.ready.then(() => logger.info('ready'));
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'draining');
-    const force = setTimeout(() => process.exit(1), 15_000);
-    force.unref();
-    running.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  exitOnSignals(() => running.stop(), logger);
 }

@@ -1,4 +1,5 @@
 // User as orders extends it: their orders, batched per request.
+import { emptyConnection } from '@trellis/relay';
 import { parseId } from '@trellis/subgraph-kit';
 import type { UserResolvers } from '../generated/graphql.ts';
 import { checkOrderListArgs } from '../lists.ts';
@@ -8,13 +9,6 @@ export const User: UserResolvers = {
   orders: (user, args, { loaders }) => {
     checkOrderListArgs(args);
     const id = parseId(user.id);
-    if (id === null) {
-      return {
-        edges: [],
-        pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
-        totalCount: () => 0,
-      };
-    }
-    return loaders.ordersByBuyer(args).load(id);
+    return id === null ? emptyConnection() : loaders.ordersByBuyer(args).load(id);
   },
 };

@@ -1,7 +1,7 @@
 // Deterministic catalogue seed: one INSERT … SELECT over generate_series, so a million
 // rows take seconds. Product ids are 1..plan.products, as the other subgraphs assume.
 import type { Database } from '@trellis/db';
-import { hashMod, type SeedPlan } from '@trellis/db/seed';
+import { hashMod, type SeedPlan, sqlTextArray } from '@trellis/db/seed';
 import type { schema } from './schema.ts';
 
 const ADJECTIVES = [
@@ -61,22 +61,18 @@ export const CATEGORIES = [
   'apparel',
 ];
 
-function textArray(values: string[]): string {
-  return `array[${values.map((v) => `'${v.replaceAll("'", "''")}'`).join(',')}]`;
-}
-
 export async function seedProducts({ sql }: Database<typeof schema>, plan: SeedPlan): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`truncate products.products restart identity`;
     await tx.unsafe(`
       insert into products.products (id, name, description, category, price_cents, weight_grams, created_at, updated_at)
       select i,
-        (${textArray(ADJECTIVES)})[1 + ${hashMod('i', 1, ADJECTIVES.length)}] || ' ' ||
-        (${textArray(MATERIALS)})[1 + ${hashMod('i', 2, MATERIALS.length)}] || ' ' ||
-        (${textArray(NOUNS)})[1 + ${hashMod('i', 3, NOUNS.length)}] || ' ' || i,
-        'A dependable ' || lower((${textArray(NOUNS)})[1 + ${hashMod('i', 3, NOUNS.length)}]) ||
+        (${sqlTextArray(ADJECTIVES)})[1 + ${hashMod('i', 1, ADJECTIVES.length)}] || ' ' ||
+        (${sqlTextArray(MATERIALS)})[1 + ${hashMod('i', 2, MATERIALS.length)}] || ' ' ||
+        (${sqlTextArray(NOUNS)})[1 + ${hashMod('i', 3, NOUNS.length)}] || ' ' || i,
+        'A dependable ' || lower((${sqlTextArray(NOUNS)})[1 + ${hashMod('i', 3, NOUNS.length)}]) ||
           ' for everyday use. Model ' || i || ', built to last.',
-        (${textArray(CATEGORIES)})[1 + ${hashMod('i', 4, CATEGORIES.length)}],
+        (${sqlTextArray(CATEGORIES)})[1 + ${hashMod('i', 4, CATEGORIES.length)}],
         499 + ${hashMod('i', 5, 49_500)},
         100 + ${hashMod('i', 6, 19_900)},
         timestamptz '2025-01-01 00:00:00Z' + (i * interval '1 minute') * (525600.0 / ${plan.products}),

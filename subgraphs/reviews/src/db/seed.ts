@@ -1,7 +1,7 @@
 // Deterministic reviews: plan.reviews rows spread over every product and user, ratings
 // skewed positive as real catalogues are. One bulk statement; indexes built afterwards.
 import type { Database } from '@trellis/db';
-import { hashMod, type SeedPlan } from '@trellis/db/seed';
+import { hashMod, type SeedPlan, sqlTextArray } from '@trellis/db/seed';
 import type { schema } from './schema.ts';
 
 const BODIES: Record<number, string[]> = {
@@ -13,9 +13,7 @@ const BODIES: Record<number, string[]> = {
 };
 
 export async function seedReviews({ sql }: Database<typeof schema>, plan: SeedPlan): Promise<void> {
-  const bodies = `array[${Object.values(BODIES)
-    .map((list) => `array[${list.map((b) => `'${b.replaceAll("'", "''")}'`).join(',')}]`)
-    .join(',')}]`;
+  const bodies = `array[${Object.values(BODIES).map(sqlTextArray).join(',')}]`;
   await sql.begin(async (tx) => {
     await tx`truncate reviews.reviews restart identity`;
     await tx.unsafe(`

@@ -1,4 +1,5 @@
 // Product as reviews extends it: its reviews and rating aggregates, batched per request.
+import { emptyConnection } from '@trellis/relay';
 import { parseId } from '@trellis/subgraph-kit';
 import type { ProductResolvers } from '../generated/graphql.ts';
 import { checkReviewListArgs } from '../lists.ts';
@@ -8,7 +9,7 @@ export const Product: ProductResolvers = {
   reviews: (product, args, { loaders }) => {
     checkReviewListArgs(args);
     const id = parseId(product.id);
-    return id === null ? emptyPage() : loaders.reviewsByProduct(args).load(id);
+    return id === null ? emptyConnection() : loaders.reviewsByProduct(args).load(id);
   },
   averageRating: async (product, _args, { loaders }) => {
     const id = parseId(product.id);
@@ -19,11 +20,3 @@ export const Product: ProductResolvers = {
     return id === null ? 0 : (await loaders.ratingStatsByProductId.load(id)).count;
   },
 };
-
-export function emptyPage() {
-  return {
-    edges: [],
-    pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
-    totalCount: () => 0,
-  };
-}
