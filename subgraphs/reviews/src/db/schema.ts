@@ -22,6 +22,10 @@ export const reviews = reviewsSchema.table(
     index('reviews_product_rating_id_idx').on(t.productId, t.rating, t.id),
     index('reviews_author_created_at_id_idx').on(t.authorId, t.createdAt, t.id),
     index('reviews_author_rating_id_idx').on(t.authorId, t.rating, t.id),
+    // Query.reviews: the whole table, by time or by rating (a rating filter uses the second).
+    index('reviews_created_at_id_idx').on(t.createdAt, t.id),
+    index('reviews_rating_id_idx').on(t.rating, t.id),
+    index('reviews_rating_created_at_id_idx').on(t.rating, t.createdAt, t.id),
   ],
 );
 

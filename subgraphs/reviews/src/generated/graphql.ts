@@ -28,12 +28,25 @@ export type Query = {
   __typename?: 'Query';
   /** A review by id, or null when no review has this id. */
   review: Maybe<Review>;
+  /** Every review, filtered and ordered; a Relay connection. */
+  reviews: ReviewConnection;
 };
 
 
 /** Product reviews and rating aggregates. */
 export type QueryReviewArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Product reviews and rating aggregates. */
+export type QueryReviewsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<ReviewFilter>;
+  orderBy?: InputMaybe<ReviewOrder>;
 };
 
 export type Review = {
@@ -312,6 +325,7 @@ export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context,
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   review?: Resolver<Maybe<ResolversTypes['Review']>, ParentType, ContextType, RequireFields<QueryReviewArgs, 'id'>>;
+  reviews?: Resolver<ResolversTypes['ReviewConnection'], ParentType, ContextType, Partial<QueryReviewsArgs>>;
 };
 
 export type ReviewResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Review'] = ResolversParentTypes['Review'], FederationReferenceType extends FederationReferenceTypes['Review'] = FederationReferenceTypes['Review']> = {
