@@ -22,7 +22,7 @@ export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
   /** A transaction left idle longer than this is killed by the server. @default 10000 */
   idleInTransactionTimeoutMs?: number;
   /** Called for every statement sent (statement counting in tests, tracing later). */
-  onQuery?: (query: string) => void;
+  onQuery?: (query: string, params: readonly unknown[]) => void;
 }
 
 export interface Database<TSchema extends Record<string, unknown>> {
@@ -45,7 +45,7 @@ export function createDatabase<TSchema extends Record<string, unknown>>(
       statement_timeout: options.statementTimeoutMs ?? 5000,
       idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 10000,
     },
-    ...(onQuery ? { debug: (_connection: number, query: string) => onQuery(query) } : {}),
+    ...(onQuery ? { debug: (_connection: number, query: string, params: unknown[]) => onQuery(query, params) } : {}),
   });
   const db = drizzle(sql, { schema: options.schema });
   return { sql, db, close: () => sql.end({ timeout: 5 }) };

@@ -97,7 +97,7 @@ export interface StartOptions {
   /** @default 10 */
   poolMax?: number;
   /** Hook on every SQL statement (tests count statements). */
-  onQuery?: (query: string) => void;
+  onQuery?: (query: string, params: readonly unknown[]) => void;
   /** Extra Apollo plugins (later: auth, cache control, telemetry). */
   plugins?: ApolloServerPlugin[];
 }

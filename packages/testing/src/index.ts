@@ -36,17 +36,20 @@ export async function createTestDatabase(serverUrl: string, prefix = 'trellis_te
 /** The small deterministic data set tests run on: 50 users, 100 products, 1,000 reviews. */
 export const TEST_SEED = seedPlan(0.05);
 
-/** Counts SQL statements; pass `counter.onQuery` to a subgraph and read `count`. */
+/** Records SQL statements (with parameters); pass `counter.onQuery` to a subgraph. */
 export class StatementCounter {
   statements: string[] = [];
-  readonly onQuery = (query: string): void => {
+  params: (readonly unknown[])[] = [];
+  readonly onQuery = (query: string, params: readonly unknown[] = []): void => {
     this.statements.push(query);
+    this.params.push(params);
   };
   get count(): number {
     return this.statements.length;
   }
   reset(): void {
     this.statements = [];
+    this.params = [];
   }
 }
 
@@ -79,4 +82,43 @@ export async function graphql<TData = Record<string, unknown>>(
     throw new Error(`Non-JSON response (${response.status}): ${text.slice(0, 200)}`);
   }
   return { status: response.status, headers: response.headers, body };
+}
+
+export interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** EXPLAINs a recorded statement with its parameters and returns the plan tree. */
+export async function explain(sql: postgres.Sql, query: string, params: readonly unknown[]): Promise<PlanNode> {
+  const rows = await sql.unsafe(`explain (format json) ${query}`, params as never[]);
+  return (rows[0] as unknown as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
+}
+
+/** Every node of a plan tree. */
+export function planNodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(planNodes)];
+}
+
+/**
+ * EXPLAINs every SELECT the counter recorded and returns those whose plan reads a table
+ * with a sequential scan (each as "relation: statement"). `allow` exempts statements that
+ * must read every row whatever the index (an unfiltered exact count).
+ */
+export async function sequentialScans(
+  sql: postgres.Sql,
+  counter: StatementCounter,
+  options: { allow?: (query: string) => boolean } = {},
+): Promise<string[]> {
+  const found: string[] = [];
+  for (const [index, query] of counter.statements.entries()) {
+    if (!/^\s*select/i.test(query) || options.allow?.(query)) continue;
+    const plan = await explain(sql, query, counter.params[index] ?? []);
+    for (const node of planNodes(plan)) {
+      if (node['Node Type'] === 'Seq Scan') found.push(`${node['Relation Name']}: ${query.replace(/\s+/g, ' ')}`);
+    }
+  }
+  return found;
 }

@@ -28,7 +28,10 @@ export type Query = {
   __typename?: 'Query';
   /** A review by id, or null when no review has this id. */
   review: Maybe<Review>;
-  /** Every review, filtered and ordered; a Relay connection. */
+  /**
+   * Every review, filtered and ordered; a Relay connection. Its totalCount without a filter
+   * counts every review: exact, but it reads the whole table.
+   */
   reviews: ReviewConnection;
 };
 
