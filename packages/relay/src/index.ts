@@ -2,8 +2,9 @@
 // signed cursors, keyset conditions on (order key, id), and connection assembly.
 // Never OFFSET: a page costs the same at depth 10,000 as at depth 1.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { batchLoader } from '@trellis/db/loaders';
 import { badUserInput } from '@trellis/errors';
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
 import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 
@@ -342,7 +343,7 @@ export function nestedConnectionLoaders<TArgs, T>(
     const key = argsKey(args);
     let loader = byArgs.get(key);
     if (!loader) {
-      loader = new DataLoader(async (parentIds) => {
+      loader = batchLoader<number, Connection<T>>(async (parentIds) => {
         const pages = await loadPages(parentIds, args);
         return parentIds.map((id) => pages.get(id) ?? new Error(`No page loaded for parent ${id}`));
       });

@@ -11,7 +11,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { createDatabase, type Database, ping, retryWithBackoff, runMigrations } from '@trellis/db';
+import { createDatabase, type Database, ping, postgres, retryWithBackoff, runMigrations } from '@trellis/db';
 import type { SeedPlan } from '@trellis/db/seed';
 import { ErrorCode, maskError, trellisError } from '@trellis/errors';
 import { createHttpServer, listen, type RunningServer } from '@trellis/http';
@@ -186,10 +186,12 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
   );
   readyPromise.catch(() => {});
 
-  // After start, readiness keeps following the database so a load balancer can react.
+  // After start, readiness keeps following the database so a load balancer can react. The
+  // probe has its own connection: it is not request traffic (and is not counted as such).
+  const probeSql = postgres(options.databaseUrl, { max: 1, idle_timeout: 10, connect_timeout: 2, onnotice: () => {} });
   const probe = setInterval(async () => {
     if (!ready) return;
-    const ok = await ping(database.sql);
+    const ok = await ping(probeSql);
     if (!ok) logger.warn('database ping failed; reporting not ready');
     ready = ok;
   }, 2000);
@@ -204,6 +206,7 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
     async stop() {
       abort.abort();
       clearInterval(probe);
+      await probeSql.end({ timeout: 1 });
       await running.close(5_000);
       await apollo.stop();
       await database.close();

@@ -1,13 +1,13 @@
 // Per-request DataLoaders of the inventory subgraph.
 import type { Database } from '@trellis/db';
-import DataLoader from 'dataloader';
+import { batchLoader } from '@trellis/db/loaders';
 import { inArray } from 'drizzle-orm';
 import { type schema, stock } from './db/schema.ts';
 
 export function createLoaders({ db }: Database<typeof schema>) {
   return {
     /** Units on hand by product id; a product without a stock row has none. */
-    quantityByProductId: new DataLoader<number, number>(async (ids) => {
+    quantityByProductId: batchLoader<number, number>(async (ids) => {
       const rows = await db
         .select({ productId: stock.productId, quantity: stock.quantity })
         .from(stock)

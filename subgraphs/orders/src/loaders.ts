@@ -1,7 +1,7 @@
 // Per-request DataLoaders of the orders subgraph.
 import type { Database } from '@trellis/db';
+import { batchLoader, loaderByKey } from '@trellis/db/loaders';
 import { nestedConnectionLoaders } from '@trellis/relay';
-import DataLoader from 'dataloader';
 import { asc, inArray } from 'drizzle-orm';
 import { type OrderLineRow, type OrderRow, orderLines, orders, type schema } from './db/schema.ts';
 import { orderPagesByBuyer } from './lists.ts';
@@ -9,15 +9,11 @@ import { orderPagesByBuyer } from './lists.ts';
 export function createLoaders(database: Database<typeof schema>) {
   const { db } = database;
   return {
-    orderById: new DataLoader<number, OrderRow | null>(async (ids) => {
-      const rows = await db
-        .select()
-        .from(orders)
-        .where(inArray(orders.id, ids as number[]));
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }),
-    linesByOrderId: new DataLoader<number, OrderLineRow[]>(async (ids) => {
+    orderById: loaderByKey<number, OrderRow>(
+      (ids) => db.select().from(orders).where(inArray(orders.id, ids)),
+      (row) => row.id,
+    ),
+    linesByOrderId: batchLoader<number, OrderLineRow[]>(async (ids) => {
       const rows = await db
         .select()
         .from(orderLines)

@@ -74,6 +74,33 @@ describe('products subgraph', () => {
     expect(prices).toEqual([...prices].sort((a, b) => a - b));
   });
 
+  it('never skips or repeats a row while rows are inserted between page requests (ties broken by id)', async () => {
+    const { sql } = service.running.database;
+    const original = (await sql`select id from products.products`).map((r) => String(r.id));
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 40; i++) {
+      const response: GraphQLResponse<Page> = await graphql<Page>(service.url, LIST, {
+        first: 7,
+        after,
+        orderBy: { field: 'PRICE', direction: 'ASC' },
+      });
+      const page: Page['products'] = response.body.data!.products;
+      seen.push(...page.edges.map((e) => e.node.id));
+      const last = page.edges.at(-1);
+      if (!page.pageInfo.hasNextPage || !last) break;
+      // Ties with the cursor row (same price, higher id), rows before it and rows after it.
+      const cents = Math.round(last.node.price * 100);
+      await sql`insert into products.products (name, description, category, price_cents, weight_grams)
+        values ('tie', '', 'toys', ${cents}, 100), ('early', '', 'toys', 1, 100), ('late', '', 'toys', 4000000, 100)`;
+      after = page.pageInfo.endCursor;
+    }
+    const originalsSeen = seen.filter((id) => original.includes(id));
+    expect(originalsSeen.sort()).toEqual([...original].sort());
+    expect(new Set(seen).size).toBe(seen.length);
+    await sql`delete from products.products where name in ('tie', 'early', 'late')`;
+  });
+
   it('filters by category and price range, with totalCount of the filtered set', async () => {
     const [{ n }] = (await service.running.database.sql`
       select count(*)::int as n from products.products where category = 'kitchen' and price_cents between 5000 and 40000`) as unknown as [

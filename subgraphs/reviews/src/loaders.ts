@@ -1,7 +1,7 @@
 // Per-request DataLoaders of the reviews subgraph.
 import type { Database } from '@trellis/db';
+import { batchLoader, loaderByKey } from '@trellis/db/loaders';
 import { nestedConnectionLoaders } from '@trellis/relay';
-import DataLoader from 'dataloader';
 import { avg, count, inArray } from 'drizzle-orm';
 import { type ReviewRow, reviews, type schema } from './db/schema.ts';
 import { reviewPagesBy } from './lists.ts';
@@ -14,16 +14,12 @@ export interface RatingStats {
 export function createLoaders(database: Database<typeof schema>) {
   const { db } = database;
   return {
-    reviewById: new DataLoader<number, ReviewRow | null>(async (ids) => {
-      const rows = await db
-        .select()
-        .from(reviews)
-        .where(inArray(reviews.id, ids as number[]));
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }),
+    reviewById: loaderByKey<number, ReviewRow>(
+      (ids) => db.select().from(reviews).where(inArray(reviews.id, ids)),
+      (row) => row.id,
+    ),
     /** averageRating and reviewCount for many products in one grouped statement. */
-    ratingStatsByProductId: new DataLoader<number, RatingStats>(async (ids) => {
+    ratingStatsByProductId: batchLoader<number, RatingStats>(async (ids) => {
       const rows = await db
         .select({ productId: reviews.productId, count: count(), average: avg(reviews.rating) })
         .from(reviews)
