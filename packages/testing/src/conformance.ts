@@ -159,7 +159,9 @@ export function describeConformance<TSchema extends AnySchema, TLoaders>(
             service.statements.reset();
             const { body } = await graphql(service.url, call(args));
             expect(body.errors?.[0]?.extensions?.code, `${where}${args}`).toBe('BAD_USER_INPUT');
-            expect((body.errors?.[0]?.extensions?.argumentPath as string[])[0], `${where}${args}`).toBe(argument);
+            expect((body.errors?.[0]?.extensions?.argumentPath as string[] | undefined)?.[0], `${where}${args}`).toBe(
+              argument,
+            );
             expect(service.statements.count, `${where}${args} reached SQL`).toBe(0);
           }
         });
