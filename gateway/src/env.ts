@@ -1,5 +1,6 @@
 // The gateway's environment and command-line flags: the only place it reads process.env.
 import { common, loadEnv, z } from '@trellis/config';
+import { DEV_AUTH } from '@trellis/identity';
 
 export interface GatewayConfig {
   nodeEnv: 'development' | 'test' | 'production';
@@ -9,6 +10,18 @@ export interface GatewayConfig {
   supergraphPath: string;
   /** Per-subgraph routing URL overrides (SUBGRAPH_URL_<NAME>), e.g. in containers. */
   subgraphUrls: Record<string, string>;
+  auth: {
+    /** HS256 secret for client tokens (development default; unset in production unless given). */
+    secret?: string | undefined;
+    /** JWKS URL for client tokens (production). */
+    jwksUrl?: string | undefined;
+    issuer: string;
+    audience: string;
+    /** Refuse anonymous requests. @default false */
+    required: boolean;
+    /** Signs the identity forwarded to subgraphs; without it none is forwarded. */
+    subgraphSecret?: string | undefined;
+  };
 }
 
 /** Reads `--supergraph FILE` and `--port N` (which win over SUPERGRAPH_PATH and PORT). */
@@ -37,6 +50,12 @@ export function gatewayConfig(
       HOST: common.HOST,
       LOG_LEVEL: common.LOG_LEVEL,
       SUPERGRAPH_PATH: z.string().default('supergraph.graphql'),
+      AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+      AUTH_JWKS_URL: z.url({ message: 'must be a URL' }).optional(),
+      AUTH_ISSUER: z.string().default(DEV_AUTH.issuer),
+      AUTH_AUDIENCE: z.string().default(DEV_AUTH.audience),
+      AUTH_REQUIRED: z.enum(['true', 'false']).default('false'),
+      SUBGRAPH_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     },
     {
       ...source,
@@ -50,7 +69,17 @@ export function gatewayConfig(
     const match = /^SUBGRAPH_URL_([A-Z0-9_]+)$/.exec(key);
     if (match?.[1] && value) subgraphUrls[match[1].toLowerCase()] = value;
   }
+  // Development and tests get the shared dev secrets; production only what it is given.
+  const dev = env.NODE_ENV !== 'production';
   return {
+    auth: {
+      secret: env.AUTH_JWT_SECRET ?? (dev ? DEV_AUTH.clientSecret : undefined),
+      jwksUrl: env.AUTH_JWKS_URL,
+      issuer: env.AUTH_ISSUER,
+      audience: env.AUTH_AUDIENCE,
+      required: env.AUTH_REQUIRED === 'true',
+      subgraphSecret: env.SUBGRAPH_SIGNING_SECRET ?? (dev ? DEV_AUTH.subgraphSecret : undefined),
+    },
     nodeEnv: env.NODE_ENV,
     port: env.PORT,
     host: env.HOST,

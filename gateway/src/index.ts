@@ -1,9 +1,8 @@
 // The Trellis gateway: @apollo/gateway inside @apollo/server behind the shared HTTP front.
 // Plugins are listed in one place (createGateway) so limits, auth, caching and telemetry
 // slot in as small factories.
-import type { IncomingMessage } from 'node:http';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloGateway, type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginLandingPageDisabled,
   ApolloServerPluginSchemaReportingDisabled,
@@ -13,8 +12,19 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { maskError } from '@trellis/errors';
 import { createHttpServer, listen, type RunningServer } from '@trellis/http';
 import { createLogger, type Logger } from '@trellis/telemetry';
+import { createAuthorizationPlugin, extractSecurity, type SecurityRequirements } from './authorization.ts';
 import type { GatewayConfig } from './env.ts';
+import { createContextFactory, type GatewayContext } from './identity.ts';
 import { fileSupergraph, readSupergraph } from './supergraph.ts';
+
+/** Sends each subgraph fetch the headers the request context built (signed identity). */
+class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    // Health checks and schema loads run without a request context.
+    const headers = (context as Partial<GatewayContext>).subgraphHeaders ?? {};
+    for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
+  }
+}
 
 export interface RunningGateway extends RunningServer {
   stop(): Promise<void>;
@@ -24,10 +34,16 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   const log = logger ?? createLogger({ service: 'gateway', level: 'silent' });
   const production = config.nodeEnv === 'production';
   const sdl = readSupergraph(config.supergraphPath);
+  let security: SecurityRequirements = { authenticated: new Set(), scopes: new Map() };
+  const prepare = (supergraph: string) => {
+    const extracted = extractSecurity(supergraph);
+    security = extracted.requirements;
+    return extracted.sdl;
+  };
 
   const gateway = new ApolloGateway({
-    supergraphSdl: fileSupergraph(config.supergraphPath, sdl, log),
-    buildService: ({ name, url }) => new RemoteGraphQLDataSource({ url: config.subgraphUrls[name] ?? url }),
+    supergraphSdl: fileSupergraph(config.supergraphPath, sdl, log, prepare),
+    buildService: ({ url, name }) => new IdentityForwardingDataSource({ url: config.subgraphUrls[name] ?? url }),
     logger: {
       debug: (message) => log.debug(String(message)),
       info: (message) => log.info(String(message)),
@@ -36,13 +52,14 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     },
   });
 
-  const plugins: ApolloServerPlugin<BaseContext>[] = [
+  const plugins: ApolloServerPlugin<GatewayContext>[] = [
+    createAuthorizationPlugin(() => security),
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     ApolloServerPluginUsageReportingDisabled(),
     ApolloServerPluginSchemaReportingDisabled(),
   ];
 
-  const apollo = new ApolloServer<BaseContext>({
+  const apollo = new ApolloServer<GatewayContext>({
     gateway,
     plugins,
     introspection: !production,
@@ -53,11 +70,11 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   });
   // Bind the port first (a port in use fails fast), answer 503 until the supergraph is loaded.
   let ready = false;
-  const server = createHttpServer<BaseContext>({
+  const server = createHttpServer<GatewayContext>({
     apollo,
     logger: log,
     isReady: () => ready,
-    context: async (_req: IncomingMessage) => ({}),
+    context: createContextFactory(config.auth),
   });
   const running = await listen(server, config.port, config.host);
   try {

@@ -32,8 +32,17 @@ export function readSupergraph(path: string): string {
   return sdl;
 }
 
-/** A SupergraphManager that serves the file and pushes each valid change to the gateway. */
-export function fileSupergraph(path: string, initialSdl: string, logger: Logger): SupergraphManager {
+/**
+ * A SupergraphManager that serves the file and pushes each valid change to the gateway.
+ * `prepare` turns the file's SDL into what the query planner gets (and may record what it
+ * removed, e.g. security requirements).
+ */
+export function fileSupergraph(
+  path: string,
+  initialSdl: string,
+  logger: Logger,
+  prepare: (sdl: string) => string = (sdl) => sdl,
+): SupergraphManager {
   return {
     async initialize({ update }) {
       let current = initialSdl;
@@ -48,7 +57,7 @@ export function fileSupergraph(path: string, initialSdl: string, logger: Logger)
         }
         if (next === current) return;
         try {
-          update(next);
+          update(prepare(next));
           current = next;
           logger.info({ path }, 'supergraph reloaded');
         } catch (error) {
@@ -61,7 +70,7 @@ export function fileSupergraph(path: string, initialSdl: string, logger: Logger)
         timer = setTimeout(reload, 100);
       });
       return {
-        supergraphSdl: initialSdl,
+        supergraphSdl: prepare(initialSdl),
         cleanup: async () => {
           clearTimeout(timer);
           watcher.close();

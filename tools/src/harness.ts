@@ -6,10 +6,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SeedPlan } from '@trellis/db/seed';
 import { startGateway } from '@trellis/gateway';
+import { DEV_AUTH, mintClientToken } from '@trellis/identity';
 import { TEST_SEED } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
 import { composeWorkspace } from './compose.ts';
 import { loadDefinitions } from './subgraphs.ts';
+
+/** A client token for `userId` signed with the development secret the test gateway accepts. */
+export function tokenFor(userId: string | number, scopes: string[] = []): Promise<string> {
+  return mintClientToken({
+    userId: String(userId),
+    scopes,
+    secret: DEV_AUTH.clientSecret,
+    issuer: DEV_AUTH.issuer,
+    audience: DEV_AUTH.audience,
+  });
+}
 
 export interface TestGraph {
   url: string;
@@ -38,6 +50,13 @@ export async function startGraph(serverUrl: string, options: { plan?: SeedPlan }
     logLevel: 'silent',
     supergraphPath,
     subgraphUrls: {},
+    auth: {
+      secret: DEV_AUTH.clientSecret,
+      issuer: DEV_AUTH.issuer,
+      audience: DEV_AUTH.audience,
+      required: false,
+      subgraphSecret: DEV_AUTH.subgraphSecret,
+    },
   });
   return {
     url: `${gateway.url}/graphql`,

@@ -2,7 +2,7 @@
 // against the deterministic seed.
 import { graphql } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startGraph, type TestGraph } from '../src/harness.ts';
+import { startGraph, type TestGraph, tokenFor } from '../src/harness.ts';
 
 let graph: TestGraph;
 beforeAll(async () => {
@@ -14,6 +14,26 @@ afterAll(async () => {
 
 const QUERY = /* GraphQL */ `
   query ProductPage($id: ID!) {
+    me {
+      id
+      email
+      orders(first: 1, orderBy: { field: CREATED_AT, direction: ASC }) {
+        edges {
+          node {
+            id
+            total
+            lines {
+              quantity
+              unitPrice
+              product {
+                id
+                name
+              }
+            }
+          }
+        }
+      }
+    }
     product(id: $id) {
       id
       name
@@ -34,22 +54,6 @@ const QUERY = /* GraphQL */ `
             author {
               id
               name
-              orders(first: 1, orderBy: { field: CREATED_AT, direction: ASC }) {
-                edges {
-                  node {
-                    id
-                    total
-                    lines {
-                      quantity
-                      unitPrice
-                      product {
-                        id
-                        name
-                      }
-                    }
-                  }
-                }
-              }
             }
           }
         }
@@ -60,9 +64,20 @@ const QUERY = /* GraphQL */ `
 
 describe('the federated graph', () => {
   it('answers one query across accounts, products, inventory, reviews and orders from seeded data', async () => {
-    const { status, body } = await graphql<{ product: Record<string, any> }>(graph.url, QUERY, { id: '7' });
+    // Orders are visible to their buyer only: ask as the author of product 7's first review.
+    const [first] = await graph.subgraphs.reviews!.running.database.sql`
+      select author_id from reviews.reviews where product_id = 7 order by created_at, id limit 1`;
+    const token = await tokenFor(first!.author_id);
+    const { status, body } = await graphql<{ product: Record<string, any>; me: Record<string, any> }>(
+      graph.url,
+      QUERY,
+      { id: '7' },
+      {
+        authorization: `Bearer ${token}`,
+      },
+    );
     expect(status).toBe(200);
-    expect(body.errors).toBeUndefined();
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
     const product = body.data?.product;
     expect(product).toBeTruthy();
 
@@ -93,15 +108,19 @@ describe('the federated graph', () => {
     const edges = product!.reviews.edges;
     expect(edges.map((e: any) => e.node.id)).toEqual(reviews.slice(0, 2).map((r) => String(r.id)));
 
-    // accounts: the author's name; orders: their first order with lines and products' names
+    // accounts: the author's name, and `me` (the signed-in author) with their own email;
+    // orders: my first order with its lines and their products' names
     const author = edges[0].node.author;
     expect(author.id).toBe(String(reviews[0]!.author_id));
     const [user] = await graph.subgraphs.accounts!.running.database.sql`
-      select name from accounts.users where id = ${reviews[0]!.author_id}`;
+      select name, email from accounts.users where id = ${reviews[0]!.author_id}`;
     expect(author.name).toBe(user!.name);
+    const me = body.data!.me as Record<string, any>;
+    expect(me.id).toBe(author.id);
+    expect(me.email).toBe(user!.email);
     const [order] = await graph.subgraphs.orders!.running.database.sql`
       select id, total_cents from orders.orders where buyer_id = ${reviews[0]!.author_id} order by created_at, id limit 1`;
-    const firstOrder = author.orders.edges[0].node;
+    const firstOrder = me.orders.edges[0].node;
     expect(firstOrder.id).toBe(String(order!.id));
     expect(firstOrder.total).toBe(order!.total_cents / 100);
     const lineSum = firstOrder.lines.reduce(

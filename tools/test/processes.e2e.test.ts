@@ -3,6 +3,7 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from '@trellis/db/embedded';
+import { ANONYMOUS, createViewerSigner, DEV_AUTH, IDENTITY_HEADER } from '@trellis/identity';
 import { createTestDatabase, graphql, type TestDatabase } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawnService, waitForStatus } from '../src/process.ts';
@@ -113,7 +114,9 @@ describe('a subgraph process', () => {
     try {
       expect(await waitForStatus(`http://127.0.0.1:${port}/health/live`)).toBe(200);
       expect(await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 5_000, (s) => s === 503)).toBe(503);
-      const notReady = await graphql(`http://127.0.0.1:${port}/graphql`, '{ product(id: "1") { id } }');
+      // As the gateway would call it: with a signed (anonymous) identity.
+      const identity = { [IDENTITY_HEADER]: await createViewerSigner(DEV_AUTH.subgraphSecret)(ANONYMOUS) };
+      const notReady = await graphql(`http://127.0.0.1:${port}/graphql`, '{ product(id: "1") { id } }', {}, identity);
       expect(notReady.status).toBe(503);
       expect(notReady.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
       await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -121,8 +124,12 @@ describe('a subgraph process', () => {
       expect(products.output()).toMatch(/database not reachable; retrying/);
       await new Promise<void>((resolve) => proxy.listen(pgPort, '127.0.0.1', resolve));
       expect(await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 15_000)).toBe(200);
-      const ready = await graphql(`http://127.0.0.1:${port}/graphql`, '{ product(id: "1") { id } }');
+      const ready = await graphql(`http://127.0.0.1:${port}/graphql`, '{ product(id: "1") { id } }', {}, identity);
       expect(ready.body).toEqual({ data: { product: null } });
+      // Not through the gateway: refused.
+      const direct = await graphql(`http://127.0.0.1:${port}/graphql`, '{ product(id: "1") { id } }');
+      expect(direct.status).toBe(401);
+      expect(direct.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     } finally {
       products.child.kill('SIGTERM');
       await products.exited;

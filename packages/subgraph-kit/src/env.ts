@@ -1,7 +1,9 @@
 // The environment of a subgraph process: the only place a subgraph reads process.env.
 import { common, loadEnv, z } from '@trellis/config';
+import { DEV_AUTH } from '@trellis/identity';
 
 export function subgraphEnv(defaultPort: number, source: Record<string, string | undefined> = process.env) {
+  const production = source.NODE_ENV === 'production';
   return loadEnv(
     {
       NODE_ENV: common.NODE_ENV,
@@ -11,6 +13,10 @@ export function subgraphEnv(defaultPort: number, source: Record<string, string |
       DATABASE_URL: common.DATABASE_URL,
       /** Connections in this process's pool. */
       DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+      /** Shared with the gateway: verifies the identity it forwards. Required in production. */
+      SUBGRAPH_SIGNING_SECRET: production
+        ? z.string().min(32, 'must be at least 32 characters')
+        : z.string().min(1).default(DEV_AUTH.subgraphSecret),
     },
     source,
   );

@@ -13,18 +13,35 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { createDatabase, type Database, ping, postgres, retryWithBackoff, runMigrations } from '@trellis/db';
 import type { SeedPlan } from '@trellis/db/seed';
-import { ErrorCode, maskError, trellisError } from '@trellis/errors';
+import { ErrorCode, forbidden, maskError, trellisError, unauthenticated } from '@trellis/errors';
 import { createHttpServer, listen, type RunningServer } from '@trellis/http';
+import { createViewerVerifier, DEV_AUTH, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
 import { createLogger, type Logger } from '@trellis/telemetry';
 import { type DocumentNode, type GraphQLError, GraphQLScalarType, Kind, parse } from 'graphql';
 
 export type AnySchema = Record<string, unknown>;
+export type { Viewer };
 
 /** What every resolver receives. `loaders` are built fresh for each request. */
 export interface SubgraphContext<TSchema extends AnySchema, TLoaders> {
   db: Database<TSchema>['db'];
   sql: Database<TSchema>['sql'];
   loaders: TLoaders;
+  /** Who is asking, as verified from the gateway's signed identity. */
+  viewer: Viewer;
+}
+
+/** The signed-in user's id, or UNAUTHENTICATED. */
+export function requireUser(viewer: Viewer): number {
+  const id = viewer.userId === null ? null : parseId(viewer.userId);
+  if (id === null) throw unauthenticated();
+  return id;
+}
+
+/** FORBIDDEN unless the viewer holds `scope` (defence in depth behind @requiresScopes). */
+export function requireScope(viewer: Viewer, scope: string): void {
+  if (viewer.userId === null) throw unauthenticated();
+  if (!viewer.scopes.includes(scope)) throw forbidden(`Requires the "${scope}" scope`);
 }
 
 export interface SubgraphDefinition<TSchema extends AnySchema, TLoaders> {
@@ -98,8 +115,10 @@ export interface StartOptions {
   poolMax?: number;
   /** Hook on every SQL statement (tests count statements). */
   onQuery?: (query: string, params: readonly unknown[]) => void;
-  /** Extra Apollo plugins (later: auth, cache control, telemetry). */
+  /** Extra Apollo plugins (later: cache control, telemetry). */
   plugins?: ApolloServerPlugin[];
+  /** Verifies the gateway's identity header. @default the development secret */
+  signingSecret?: string;
 }
 
 export interface RunningSubgraph extends RunningServer {
@@ -130,6 +149,7 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
   });
   let ready = false;
   const abort = new AbortController();
+  const verifyViewer = createViewerVerifier(options.signingSecret ?? DEV_AUTH.subgraphSecret);
 
   const apollo = new ApolloServer<SubgraphContext<TSchema, TLoaders>>({
     schema: buildSubgraphSchema({
@@ -159,13 +179,27 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
     apollo,
     logger,
     isReady: () => ready,
-    context: async (_req: IncomingMessage) => {
+    context: async (req: IncomingMessage) => {
       if (!ready) {
         throw trellisError(ErrorCode.SERVICE_UNAVAILABLE, `${definition.name} is not ready (database unavailable)`, {
           http: { status: 503 },
         });
       }
-      return { db: database.db, sql: database.sql, loaders: definition.createLoaders(database) };
+      const header = req.headers[IDENTITY_HEADER];
+      let viewer: Viewer;
+      try {
+        viewer = await verifyViewer(Array.isArray(header) ? header[0] : header);
+      } catch (error) {
+        // Only the gateway may call a subgraph: no valid signed identity, no GraphQL.
+        throw trellisError(
+          ErrorCode.UNAUTHENTICATED,
+          `Requests must come through the gateway (${(error as Error).message})`,
+          {
+            http: { status: 401 },
+          },
+        );
+      }
+      return { db: database.db, sql: database.sql, loaders: definition.createLoaders(database), viewer };
     },
   });
   const running = await listen(server, options.port, options.host);

@@ -44,6 +44,7 @@ export async function runSubgraph<TSchema extends AnySchema, TLoaders>(
       databaseUrl: env.DATABASE_URL,
       nodeEnv: env.NODE_ENV,
       poolMax: env.DB_POOL_MAX,
+      signingSecret: env.SUBGRAPH_SIGNING_SECRET,
       logger,
     });
   } catch (error) {

@@ -15,7 +15,6 @@ import {
   type TypeNode,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { graphql } from './index.ts';
 import { startTestSubgraph, type TestSubgraph } from './subgraph.ts';
 
 export interface ConformanceOptions {
@@ -75,7 +74,7 @@ export function describeConformance<TSchema extends AnySchema, TLoaders>(
     });
 
     it('publishes the schema file as its _service.sdl', async () => {
-      const { body } = await graphql<{ _service: { sdl: string } }>(service.url, '{ _service { sdl } }');
+      const { body } = await service.query<{ _service: { sdl: string } }>('{ _service { sdl } }');
       const published = new Map(
         parse(body.data!._service.sdl)
           .definitions.filter((d) => 'name' in d && d.name)
@@ -107,8 +106,7 @@ export function describeConformance<TSchema extends AnySchema, TLoaders>(
       it(`resolves a batch of ${name} references in at most one statement${owned ? ', unknown ids as null' : ''}`, async () => {
         const ids = [...knownIds, UNKNOWN_ID];
         service.statements.reset();
-        const { body } = await graphql(
-          service.url,
+        const { body } = await service.query(
           `query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on ${name} { ${selection} } } }`,
           { r: ids.map((id) => ({ __typename: name, id })) },
         );
@@ -146,6 +144,10 @@ export function describeConformance<TSchema extends AnySchema, TLoaders>(
           return value as { edges: unknown[]; pageInfo: Record<string, unknown> };
         };
 
+        // Connections may be visible to their owner only (User.orders): ask as the user whose
+        // entity is queried.
+        const owner = { as: { userId: knownIds[0] ?? '1', scopes: [] } };
+
         it(`${where}: rejects bad page arguments with BAD_USER_INPUT at the argument, without SQL`, async () => {
           const cases: [string, string][] = [
             ['(first: 101)', 'first'],
@@ -157,7 +159,7 @@ export function describeConformance<TSchema extends AnySchema, TLoaders>(
           ];
           for (const [args, argument] of cases) {
             service.statements.reset();
-            const { body } = await graphql(service.url, call(args));
+            const { body } = await service.query(call(args), {}, owner);
             expect(body.errors?.[0]?.extensions?.code, `${where}${args}`).toBe('BAD_USER_INPUT');
             expect((body.errors?.[0]?.extensions?.argumentPath as string[] | undefined)?.[0], `${where}${args}`).toBe(
               argument,
@@ -167,13 +169,13 @@ export function describeConformance<TSchema extends AnySchema, TLoaders>(
         });
 
         it(`${where}: caps every alias, defaults to 20, and reports an empty page`, async () => {
-          const aliased = await graphql(service.url, call('(first: 100)', '(first: 101)'));
+          const aliased = await service.query(call('(first: 100)', '(first: 101)'), {}, owner);
           expect(aliased.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
           expect(aliased.body.errors?.[0]?.path?.at(-1)).toBe('a1');
-          const byDefault = await graphql(service.url, call(''));
+          const byDefault = await service.query(call(''), {}, owner);
           expect(byDefault.body.errors).toBeUndefined();
           expect(page(byDefault.body.data).edges.length).toBeLessThanOrEqual(20);
-          const empty = await graphql(service.url, call('(first: 0)'));
+          const empty = await service.query(call('(first: 0)'), {}, owner);
           expect(empty.body.errors).toBeUndefined();
           expect(page(empty.body.data)).toMatchObject({ edges: [], pageInfo: { startCursor: null, endCursor: null } });
         });

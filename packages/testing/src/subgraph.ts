@@ -2,11 +2,25 @@
 // migrated and seeded with TEST_SEED, on an ephemeral port, statements counted.
 import { createDatabase } from '@trellis/db';
 import type { SeedPlan } from '@trellis/db/seed';
+import { ANONYMOUS, createViewerSigner, DEV_AUTH, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
 import { type AnySchema, type RunningSubgraph, type SubgraphDefinition, startSubgraph } from '@trellis/subgraph-kit';
-import { createTestDatabase, StatementCounter, TEST_SEED, type TestDatabase } from './index.ts';
+import {
+  createTestDatabase,
+  type GraphQLResponse,
+  graphql,
+  StatementCounter,
+  TEST_SEED,
+  type TestDatabase,
+} from './index.ts';
 
 export interface TestSubgraph {
   url: string;
+  /** POSTs an operation as the gateway would: with a signed identity (anonymous by default). */
+  query<TData = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { as?: Viewer | null },
+  ): Promise<GraphQLResponse<TData>>;
   running: RunningSubgraph;
   database: TestDatabase;
   statements: StatementCounter;
@@ -42,8 +56,15 @@ export async function startTestSubgraph<TSchema extends AnySchema, TLoaders>(
     }
   }
   statements.reset();
+  const url = `${running.url}/graphql`;
+  const sign = createViewerSigner(DEV_AUTH.subgraphSecret);
   return {
-    url: `${running.url}/graphql`,
+    url,
+    async query(query, variables, options = {}) {
+      const viewer = options.as === undefined ? ANONYMOUS : options.as;
+      const headers: Record<string, string> = viewer === null ? {} : { [IDENTITY_HEADER]: await sign(viewer) };
+      return graphql(url, query, variables, headers);
+    },
     running,
     database,
     statements,

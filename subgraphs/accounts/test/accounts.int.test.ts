@@ -1,4 +1,3 @@
-import { graphql } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { subgraph } from '../src/service.ts';
@@ -14,8 +13,7 @@ afterAll(async () => {
 describe('accounts subgraph', () => {
   it('serves a seeded user by id, never their email to an anonymous caller', async () => {
     const [row] = await service.running.database.sql`select name, username from accounts.users where id = 2`;
-    const { body } = await graphql(
-      service.url,
+    const { body } = await service.query(
       '{ user(id: "2") { id name username email createdAt } nobody: user(id: "5000") { id } me { id } }',
     );
     expect(body.errors).toBeUndefined();
@@ -34,8 +32,7 @@ describe('accounts subgraph', () => {
 
   it('resolves a batch of User references in one statement', async () => {
     service.statements.reset();
-    const { body } = await graphql(
-      service.url,
+    const { body } = await service.query(
       'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id name } } }',
       { r: ['3', '1', '999999', 'nope'].map((id) => ({ __typename: 'User', id })) },
     );

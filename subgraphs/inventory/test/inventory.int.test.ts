@@ -1,4 +1,3 @@
-import { graphql } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { shippingEstimate } from '../src/resolvers/product.ts';
@@ -12,6 +11,7 @@ afterAll(async () => {
   await service?.stop();
 });
 
+const ADMIN = { userId: '1', scopes: ['admin'] };
 const ENTITIES =
   'query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id quantity inStock shippingEstimate } } }';
 const ADJUST =
@@ -22,7 +22,7 @@ describe('inventory subgraph', () => {
     const stock = await service.running.database
       .sql`select product_id, quantity from inventory.stock where product_id in (1, 2, 3) order by product_id`;
     service.statements.reset();
-    const { body } = await graphql(service.url, ENTITIES, {
+    const { body } = await service.query(ENTITIES, {
       r: [
         { __typename: 'Product', id: '1', price: 150, weight: 2 },
         { __typename: 'Product', id: '2', price: 20, weight: 2.2 },
@@ -45,7 +45,7 @@ describe('inventory subgraph', () => {
   it('adjusts stock atomically under 200 concurrent calls, never below zero', async () => {
     await service.running.database.sql`update inventory.stock set quantity = 0 where product_id = 9`;
     const calls = Array.from({ length: 200 }, (_, i) =>
-      graphql(service.url, ADJUST, { input: { productId: '9', delta: i % 2 === 0 ? 3 : -1 } }),
+      service.query(ADJUST, { input: { productId: '9', delta: i % 2 === 0 ? 3 : -1 } }, { as: ADMIN }),
     );
     const results = await Promise.all(calls);
     const failed = results.filter((r) => (r.body.data as any)?.adjustStock.userErrors.length > 0);
@@ -58,14 +58,25 @@ describe('inventory subgraph', () => {
     expect(row!.quantity).toBeGreaterThanOrEqual(0);
   });
 
+  it('requires the admin scope (defence in depth behind @requiresScopes)', async () => {
+    const anonymous = await service.query(ADJUST, { input: { productId: '1', delta: 1 } });
+    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const user = await service.query(
+      ADJUST,
+      { input: { productId: '1', delta: 1 } },
+      { as: { userId: '2', scopes: [] } },
+    );
+    expect(user.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
   it('refuses to take stock below zero', async () => {
     await service.running.database.sql`update inventory.stock set quantity = 2 where product_id = 10`;
-    const { body } = await graphql(service.url, ADJUST, { input: { productId: '10', delta: -3 } });
+    const { body } = await service.query(ADJUST, { input: { productId: '10', delta: -3 } }, { as: ADMIN });
     expect((body.data as any).adjustStock).toEqual({
       product: null,
       userErrors: [{ code: 'INSUFFICIENT_STOCK', path: ['input', 'delta'] }],
     });
-    const ok = await graphql(service.url, ADJUST, { input: { productId: '10', delta: -2 } });
+    const ok = await service.query(ADJUST, { input: { productId: '10', delta: -2 } }, { as: ADMIN });
     expect((ok.body.data as any).adjustStock).toEqual({ product: { id: '10', quantity: 0 }, userErrors: [] });
   });
 });

@@ -1,4 +1,3 @@
-import { graphql } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { subgraph } from '../src/service.ts';
@@ -11,16 +10,25 @@ afterAll(async () => {
   await service?.stop();
 });
 
+const as = (userId: number | string) => ({ as: { userId: String(userId), scopes: [] } });
+const ORDERS = /* GraphQL */ `
+  query($r: [_Any!]!, $filter: OrderFilter) {
+    _entities(representations: $r) { ... on User { id orders(first: 3, filter: $filter, orderBy: { field: TOTAL, direction: DESC }) {
+      totalCount edges { node { id status total lines { quantity } } } } } }
+  }
+`;
+
 describe('orders subgraph', () => {
-  it('serves an order with lines whose sum is its total', async () => {
-    const { body } = await graphql(
-      service.url,
+  it('serves an order to its buyer, with lines whose sum is its total', async () => {
+    const [row] = await service.running.database
+      .sql`select buyer_id, total_cents, status from orders.orders where id = 12`;
+    const { body } = await service.query(
       '{ order(id: "12") { id total status buyer { id } lines { quantity unitPrice product { id } } } missing: order(id: "99999") { id } }',
+      {},
+      as(row!.buyer_id),
     );
     expect(body.errors).toBeUndefined();
     const order = (body.data as any).order;
-    const [row] = await service.running.database
-      .sql`select buyer_id, total_cents, status from orders.orders where id = 12`;
     expect(order.total).toBe(row!.total_cents / 100);
     expect(order.status).toBe(row!.status);
     expect(order.buyer.id).toBe(String(row!.buyer_id));
@@ -31,21 +39,36 @@ describe('orders subgraph', () => {
     expect((body.data as any).missing).toBeNull();
   });
 
-  it('pages User.orders per buyer, filtered by status, in constant statements', async () => {
-    const query =
-      'query($r: [_Any!]!, $filter: OrderFilter) { _entities(representations: $r) { ... on User { id orders(first: 3, filter: $filter, orderBy: { field: TOTAL, direction: DESC }) { totalCount edges { node { id status total lines { quantity } } } } } } }';
-    service.statements.reset();
-    const users = [1, 2, 3, 4, 5].map((id) => ({ __typename: 'User', id: String(id) }));
-    const { body } = await graphql(service.url, query, { r: users, filter: { status: 'DELIVERED' } });
-    expect(body.errors).toBeUndefined();
-    // page, lines, count
-    expect(service.statements.count).toBe(3);
-    for (const user of (body.data as any)._entities) {
+  it('hides an order from anyone but its buyer', async () => {
+    const [row] = await service.running.database.sql`select buyer_id from orders.orders where id = 12`;
+    const other = await service.query('{ order(id: "12") { id } }', {}, as(Number(row!.buyer_id) + 1));
+    expect(other.body).toEqual({ data: { order: null } });
+    const anonymous = await service.query('{ order(id: "12") { id } }');
+    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('pages User.orders for the user themself, filtered by status, in constant statements', async () => {
+    for (const id of [1, 2, 3]) {
+      service.statements.reset();
+      const { body } = await service.query(
+        ORDERS,
+        { r: [{ __typename: 'User', id: String(id) }], filter: { status: 'DELIVERED' } },
+        as(id),
+      );
+      expect(body.errors).toBeUndefined();
+      // page, lines, count
+      expect(service.statements.count).toBe(3);
+      const user = (body.data as any)._entities[0];
       const rows = await service.running.database.sql`
-        select id from orders.orders where buyer_id = ${Number(user.id)} and status = 'DELIVERED' order by total_cents desc, id desc`;
+        select id from orders.orders where buyer_id = ${id} and status = 'DELIVERED' order by total_cents desc, id desc`;
       expect(user.orders.totalCount).toBe(rows.length);
       expect(user.orders.edges.map((e: any) => e.node.id)).toEqual(rows.slice(0, 3).map((r) => String(r.id)));
       for (const edge of user.orders.edges) expect(edge.node.status).toBe('DELIVERED');
     }
+  });
+
+  it('refuses User.orders of another user', async () => {
+    const { body } = await service.query(ORDERS, { r: [{ __typename: 'User', id: '2' }] }, as(1));
+    expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });

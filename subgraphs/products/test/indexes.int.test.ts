@@ -1,7 +1,7 @@
 // Every filter and order Query.products offers is served by an index: EXPLAIN each
 // statement it sends, on a catalogue large enough for the planner to care.
 import { seedPlan } from '@trellis/db/seed';
-import { graphql, sequentialScans } from '@trellis/testing';
+import { sequentialScans } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { subgraph } from '../src/service.ts';
@@ -39,12 +39,12 @@ describe('products: indexes match every query path', () => {
         for (const filter of FILTERS) {
           const orderBy = { field, direction };
           service.statements.reset();
-          const first = await graphql(service.url, QUERY, { first: 20, filter, orderBy });
+          const first = await service.query(QUERY, { first: 20, filter, orderBy });
           expect(first.body.errors).toBeUndefined();
           const { endCursor, startCursor } = (first.body.data as any).products.pageInfo;
           if (endCursor) {
-            await graphql(service.url, QUERY, { first: 20, after: endCursor, filter, orderBy });
-            await graphql(service.url, QUERY, { last: 5, before: startCursor, filter, orderBy });
+            await service.query(QUERY, { first: 20, after: endCursor, filter, orderBy });
+            await service.query(QUERY, { last: 5, before: startCursor, filter, orderBy });
           }
           expect(service.statements.count).toBeGreaterThanOrEqual(2);
           expect(

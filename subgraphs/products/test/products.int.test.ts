@@ -1,4 +1,4 @@
-import { type GraphQLResponse, graphql } from '@trellis/testing';
+import type { GraphQLResponse } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { subgraph } from '../src/service.ts';
@@ -31,8 +31,7 @@ const LIST = /* GraphQL */ `
 describe('products subgraph', () => {
   it('serves a seeded product by id, and null for unknown or impossible ids', async () => {
     const [row] = await service.running.database.sql`select name, price_cents from products.products where id = 3`;
-    const { body } = await graphql(
-      service.url,
+    const { body } = await service.query(
       '{ a: product(id: "3") { id name price } b: product(id: "99999") { id } c: product(id: "x") { id } }',
     );
     expect(body.errors).toBeUndefined();
@@ -41,8 +40,7 @@ describe('products subgraph', () => {
 
   it('resolves a batch of entity references in one statement, unknown ids as null', async () => {
     service.statements.reset();
-    const { body } = await graphql(
-      service.url,
+    const { body } = await service.query(
       'query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id name } } }',
       { r: ['1', '2', '424242', '5'].map((id) => ({ __typename: 'Product', id })) },
     );
@@ -57,7 +55,7 @@ describe('products subgraph', () => {
     let after: string | null = null;
     let prices: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const { body }: GraphQLResponse<Page> = await graphql<Page>(service.url, LIST, {
+      const { body }: GraphQLResponse<Page> = await service.query<Page>(LIST, {
         first: 30,
         after,
         orderBy: { field: 'PRICE', direction: 'ASC' },
@@ -80,7 +78,7 @@ describe('products subgraph', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let i = 0; i < 40; i++) {
-      const response: GraphQLResponse<Page> = await graphql<Page>(service.url, LIST, {
+      const response: GraphQLResponse<Page> = await service.query<Page>(LIST, {
         first: 7,
         after,
         orderBy: { field: 'PRICE', direction: 'ASC' },
@@ -106,7 +104,7 @@ describe('products subgraph', () => {
       select count(*)::int as n from products.products where category = 'kitchen' and price_cents between 5000 and 40000`) as unknown as [
       { n: number },
     ];
-    const { body } = await graphql<Page>(service.url, LIST, {
+    const { body } = await service.query<Page>(LIST, {
       first: 100,
       filter: { category: 'kitchen', priceMin: 50, priceMax: 400 },
     });
@@ -121,7 +119,7 @@ describe('products subgraph', () => {
   });
 
   it('searches names case-insensitively', async () => {
-    const { body } = await graphql<Page>(service.url, LIST, { first: 100, filter: { search: 'oAk' } });
+    const { body } = await service.query<Page>(LIST, { first: 100, filter: { search: 'oAk' } });
     expect(body.errors).toBeUndefined();
     expect(body.data!.products.edges.length).toBeGreaterThan(0);
     for (const { node } of body.data!.products.edges) expect(node.name.toLowerCase()).toContain('oak');
@@ -137,7 +135,7 @@ describe('products subgraph', () => {
       [{ filter: { priceMin: 10, priceMax: 5 } }, 'filter'],
     ];
     for (const [variables, argument] of cases) {
-      const { status, body } = await graphql(service.url, LIST, variables);
+      const { status, body } = await service.query(LIST, variables);
       expect(status).toBe(200);
       expect(body.data).toBeNull();
       expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -151,23 +149,35 @@ describe('products subgraph', () => {
   it('updates a product and reports invalid input as userErrors', async () => {
     const mutation =
       'mutation($input: UpdateProductInput!) { updateProduct(input: $input) { product { id name price } userErrors { code path message } } }';
-    const ok = await graphql(service.url, mutation, { input: { id: '4', name: 'Renamed', price: 12.5 } });
+    const ok = await service.query(
+      mutation,
+      { input: { id: '4', name: 'Renamed', price: 12.5 } },
+      { as: { userId: '1', scopes: ['admin'] } },
+    );
     expect(ok.body.data).toEqual({
       updateProduct: { product: { id: '4', name: 'Renamed', price: 12.5 }, userErrors: [] },
     });
-    const bad = await graphql(service.url, mutation, { input: { id: '4', price: -1 } });
+    const bad = await service.query(
+      mutation,
+      { input: { id: '4', price: -1 } },
+      { as: { userId: '1', scopes: ['admin'] } },
+    );
     expect(bad.body.data).toEqual({
       updateProduct: {
         product: null,
         userErrors: [{ code: 'INVALID', path: ['input', 'price'], message: expect.any(String) }],
       },
     });
-    const missing = await graphql(service.url, mutation, { input: { id: '77777', name: 'x' } });
+    const missing = await service.query(
+      mutation,
+      { input: { id: '77777', name: 'x' } },
+      { as: { userId: '1', scopes: ['admin'] } },
+    );
     expect((missing.body.data as any).updateProduct.userErrors[0].code).toBe('NOT_FOUND');
   });
 
   it('publishes its SDL through _service', async () => {
-    const { body } = await graphql<{ _service: { sdl: string } }>(service.url, '{ _service { sdl } }');
+    const { body } = await service.query<{ _service: { sdl: string } }>('{ _service { sdl } }');
     expect(body.data!._service.sdl).toMatch(/type Product\s+@key\(fields: "id"\)/);
   });
 });

@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { schema } from './db/schema.ts';
 import { seedReviews } from './db/seed.ts';
 import { createLoaders } from './loaders.ts';
+import { Mutation } from './resolvers/mutation.ts';
 import { Product } from './resolvers/product.ts';
 import { Query } from './resolvers/query.ts';
 import { Review } from './resolvers/review.ts';
@@ -14,7 +15,7 @@ export const subgraph = defineSubgraph({
   name: 'reviews',
   defaultPort: 4004,
   typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
-  resolvers: { Query, Review, Product, User },
+  resolvers: { Query, Mutation, Review, Product, User },
   schema,
   migrationsFolder: fileURLToPath(new URL('../migrations', import.meta.url)),
   createLoaders,

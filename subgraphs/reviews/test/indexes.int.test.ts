@@ -1,7 +1,7 @@
 // Every filter and order the review lists offer is served by an index: EXPLAIN each
 // statement of Query.reviews, Product.reviews and User.reviews on 40,000 reviews.
 import { seedPlan } from '@trellis/db/seed';
-import { graphql, sequentialScans } from '@trellis/testing';
+import { sequentialScans } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { subgraph } from '../src/service.ts';
@@ -25,12 +25,12 @@ const NESTED = (
   _entities(representations: $r) { ... on ${type} { reviews(first: $first, after: $after, last: $last, before: $before, filter: $filter, orderBy: $orderBy) { ${LIST} } } } }`;
 
 async function walk(query: string, base: Record<string, unknown>, pick: (data: any) => any) {
-  const first = await graphql(service.url, query, { ...base, first: 10 });
+  const first = await service.query(query, { ...base, first: 10 });
   expect(first.body.errors).toBeUndefined();
   const { endCursor, startCursor } = pick(first.body.data).pageInfo;
   if (endCursor) {
-    await graphql(service.url, query, { ...base, first: 10, after: endCursor });
-    await graphql(service.url, query, { ...base, last: 3, before: startCursor });
+    await service.query(query, { ...base, first: 10, after: endCursor });
+    await service.query(query, { ...base, last: 3, before: startCursor });
   }
 }
 
@@ -62,8 +62,7 @@ describe('reviews: indexes match every query path', () => {
   it('aggregates (averageRating, reviewCount) for a page of products', async () => {
     service.statements.reset();
     const products = Array.from({ length: 50 }, (_, i) => ({ __typename: 'Product', id: String(i + 1) }));
-    await graphql(
-      service.url,
+    await service.query(
       'query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { averageRating reviewCount } } }',
       { r: products },
     );

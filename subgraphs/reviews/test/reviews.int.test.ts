@@ -1,4 +1,3 @@
-import { graphql } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { subgraph } from '../src/service.ts';
@@ -36,7 +35,7 @@ describe('reviews subgraph', () => {
     for (const size of [1, 10, 100]) {
       service.statements.reset();
       const ids = Array.from({ length: size }, (_, i) => i + 1);
-      const { body } = await graphql(service.url, PRODUCT_REVIEWS, { r: products(ids), first: 5 });
+      const { body } = await service.query(PRODUCT_REVIEWS, { r: products(ids), first: 5 });
       expect(body.errors).toBeUndefined();
       expect((body.data as any)._entities).toHaveLength(size);
       counts.push(service.statements.count);
@@ -48,7 +47,7 @@ describe('reviews subgraph', () => {
   it('matches the database: aggregates, order, and each parent’s own page', async () => {
     const rows = await service.running.database.sql`
       select id, product_id, rating from reviews.reviews where product_id in (4, 5) order by product_id, rating desc, id desc`;
-    const { body } = await graphql(service.url, PRODUCT_REVIEWS, {
+    const { body } = await service.query(PRODUCT_REVIEWS, {
       r: products([4, 5]),
       first: 3,
       orderBy: { field: 'RATING', direction: 'DESC' },
@@ -66,9 +65,9 @@ describe('reviews subgraph', () => {
   });
 
   it('continues each parent’s page from its own cursor', async () => {
-    const first = await graphql(service.url, PRODUCT_REVIEWS, { r: products([6]), first: 2 });
+    const first = await service.query(PRODUCT_REVIEWS, { r: products([6]), first: 2 });
     const page1 = (first.body.data as any)._entities[0].reviews;
-    const second = await graphql(service.url, PRODUCT_REVIEWS, {
+    const second = await service.query(PRODUCT_REVIEWS, {
       r: products([6]),
       first: 2,
       after: page1.pageInfo.endCursor,
@@ -82,7 +81,7 @@ describe('reviews subgraph', () => {
   });
 
   it('gives a product without reviews an empty connection and a null average', async () => {
-    const { body } = await graphql(service.url, PRODUCT_REVIEWS, { r: products([987654]), first: 5 });
+    const { body } = await service.query(PRODUCT_REVIEWS, { r: products([987654]), first: 5 });
     expect((body.data as any)._entities[0]).toEqual({
       id: '987654',
       reviewCount: 0,
@@ -94,10 +93,10 @@ describe('reviews subgraph', () => {
   it('serves User.reviews and rejects a cursor made under another ordering', async () => {
     const query =
       'query($r: [_Any!]!, $after: String, $orderBy: ReviewOrder) { _entities(representations: $r) { ... on User { reviews(first: 2, after: $after, orderBy: $orderBy) { edges { node { author { id } } } pageInfo { endCursor } } } } }';
-    const { body } = await graphql(service.url, query, { r: [{ __typename: 'User', id: '3' }] });
+    const { body } = await service.query(query, { r: [{ __typename: 'User', id: '3' }] });
     const page = (body.data as any)._entities[0].reviews;
     for (const edge of page.edges) expect(edge.node.author.id).toBe('3');
-    const mismatched = await graphql(service.url, query, {
+    const mismatched = await service.query(query, {
       r: [{ __typename: 'User', id: '3' }],
       after: page.pageInfo.endCursor,
       orderBy: { field: 'RATING', direction: 'ASC' },

@@ -8,6 +8,6 @@ export const User: UserResolvers = {
     return id === null ? null : loaders.userById.load(id);
   },
   id: (row) => String(row.id),
-  // Only the user themself may read it; with no verified identity yet, nobody can.
-  email: () => null,
+  // Only the user themself may read it; everyone else gets null.
+  email: (row, _args, { viewer }) => (viewer.userId === String(row.id) ? row.email : null),
 };

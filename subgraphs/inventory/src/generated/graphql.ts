@@ -37,7 +37,7 @@ export type Product = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Adds (or removes, with a negative delta) stock atomically; stock never goes negative. */
+  /** Adds (or removes, with a negative delta) stock atomically; stock never goes negative (admin scope). */
   adjustStock: AdjustStockPayload;
 };
 

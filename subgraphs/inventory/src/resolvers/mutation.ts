@@ -1,6 +1,6 @@
 // Stock writes: one atomic statement each, so concurrent adjustments never race.
 import { userError } from '@trellis/errors';
-import { parseId } from '@trellis/subgraph-kit';
+import { parseId, requireScope } from '@trellis/subgraph-kit';
 import { and, eq, gte, sql } from 'drizzle-orm';
 import { stock } from '../db/schema.ts';
 import type { MutationResolvers } from '../generated/graphql.ts';
@@ -8,7 +8,8 @@ import type { MutationResolvers } from '../generated/graphql.ts';
 const MAX_DELTA = 1_000_000;
 
 export const Mutation: MutationResolvers = {
-  adjustStock: async (_parent, { input }, { db }) => {
+  adjustStock: async (_parent, { input }, { db, viewer }) => {
+    requireScope(viewer, 'admin');
     const productId = parseId(input.productId);
     if (productId === null) {
       return { product: null, userErrors: [userError('NOT_FOUND', 'No product has this id', ['input', 'productId'])] };

@@ -26,7 +26,7 @@ export type CacheControlScope =
 /** Orders and their lines. */
 export type Query = {
   __typename?: 'Query';
-  /** An order by id, or null when no order has this id. */
+  /** One of the signed-in user's orders by id, or null when they have no order with this id. */
   order: Maybe<Order>;
 };
 

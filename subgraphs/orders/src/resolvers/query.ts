@@ -1,10 +1,13 @@
 // Query fields of the orders subgraph.
-import { parseId } from '@trellis/subgraph-kit';
+import { parseId, requireUser } from '@trellis/subgraph-kit';
 import type { QueryResolvers } from '../generated/graphql.ts';
 
 export const Query: QueryResolvers = {
-  order: (_parent, { id }, { loaders }) => {
+  // Someone else's order is indistinguishable from a missing one.
+  order: async (_parent, { id }, { loaders, viewer }) => {
+    const buyer = requireUser(viewer);
     const key = parseId(id);
-    return key === null ? null : loaders.orderById.load(key);
+    const order = key === null ? null : await loaders.orderById.load(key);
+    return order && order.buyerId === buyer ? order : null;
   },
 };

@@ -51,7 +51,7 @@ export type QueryProductArgs = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Changes catalogue fields of a product. */
+  /** Changes catalogue fields of a product (admin scope). */
   updateProduct: UpdateProductPayload;
 };
 

@@ -1,12 +1,13 @@
 // Catalogue writes. Business outcomes are userErrors; one short statement per write.
 import { userError } from '@trellis/errors';
-import { parseId } from '@trellis/subgraph-kit';
+import { parseId, requireScope } from '@trellis/subgraph-kit';
 import { eq, sql } from 'drizzle-orm';
 import { products } from '../db/schema.ts';
 import type { MutationResolvers } from '../generated/graphql.ts';
 
 export const Mutation: MutationResolvers = {
-  updateProduct: async (_parent, { input }, { db }) => {
+  updateProduct: async (_parent, { input }, { db, viewer }) => {
+    requireScope(viewer, 'admin');
     const id = parseId(input.id);
     const changes: Partial<typeof products.$inferInsert> = {};
     const errors = [];

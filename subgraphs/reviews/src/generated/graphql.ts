@@ -52,6 +52,38 @@ export type QueryReviewsArgs = {
   orderBy?: InputMaybe<ReviewOrder>;
 };
 
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Reviews a product as the signed-in user. */
+  addReview: AddReviewPayload;
+};
+
+
+export type MutationAddReviewArgs = {
+  input: AddReviewInput;
+};
+
+export type AddReviewInput = {
+  productId: Scalars['ID']['input'];
+  /** 1 to 5 stars. */
+  rating: Scalars['Int']['input'];
+  /** At most 5,000 characters. */
+  body: Scalars['String']['input'];
+};
+
+export type AddReviewPayload = {
+  __typename?: 'AddReviewPayload';
+  review: Maybe<Review>;
+  userErrors: Array<UserError>;
+};
+
+export type UserError = {
+  __typename?: 'UserError';
+  message: Scalars['String']['output'];
+  path: Array<Scalars['String']['output']>;
+  code: Scalars['String']['output'];
+};
+
 export type Review = {
   __typename?: 'Review';
   id: Scalars['ID']['output'];
@@ -245,6 +277,10 @@ export type ResolversTypes = {
   CacheControlScope: CacheControlScope;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  AddReviewInput: AddReviewInput;
+  AddReviewPayload: ResolverTypeWrapper<Omit<AddReviewPayload, 'review'> & { review?: Maybe<ResolversTypes['Review']> }>;
+  UserError: ResolverTypeWrapper<UserError>;
   Review: ResolverTypeWrapper<ReviewRow>;
   Product: ResolverTypeWrapper<EntityRef>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -266,6 +302,10 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
+  Mutation: Record<PropertyKey, never>;
+  AddReviewInput: AddReviewInput;
+  AddReviewPayload: Omit<AddReviewPayload, 'review'> & { review?: Maybe<ResolversParentTypes['Review']> };
+  UserError: UserError;
   Review: ReviewRow;
   Product: EntityRef;
   Float: Scalars['Float']['output'];
@@ -331,6 +371,21 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   reviews?: Resolver<ResolversTypes['ReviewConnection'], ParentType, ContextType, Partial<QueryReviewsArgs>>;
 };
 
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addReview?: Resolver<ResolversTypes['AddReviewPayload'], ParentType, ContextType, RequireFields<MutationAddReviewArgs, 'input'>>;
+};
+
+export type AddReviewPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AddReviewPayload'] = ResolversParentTypes['AddReviewPayload']> = {
+  review?: Resolver<Maybe<ResolversTypes['Review']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  path?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type ReviewResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Review'] = ResolversParentTypes['Review'], FederationReferenceType extends FederationReferenceTypes['Review'] = FederationReferenceTypes['Review']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Review']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -379,6 +434,9 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 
 export type Resolvers<ContextType = Context> = {
   Query?: QueryResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  AddReviewPayload?: AddReviewPayloadResolvers<ContextType>;
+  UserError?: UserErrorResolvers<ContextType>;
   Review?: ReviewResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
