@@ -1,0 +1,142 @@
+// Identity through the real gateway: client JWTs verified, identity forwarded signed,
+// @authenticated and @requiresScopes enforced before any subgraph is asked.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { createViewerSigner, DEV_AUTH, IDENTITY_HEADER } from '@trellis/identity';
+import { graphql } from '@trellis/testing';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startGraph, type TestGraph, tokenFor } from '../../tools/src/harness.ts';
+import { ROOT } from '../../tools/src/workspace.ts';
+
+let graph: TestGraph;
+beforeAll(async () => {
+  graph = await startGraph(inject('databaseUrl'));
+});
+afterAll(async () => {
+  await graph?.stop();
+});
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const key = new TextEncoder().encode(DEV_AUTH.clientSecret);
+function token(claims: { sub?: string; iss?: string; aud?: string; exp?: number }, secret = key) {
+  const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
+  if (claims.sub) jwt.setSubject(claims.sub);
+  jwt.setIssuer(claims.iss ?? DEV_AUTH.issuer).setAudience(claims.aud ?? DEV_AUTH.audience);
+  jwt.setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 600);
+  return jwt.sign(secret);
+}
+function resetStatements() {
+  for (const s of Object.values(graph.subgraphs)) s.statements.reset();
+}
+function statements() {
+  return Object.values(graph.subgraphs).reduce((sum, s) => sum + s.statements.count, 0);
+}
+
+describe('client tokens', () => {
+  it('answers me for a valid token and null when anonymous', async () => {
+    const signedIn = await graphql(graph.url, '{ me { id name email } }', {}, bearer(await tokenFor(5)));
+    expect(signedIn.body.errors).toBeUndefined();
+    expect((signedIn.body.data as any).me).toMatchObject({ id: '5', email: expect.stringContaining('@example.com') });
+    const anonymous = await graphql(graph.url, '{ me { id } }');
+    expect(anonymous.body).toEqual({ data: { me: null } });
+  });
+
+  it('refuses expired, forged, alg-none, wrong-issuer and wrong-audience tokens with 401 before any subgraph', async () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({ sub: '1', iss: DEV_AUTH.issuer, aud: DEV_AUTH.audience, exp: 9e9 }),
+    ).toString('base64url');
+    const cases: [string, RegExp][] = [
+      [await token({ sub: '1', exp: Math.floor(Date.now() / 1000) - 60 }), /expired/],
+      [await token({ sub: '1' }, new TextEncoder().encode('not-the-secret-at-all')), /signature/],
+      [`${header}.${payload}.`, /not allowed|not valid/],
+      [await token({ sub: '1', iss: 'someone-else' }), /"iss"/],
+      [await token({ sub: '1', aud: 'another-api' }), /"aud"/],
+      [await token({}), /"sub"/],
+      ['not-a-jwt', /not valid/],
+    ];
+    for (const [jwt, reason] of cases) {
+      resetStatements();
+      const { status, body } = await graphql(graph.url, '{ me { id } }', {}, bearer(jwt));
+      expect(status).toBe(401);
+      expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(body.errors?.[0]?.message).toMatch(reason);
+      expect(statements()).toBe(0);
+    }
+    const malformed = await graphql(graph.url, '{ me { id } }', {}, { authorization: 'Basic abc' });
+    expect(malformed.status).toBe(401);
+  });
+
+  it('never honours an identity header sent by the client', async () => {
+    const forged = await createViewerSigner(DEV_AUTH.subgraphSecret)({ userId: '3', scopes: ['admin'] });
+    const { body } = await graphql(graph.url, '{ me { id } }', {}, { [IDENTITY_HEADER]: forged });
+    expect(body).toEqual({ data: { me: null } });
+  });
+});
+
+describe('@authenticated and @requiresScopes', () => {
+  const ADJUST =
+    'mutation { adjustStock(input: { productId: "3", delta: 1 }) { product { id quantity } userErrors { code } } }';
+
+  it('rejects an anonymous operation selecting an @authenticated field, with zero subgraph work', async () => {
+    resetStatements();
+    const { status, body } = await graphql(
+      graph.url,
+      '{ product(id: "1") { name } me { orders(first: 1) { totalCount } } }',
+    );
+    expect(status).toBe(401);
+    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(body.errors?.[0]?.message).toContain('User.orders');
+    expect(body.data).toBeUndefined();
+    expect(statements()).toBe(0);
+  });
+
+  it('rejects a mutation needing the admin scope for a user without it (403), and runs it for an admin', async () => {
+    resetStatements();
+    const user = await graphql(graph.url, ADJUST, {}, bearer(await tokenFor(2)));
+    expect(user.status).toBe(403);
+    expect(user.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(user.body.errors?.[0]?.message).toContain('Mutation.adjustStock (admin)');
+    expect(statements()).toBe(0);
+    const admin = await graphql(graph.url, ADJUST, {}, bearer(await tokenFor(2, ['admin'])));
+    expect(admin.body.errors).toBeUndefined();
+    expect((admin.body.data as any).adjustStock.userErrors).toEqual([]);
+  });
+
+  it('lets a signed-in user add a review as themself', async () => {
+    const { body } = await graphql(
+      graph.url,
+      'mutation { addReview(input: { productId: "2", rating: 5, body: "Great" }) { review { rating body author { id } } userErrors { code } } }',
+      {},
+      bearer(await tokenFor(9)),
+    );
+    expect(body.errors).toBeUndefined();
+    expect((body.data as any).addReview).toEqual({
+      review: { rating: 5, body: 'Great', author: { id: '9' } },
+      userErrors: [],
+    });
+  });
+});
+
+describe('pnpm token', () => {
+  it('mints a token the development gateway accepts', async () => {
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'tools/src/token.ts'), '--user', '7', '--scope', 'admin'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
+    expect(result.status).toBe(0);
+    const { body } = await graphql(graph.url, '{ me { id } }', {}, bearer(result.stdout.trim()));
+    expect(body).toEqual({ data: { me: { id: '7' } } });
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'tools/src/token.ts')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim()).toBe('usage: pnpm token --user <id> [--scope admin] [--expires 1h]');
+  });
+});
