@@ -1,6 +1,7 @@
 // The gateway's environment and command-line flags: the only place it reads process.env.
 import { common, loadEnv, z } from '@trellis/config';
 import { DEV_AUTH } from '@trellis/identity';
+import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 
 export interface GatewayConfig {
   nodeEnv: 'development' | 'test' | 'production';
@@ -10,6 +11,7 @@ export interface GatewayConfig {
   supergraphPath: string;
   /** Per-subgraph routing URL overrides (SUBGRAPH_URL_<NAME>), e.g. in containers. */
   subgraphUrls: Record<string, string>;
+  limits: Limits;
   auth: {
     /** HS256 secret for client tokens (development default; unset in production unless given). */
     secret?: string | undefined;
@@ -23,6 +25,8 @@ export interface GatewayConfig {
     subgraphSecret?: string | undefined;
   };
 }
+
+const limit = (fallback: number) => z.coerce.number({ message: 'must be a number' }).int().min(1).default(fallback);
 
 /** Reads `--supergraph FILE` and `--port N` (which win over SUPERGRAPH_PATH and PORT). */
 function parseFlags(argv: readonly string[]): Record<string, string> {
@@ -56,6 +60,12 @@ export function gatewayConfig(
       AUTH_AUDIENCE: z.string().default(DEV_AUTH.audience),
       AUTH_REQUIRED: z.enum(['true', 'false']).default('false'),
       SUBGRAPH_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+      MAX_COST: limit(DEFAULT_LIMITS.maxCost),
+      MAX_DEPTH: limit(DEFAULT_LIMITS.maxDepth),
+      MAX_ALIASES: limit(DEFAULT_LIMITS.maxAliases),
+      MAX_DIRECTIVES: limit(DEFAULT_LIMITS.maxDirectives),
+      MAX_TOKENS: limit(DEFAULT_LIMITS.maxTokens),
+      MAX_DOCUMENT_BYTES: limit(DEFAULT_LIMITS.maxDocumentBytes),
     },
     {
       ...source,
@@ -72,6 +82,14 @@ export function gatewayConfig(
   // Development and tests get the shared dev secrets; production only what it is given.
   const dev = env.NODE_ENV !== 'production';
   return {
+    limits: {
+      maxCost: env.MAX_COST,
+      maxDepth: env.MAX_DEPTH,
+      maxAliases: env.MAX_ALIASES,
+      maxDirectives: env.MAX_DIRECTIVES,
+      maxTokens: env.MAX_TOKENS,
+      maxDocumentBytes: env.MAX_DOCUMENT_BYTES,
+    },
     auth: {
       secret: env.AUTH_JWT_SECRET ?? (dev ? DEV_AUTH.clientSecret : undefined),
       jwksUrl: env.AUTH_JWKS_URL,

@@ -15,6 +15,7 @@ import { createLogger, type Logger } from '@trellis/telemetry';
 import { createAuthorizationPlugin, extractSecurity, type SecurityRequirements } from './authorization.ts';
 import type { GatewayConfig } from './env.ts';
 import { createContextFactory, type GatewayContext } from './identity.ts';
+import { type CostHints, createLimitsPlugin, readCostHints } from './limits.ts';
 import { fileSupergraph, readSupergraph } from './supergraph.ts';
 
 /** Sends each subgraph fetch the headers the request context built (signed identity). */
@@ -26,6 +27,8 @@ class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContex
   }
 }
 
+export { DEFAULT_LIMITS, type Limits } from './limits.ts';
+
 export interface RunningGateway extends RunningServer {
   stop(): Promise<void>;
 }
@@ -34,10 +37,13 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   const log = logger ?? createLogger({ service: 'gateway', level: 'silent' });
   const production = config.nodeEnv === 'production';
   const sdl = readSupergraph(config.supergraphPath);
+  // What the query planner does not enforce, read from each supergraph version it loads.
   let security: SecurityRequirements = { authenticated: new Set(), scopes: new Map() };
+  let costHints: CostHints = { weights: new Map(), listSizes: new Map() };
   const prepare = (supergraph: string) => {
     const extracted = extractSecurity(supergraph);
     security = extracted.requirements;
+    costHints = readCostHints(supergraph);
     return extracted.sdl;
   };
 
@@ -53,6 +59,12 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   });
 
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
+    createLimitsPlugin({
+      limits: config.limits,
+      hints: () => costHints,
+      exposeFigures: !production,
+      reportCost: config.nodeEnv === 'development',
+    }),
     createAuthorizationPlugin(() => security),
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     ApolloServerPluginUsageReportingDisabled(),
@@ -63,6 +75,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     gateway,
     plugins,
     introspection: !production,
+    parseOptions: { maxTokens: config.limits.maxTokens },
     includeStacktraceInErrorResponses: false,
     // The process entry owns SIGTERM: drain HTTP first, then stop Apollo, then the pool.
     stopOnTerminationSignals: false,

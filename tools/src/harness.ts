@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SeedPlan } from '@trellis/db/seed';
-import { startGateway } from '@trellis/gateway';
+import { DEFAULT_LIMITS, type Limits, startGateway } from '@trellis/gateway';
 import { DEV_AUTH, mintClientToken } from '@trellis/identity';
 import { TEST_SEED } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
@@ -31,7 +31,10 @@ export interface TestGraph {
   stop(): Promise<void>;
 }
 
-export async function startGraph(serverUrl: string, options: { plan?: SeedPlan } = {}): Promise<TestGraph> {
+export async function startGraph(
+  serverUrl: string,
+  options: { plan?: SeedPlan; limits?: Partial<Limits>; nodeEnv?: 'development' | 'test' | 'production' } = {},
+): Promise<TestGraph> {
   const definitions = await loadDefinitions();
   const subgraphs: Record<string, TestSubgraph> = {};
   for (const definition of definitions) {
@@ -44,12 +47,13 @@ export async function startGraph(serverUrl: string, options: { plan?: SeedPlan }
     composeWorkspace((name) => subgraphs[name]?.url ?? 'http://127.0.0.1:1/graphql'),
   );
   const gateway = await startGateway({
-    nodeEnv: 'test',
+    nodeEnv: options.nodeEnv ?? 'test',
     port: 0,
     host: '127.0.0.1',
     logLevel: 'silent',
     supergraphPath,
     subgraphUrls: {},
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
     auth: {
       secret: DEV_AUTH.clientSecret,
       issuer: DEV_AUTH.issuer,

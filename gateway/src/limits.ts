@@ -1,0 +1,234 @@
+// Operation limits, enforced after validation and before the query planner sees the
+// operation (so a rejected operation costs no subgraph fetch): document size, depth,
+// aliases, directives and cost. Cost follows a GitHub-like formula with
+// graphql-query-complexity: a composite field costs 1 (or its @cost weight), a connection
+// (`first`/`last`, or @listSize slicing arguments) multiplies its children by the page size,
+// a plain list by its @listSize assumedSize (default 10); leaves are free. Token count is
+// bounded by the parser itself (ApolloServer parseOptions.maxTokens).
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { ErrorCode, trellisError } from '@trellis/errors';
+import {
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  getNamedType,
+  isCompositeType,
+  isListType,
+  isNonNullType,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
+  type SelectionSetNode,
+  visit,
+} from 'graphql';
+import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
+
+export interface Limits {
+  /** @default 10000 */
+  maxCost: number;
+  /** @default 15 */
+  maxDepth: number;
+  /** @default 30 */
+  maxAliases: number;
+  /** @default 50 */
+  maxDirectives: number;
+  /** @default 3000 */
+  maxTokens: number;
+  /** @default 32768 */
+  maxDocumentBytes: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxCost: 10_000,
+  maxDepth: 15,
+  maxAliases: 30,
+  maxDirectives: 50,
+  maxTokens: 3000,
+  maxDocumentBytes: 32_768,
+};
+
+/** Cost hints read from the supergraph (`@cost`, `@listSize`), by coordinate. */
+export interface CostHints {
+  weights: Map<string, number>;
+  listSizes: Map<string, { assumedSize?: number; slicingArguments?: string[] }>;
+}
+
+const DEFAULT_LIST_SIZE = 10;
+const DEFAULT_PAGE_SIZE = 20;
+
+/** Reads @cost(weight) and @listSize(...) applications from a supergraph SDL. */
+export function readCostHints(supergraphSdl: string): CostHints {
+  const hints: CostHints = { weights: new Map(), listSizes: new Map() };
+  const document = parse(supergraphSdl);
+  for (const definition of document.definitions) {
+    if (!('name' in definition) || !definition.name || !('directives' in definition)) continue;
+    const record = (coordinate: string, directives: typeof definition.directives) => {
+      for (const directive of directives ?? []) {
+        const args = Object.fromEntries((directive.arguments ?? []).map((a) => [a.name.value, a.value]));
+        if (directive.name.value === 'cost' && args.weight?.kind === Kind.INT) {
+          hints.weights.set(coordinate, Number(args.weight.value));
+        }
+        if (directive.name.value === 'listSize') {
+          const assumed = args.assumedSize?.kind === Kind.INT ? Number(args.assumedSize.value) : undefined;
+          const slicing =
+            args.slicingArguments?.kind === Kind.LIST
+              ? args.slicingArguments.values.flatMap((v) => (v.kind === Kind.STRING ? [v.value] : []))
+              : undefined;
+          hints.listSizes.set(coordinate, {
+            ...(assumed !== undefined ? { assumedSize: assumed } : {}),
+            ...(slicing ? { slicingArguments: slicing } : {}),
+          });
+        }
+      }
+    };
+    record(definition.name.value, definition.directives);
+    if ('fields' in definition) {
+      for (const field of definition.fields ?? [])
+        record(`${definition.name.value}.${field.name.value}`, field.directives);
+    }
+  }
+  return hints;
+}
+
+/** The GitHub-like estimator (see the module header). */
+export function costEstimator(hints: () => CostHints): ComplexityEstimator {
+  return ({ type, field, args, childComplexity }) => {
+    const current = hints();
+    const coordinate = `${type.name}.${field.name}`;
+    const named = getNamedType(field.type);
+    const composite = isCompositeType(named);
+    const weight = current.weights.get(coordinate) ?? current.weights.get(named.name) ?? (composite ? 1 : 0);
+    const listSize = current.listSizes.get(coordinate);
+    const slicing = listSize?.slicingArguments ?? ['first', 'last'];
+    const sliced = slicing.map((name) => args[name]).find((value) => typeof value === 'number') as number | undefined;
+    const hasSlicing = slicing.some((name) => field.args.some((a) => a.name === name));
+    const unwrapped = isNonNullType(field.type) ? field.type.ofType : field.type;
+    let multiplier = 1;
+    if (hasSlicing) multiplier = sliced ?? listSize?.assumedSize ?? DEFAULT_PAGE_SIZE;
+    // A connection's `edges`/`nodes` are its page: already counted by `first`/`last`.
+    else if (isListType(unwrapped) && !type.name.endsWith('Connection')) {
+      multiplier = listSize?.assumedSize ?? DEFAULT_LIST_SIZE;
+    }
+    return weight + multiplier * childComplexity;
+  };
+}
+
+function measure(operation: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>) {
+  let aliases = 0;
+  let directives = 0;
+  const depthOf = (selectionSet: SelectionSetNode | undefined, seen: Set<string>): number => {
+    if (!selectionSet) return 0;
+    let deepest = 0;
+    for (const selection of selectionSet.selections) {
+      directives += selection.directives?.length ?? 0;
+      if (selection.kind === Kind.FIELD) {
+        if (selection.alias) aliases++;
+        if (selection.name.value.startsWith('__')) continue;
+        deepest = Math.max(deepest, 1 + depthOf(selection.selectionSet, seen));
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        deepest = Math.max(deepest, depthOf(selection.selectionSet, seen));
+      } else {
+        const name = selection.name.value;
+        if (seen.has(name)) continue;
+        const fragment = fragments.get(name);
+        directives += fragment?.directives?.length ?? 0;
+        deepest = Math.max(deepest, depthOf(fragment?.selectionSet, new Set([...seen, name])));
+      }
+    }
+    return deepest;
+  };
+  directives += operation.directives?.length ?? 0;
+  const depth = depthOf(operation.selectionSet, new Set());
+  return { depth, aliases, directives };
+}
+
+function tooComplex(message: string, extensions: Record<string, unknown>, expose: boolean) {
+  return trellisError(ErrorCode.QUERY_TOO_COMPLEX, message, { ...(expose ? extensions : {}), http: { status: 400 } });
+}
+
+/**
+ * Rejects operations over the limits with QUERY_TOO_COMPLEX (HTTP 400) and, outside
+ * production, the figures in `extensions`; in development every response reports its
+ * estimated cost as `extensions.cost`.
+ */
+export function createLimitsPlugin(options: {
+  limits: Limits;
+  hints: () => CostHints;
+  /** Put the figures into errors (everything but production). */
+  exposeFigures: boolean;
+  /** Report `extensions.cost` on every response (development). */
+  reportCost: boolean;
+}): ApolloServerPlugin<BaseContext> {
+  const { limits } = options;
+  const estimator = costEstimator(options.hints);
+  return {
+    async requestDidStart() {
+      let estimated: number | undefined;
+      return {
+        async didResolveOperation({ request, document, operation, schema, operationName }) {
+          if (!operation) return;
+          const bytes = Buffer.byteLength(request.query ?? '');
+          if (bytes > limits.maxDocumentBytes) {
+            throw tooComplex(
+              `Document is ${bytes} bytes; the limit is ${limits.maxDocumentBytes}`,
+              { limit: 'documentBytes', actual: bytes, max: limits.maxDocumentBytes },
+              options.exposeFigures,
+            );
+          }
+          const fragments = new Map<string, FragmentDefinitionNode>();
+          for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+          const { depth, aliases, directives } = measure(operation, fragments);
+          if (depth > limits.maxDepth) {
+            throw tooComplex(
+              `Operation depth ${depth} exceeds the limit of ${limits.maxDepth}`,
+              { limit: 'depth', actual: depth, max: limits.maxDepth },
+              options.exposeFigures,
+            );
+          }
+          if (aliases > limits.maxAliases) {
+            throw tooComplex(
+              `Operation uses ${aliases} aliases; the limit is ${limits.maxAliases}`,
+              { limit: 'aliases', actual: aliases, max: limits.maxAliases },
+              options.exposeFigures,
+            );
+          }
+          if (directives > limits.maxDirectives) {
+            throw tooComplex(
+              `Operation uses ${directives} directives; the limit is ${limits.maxDirectives}`,
+              { limit: 'directives', actual: directives, max: limits.maxDirectives },
+              options.exposeFigures,
+            );
+          }
+          estimated = getComplexity({
+            schema,
+            query: onlyOperation(document, operation),
+            variables: request.variables ?? {},
+            ...(operationName ? { operationName } : {}),
+            estimators: [estimator],
+          });
+          if (estimated > limits.maxCost) {
+            throw tooComplex(
+              `Operation cost ${estimated} exceeds the limit of ${limits.maxCost}`,
+              { cost: { estimated, max: limits.maxCost } },
+              options.exposeFigures,
+            );
+          }
+        },
+        async willSendResponse({ response }) {
+          if (!options.reportCost || estimated === undefined || response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          result.extensions = { ...result.extensions, cost: { estimated, max: limits.maxCost } };
+        },
+      };
+    },
+  };
+}
+
+/** The document reduced to the executed operation and the fragments (cost of one operation). */
+function onlyOperation(document: DocumentNode, operation: OperationDefinitionNode): DocumentNode {
+  if (document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION).length === 1) return document;
+  return visit(document, {
+    OperationDefinition(node) {
+      return node === operation ? undefined : null;
+    },
+  });
+}
