@@ -12,6 +12,10 @@ export interface GatewayConfig {
   /** Per-subgraph routing URL overrides (SUBGRAPH_URL_<NAME>), e.g. in containers. */
   subgraphUrls: Record<string, string>;
   limits: Limits;
+  /** Manifest of trusted documents: when set, only its operations run. */
+  trustedDocuments?: string | undefined;
+  /** Largest request body accepted. @default 1 MB */
+  maxBodyBytes: number;
   auth: {
     /** HS256 secret for client tokens (development default; unset in production unless given). */
     secret?: string | undefined;
@@ -60,6 +64,8 @@ export function gatewayConfig(
       AUTH_AUDIENCE: z.string().default(DEV_AUTH.audience),
       AUTH_REQUIRED: z.enum(['true', 'false']).default('false'),
       SUBGRAPH_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+      TRUSTED_DOCUMENTS: z.string().optional(),
+      MAX_BODY_BYTES: limit(1_000_000),
       MAX_COST: limit(DEFAULT_LIMITS.maxCost),
       MAX_DEPTH: limit(DEFAULT_LIMITS.maxDepth),
       MAX_ALIASES: limit(DEFAULT_LIMITS.maxAliases),
@@ -82,6 +88,8 @@ export function gatewayConfig(
   // Development and tests get the shared dev secrets; production only what it is given.
   const dev = env.NODE_ENV !== 'production';
   return {
+    trustedDocuments: env.TRUSTED_DOCUMENTS,
+    maxBodyBytes: env.MAX_BODY_BYTES,
     limits: {
       maxCost: env.MAX_COST,
       maxDepth: env.MAX_DEPTH,

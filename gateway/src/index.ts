@@ -17,6 +17,7 @@ import type { GatewayConfig } from './env.ts';
 import { createContextFactory, type GatewayContext } from './identity.ts';
 import { type CostHints, createLimitsPlugin, readCostHints } from './limits.ts';
 import { fileSupergraph, readSupergraph } from './supergraph.ts';
+import { loadManifest, NOT_TRUSTED, resolveTrusted } from './trusted-documents.ts';
 
 /** Sends each subgraph fetch the headers the request context built (signed identity). */
 class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
@@ -29,6 +30,11 @@ class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContex
 
 export { DEFAULT_LIMITS, type Limits } from './limits.ts';
 
+function admitTrusted(documents: Map<string, string>, body: unknown): { body: unknown } | string {
+  const result = resolveTrusted(documents, body);
+  return result.ok ? { body: result.body } : result.message;
+}
+
 export interface RunningGateway extends RunningServer {
   stop(): Promise<void>;
 }
@@ -37,6 +43,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   const log = logger ?? createLogger({ service: 'gateway', level: 'silent' });
   const production = config.nodeEnv === 'production';
   const sdl = readSupergraph(config.supergraphPath);
+  const trusted = config.trustedDocuments ? loadManifest(config.trustedDocuments) : undefined;
   // What the query planner does not enforce, read from each supergraph version it loads.
   let security: SecurityRequirements = { authenticated: new Set(), scopes: new Map() };
   let costHints: CostHints = { weights: new Map(), listSizes: new Map() };
@@ -75,6 +82,10 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     gateway,
     plugins,
     introspection: !production,
+    // No "did you mean…" field suggestions for strangers.
+    hideSchemaDetailsFromClientErrors: production,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: config.limits.maxTokens },
     includeStacktraceInErrorResponses: false,
     // The process entry owns SIGTERM: drain HTTP first, then stop Apollo, then the pool.
@@ -88,6 +99,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     logger: log,
     isReady: () => ready,
     context: createContextFactory(config.auth),
+    maxBodyBytes: config.maxBodyBytes,
+    ...(trusted ? { admit: (body: unknown) => admitTrusted(trusted, body), refusedCode: NOT_TRUSTED } : {}),
   });
   const running = await listen(server, config.port, config.host);
   try {

@@ -33,7 +33,12 @@ export interface TestGraph {
 
 export async function startGraph(
   serverUrl: string,
-  options: { plan?: SeedPlan; limits?: Partial<Limits>; nodeEnv?: 'development' | 'test' | 'production' } = {},
+  options: {
+    plan?: SeedPlan;
+    limits?: Partial<Limits>;
+    nodeEnv?: 'development' | 'test' | 'production';
+    trustedDocuments?: string;
+  } = {},
 ): Promise<TestGraph> {
   const definitions = await loadDefinitions();
   const subgraphs: Record<string, TestSubgraph> = {};
@@ -54,6 +59,8 @@ export async function startGraph(
     supergraphPath,
     subgraphUrls: {},
     limits: { ...DEFAULT_LIMITS, ...options.limits },
+    maxBodyBytes: 1_000_000,
+    trustedDocuments: options.trustedDocuments,
     auth: {
       secret: DEV_AUTH.clientSecret,
       issuer: DEV_AUTH.issuer,

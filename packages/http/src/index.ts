@@ -22,6 +22,13 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   maxBodyBytes?: number;
   /** Extra GET/POST routes by exact path (e.g. `/metrics`). */
   routes?: Record<string, Route>;
+  /**
+   * Checks (and may rewrite) a parsed POST body before Apollo sees it; a string result is
+   * a refusal, sent as a 400 with `refusedCode`. Used for trusted documents.
+   */
+  admit?: (body: unknown) => { body: unknown } | string;
+  /** @default 'BAD_REQUEST' */
+  refusedCode?: string;
 }
 
 export interface RunningServer {
@@ -102,6 +109,17 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
       } else {
         body = text;
       }
+      if (options.admit) {
+        const admitted = options.admit(body);
+        if (typeof admitted === 'string') {
+          requestError(res, 400, admitted, options.refusedCode ?? ErrorCode.BAD_REQUEST);
+          return;
+        }
+        body = admitted.body;
+      }
+    } else if (options.admit) {
+      requestError(res, 405, 'Only POST requests are accepted in trusted documents mode');
+      return;
     }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
