@@ -160,6 +160,11 @@ export function createLimitsPlugin(options: {
 }): ApolloServerPlugin<BaseContext> {
   const { limits } = options;
   const estimator = costEstimator(options.hints);
+  // Per supergraph version the hints may change; documents are re-parsed after a reload.
+  const figuresByDocument = new WeakMap<
+    DocumentNode,
+    { shape: ReturnType<typeof measure>; costs: Map<string, number> }
+  >();
   return {
     async requestDidStart() {
       let estimated: number | undefined;
@@ -174,9 +179,17 @@ export function createLimitsPlugin(options: {
               options.exposeFigures,
             );
           }
-          const fragments = new Map<string, FragmentDefinitionNode>();
-          for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-          const { depth, aliases, directives } = measure(operation, fragments);
+          // Apollo hands every request with the same text the same parsed document, so the
+          // figures are computed once per document (and per variables for the cost).
+          let figures = figuresByDocument.get(document);
+          if (!figures) {
+            const fragments = new Map<string, FragmentDefinitionNode>();
+            for (const d of document.definitions)
+              if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+            figures = { shape: measure(operation, fragments), costs: new Map() };
+            figuresByDocument.set(document, figures);
+          }
+          const { depth, aliases, directives } = figures.shape;
           if (depth > limits.maxDepth) {
             throw tooComplex(
               `Operation depth ${depth} exceeds the limit of ${limits.maxDepth}`,
@@ -198,17 +211,25 @@ export function createLimitsPlugin(options: {
               options.exposeFigures,
             );
           }
-          try {
-            estimated = getComplexity({
-              schema,
-              query: onlyOperation(document, operation),
-              variables: request.variables ?? {},
-              ...(operationName ? { operationName } : {}),
-              estimators: [estimator],
-            });
-          } catch (error) {
-            // Cost needs the variables; values that do not coerce are the client's mistake.
-            throw trellisError(ErrorCode.BAD_USER_INPUT, (error as Error).message, { http: { status: 400 } });
+          const costKey = `${operationName ?? ''}|${request.variables ? JSON.stringify(request.variables) : ''}`;
+          const cached = figures.costs.get(costKey);
+          if (cached !== undefined) {
+            estimated = cached;
+          } else {
+            try {
+              estimated = getComplexity({
+                schema,
+                query: onlyOperation(document, operation),
+                variables: request.variables ?? {},
+                ...(operationName ? { operationName } : {}),
+                estimators: [estimator],
+              });
+            } catch (error) {
+              // Cost needs the variables; values that do not coerce are the client's mistake.
+              throw trellisError(ErrorCode.BAD_USER_INPUT, (error as Error).message, { http: { status: 400 } });
+            }
+            // Bounded: variables are client data.
+            if (figures.costs.size < 64) figures.costs.set(costKey, estimated);
           }
           if (estimated > limits.maxCost) {
             throw tooComplex(
