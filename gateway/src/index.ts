@@ -12,6 +12,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { maskError } from '@trellis/errors';
 import { createHttpServer, listen, type RunningServer } from '@trellis/http';
 import { createLogger, type Logger } from '@trellis/telemetry';
+import { createMetricsRegistry, metricsRoute } from '@trellis/telemetry/metrics';
 import { createAuthorizationPlugin, extractSecurity, type SecurityRequirements } from './authorization.ts';
 import type { GatewayConfig } from './env.ts';
 import { createContextFactory, type GatewayContext } from './identity.ts';
@@ -94,7 +95,9 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   });
   // Bind the port first (a port in use fails fast), answer 503 until the supergraph is loaded.
   let ready = false;
+  const registry = createMetricsRegistry('gateway');
   const server = createHttpServer<GatewayContext>({
+    routes: { '/metrics': metricsRoute(registry) },
     apollo,
     logger: log,
     isReady: () => ready,

@@ -139,6 +139,16 @@ describe('the federated graph', () => {
     }
   });
 
+  it('serves Prometheus metrics on /metrics of the gateway and every subgraph', async () => {
+    const urls = [graph.url, ...Object.values(graph.subgraphs).map((s) => s.url)];
+    for (const url of urls) {
+      const response = await fetch(url.replace(/\/graphql$/, '/metrics'));
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain('text/plain');
+      expect(await response.text()).toMatch(/^process_cpu_user_seconds_total\{service="[a-z]+"\} /m);
+    }
+  });
+
   it('answers null, not an error, for an unknown product id', async () => {
     const { body } = await graphql(graph.url, '{ product(id: "999999") { id name } }');
     expect(body.errors).toBeUndefined();

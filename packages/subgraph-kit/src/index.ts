@@ -17,6 +17,7 @@ import { ErrorCode, forbidden, maskError, trellisError, unauthenticated } from '
 import { createHttpServer, listen, type RunningServer } from '@trellis/http';
 import { createViewerVerifier, DEV_AUTH, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
 import { createLogger, type Logger } from '@trellis/telemetry';
+import { createMetricsRegistry, metricsRoute } from '@trellis/telemetry/metrics';
 import { type DocumentNode, type GraphQLError, GraphQLScalarType, Kind, parse } from 'graphql';
 
 export type AnySchema = Record<string, unknown>;
@@ -175,7 +176,9 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
   });
   await apollo.start();
 
+  const registry = createMetricsRegistry(definition.name);
   const server = createHttpServer<SubgraphContext<TSchema, TLoaders>>({
+    routes: { '/metrics': metricsRoute(registry) },
     apollo,
     logger,
     isReady: () => ready,
