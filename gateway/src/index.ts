@@ -2,7 +2,7 @@
 // Plugins are listed in one place (createGateway) so limits, auth, caching and telemetry
 // slot in as small factories.
 import type { IncomingMessage } from 'node:http';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import {
   ApolloServerPluginLandingPageDisabled,
@@ -13,11 +13,15 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { maskError } from '@trellis/errors';
 import { createHttpServer, listen, type RunningServer } from '@trellis/http';
 import { createLogger, type Logger } from '@trellis/telemetry';
+import { Registry } from 'prom-client';
+import { closeDataSources, createDataSource, type TrellisDataSource } from './datasource.ts';
 import type { GatewayConfig } from './env.ts';
 import { fileSupergraph, readSupergraph } from './supergraph.ts';
 
 export interface RunningGateway extends RunningServer {
   stop(): Promise<void>;
+  /** Prometheus registry of this gateway (subgraph fetch metrics, see datasource.ts). */
+  registry: Registry;
 }
 
 export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<RunningGateway> {
@@ -25,9 +29,19 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   const production = config.nodeEnv === 'production';
   const sdl = readSupergraph(config.supergraphPath);
 
+  // --- subgraph data sources (datasource.ts): one per subgraph, closed on stop -------------
+  const registry = new Registry();
+  const dataSources: TrellisDataSource[] = [];
+  const buildService = ({ name, url }: { name: string; url?: string }) => {
+    const source = createDataSource({ name, url: config.subgraphUrls[name] ?? url ?? '', registry });
+    dataSources.push(source);
+    return source;
+  };
+  // ---------------------------------------------------------------------------------------
+
   const gateway = new ApolloGateway({
     supergraphSdl: fileSupergraph(config.supergraphPath, sdl, log),
-    buildService: ({ name, url }) => new RemoteGraphQLDataSource({ url: config.subgraphUrls[name] ?? url }),
+    buildService,
     logger: {
       debug: (message) => log.debug(String(message)),
       info: (message) => log.info(String(message)),
@@ -64,15 +78,18 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     await apollo.start();
   } catch (error) {
     await running.close(0);
+    await closeDataSources(dataSources);
     throw error;
   }
   ready = true;
   return {
     ...running,
+    registry,
     async stop() {
       ready = false;
       await running.close(10_000);
       await apollo.stop();
+      await closeDataSources(dataSources);
     },
   };
 }
