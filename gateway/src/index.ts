@@ -1,7 +1,7 @@
 // The Trellis gateway: @apollo/gateway inside @apollo/server behind the shared HTTP front.
 // Plugins are listed in one place (createGateway) so limits, auth, caching and telemetry
 // slot in as small factories.
-import { ApolloGateway, type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginLandingPageDisabled,
@@ -12,23 +12,16 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { maskError } from '@trellis/errors';
 import { createHttpServer, listen, type RunningServer } from '@trellis/http';
 import { createLogger, type Logger } from '@trellis/telemetry';
-import { createMetricsRegistry, metricsRoute } from '@trellis/telemetry/metrics';
+import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
 import { createAuthorizationPlugin, extractSecurity, type SecurityRequirements } from './authorization.ts';
+import { closeDataSources, createDataSource, type TrellisDataSource } from './datasource.ts';
 import type { GatewayConfig } from './env.ts';
 import { createContextFactory, type GatewayContext } from './identity.ts';
 import { type CostHints, createLimitsPlugin, readCostHints } from './limits.ts';
 import { fileSupergraph, readSupergraph } from './supergraph.ts';
 import { loadManifest, NOT_TRUSTED, resolveTrusted } from './trusted-documents.ts';
 
-/** Sends each subgraph fetch the headers the request context built (signed identity). */
-class IdentityForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
-    // Health checks and schema loads run without a request context.
-    const headers = (context as Partial<GatewayContext>).subgraphHeaders ?? {};
-    for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
-  }
-}
-
+export type { GatewayConfig } from './env.ts';
 export { DEFAULT_LIMITS, type Limits } from './limits.ts';
 
 function admitTrusted(documents: Map<string, string>, body: unknown): { body: unknown } | string {
@@ -38,6 +31,8 @@ function admitTrusted(documents: Map<string, string>, body: unknown): { body: un
 
 export interface RunningGateway extends RunningServer {
   stop(): Promise<void>;
+  /** Prometheus registry of this gateway (subgraph fetch metrics, see datasource.ts). */
+  registry: Registry;
 }
 
 export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<RunningGateway> {
@@ -55,9 +50,24 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     return extracted.sdl;
   };
 
+  // Subgraph data sources (datasource.ts): one per subgraph, closed on stop. Each fetch
+  // carries the signed identity the request context built (health checks have none).
+  const registry = createMetricsRegistry('gateway');
+  const dataSources: TrellisDataSource[] = [];
+  const buildService = ({ name, url }: { name: string; url?: string }) => {
+    const source = createDataSource({
+      name,
+      url: config.subgraphUrls[name] ?? url ?? '',
+      registry,
+      headers: (context) => (context as Partial<GatewayContext>).subgraphHeaders,
+    });
+    dataSources.push(source);
+    return source;
+  };
+
   const gateway = new ApolloGateway({
     supergraphSdl: fileSupergraph(config.supergraphPath, sdl, log, prepare),
-    buildService: ({ url, name }) => new IdentityForwardingDataSource({ url: config.subgraphUrls[name] ?? url }),
+    buildService,
     logger: {
       debug: (message) => log.debug(String(message)),
       info: (message) => log.info(String(message)),
@@ -95,7 +105,6 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   });
   // Bind the port first (a port in use fails fast), answer 503 until the supergraph is loaded.
   let ready = false;
-  const registry = createMetricsRegistry('gateway');
   const server = createHttpServer<GatewayContext>({
     routes: { '/metrics': metricsRoute(registry) },
     apollo,
@@ -110,15 +119,18 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     await apollo.start();
   } catch (error) {
     await running.close(0);
+    await closeDataSources(dataSources);
     throw error;
   }
   ready = true;
   return {
     ...running,
+    registry,
     async stop() {
       ready = false;
       await running.close(10_000);
       await apollo.stop();
+      await closeDataSources(dataSources);
     },
   };
 }

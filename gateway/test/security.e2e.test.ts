@@ -4,11 +4,10 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEV_AUTH } from '@trellis/identity';
 import { graphql } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startGraph, type TestGraph } from '../../tools/src/harness.ts';
-import { DEFAULT_LIMITS, type RunningGateway, startGateway } from '../src/index.ts';
+import { startGraph, type TestGraph, testGatewayConfig } from '../../tools/src/harness.ts';
+import { type RunningGateway, startGateway } from '../src/index.ts';
 
 let graph: TestGraph;
 beforeAll(async () => {
@@ -101,23 +100,9 @@ describe('persisted operations', () => {
           operations: [{ id: sha(allowed), name: 'Product', type: 'query', body: allowed }],
         }),
       );
-      gateway = await startGateway({
-        nodeEnv: 'production',
-        port: 0,
-        host: '127.0.0.1',
-        logLevel: 'silent',
-        supergraphPath: graph.supergraphPath,
-        subgraphUrls: {},
-        limits: DEFAULT_LIMITS,
-        maxBodyBytes: 1_000_000,
-        trustedDocuments: manifest,
-        auth: {
-          issuer: DEV_AUTH.issuer,
-          audience: DEV_AUTH.audience,
-          required: false,
-          subgraphSecret: DEV_AUTH.subgraphSecret,
-        },
-      });
+      gateway = await startGateway(
+        testGatewayConfig({ nodeEnv: 'production', supergraphPath: graph.supergraphPath, trustedDocuments: manifest }),
+      );
     });
     afterAll(async () => {
       await gateway?.stop();

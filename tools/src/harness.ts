@@ -5,12 +5,33 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SeedPlan } from '@trellis/db/seed';
-import { DEFAULT_LIMITS, type Limits, startGateway } from '@trellis/gateway';
+import { DEFAULT_LIMITS, type GatewayConfig, type Limits, startGateway } from '@trellis/gateway';
 import { DEV_AUTH, mintClientToken } from '@trellis/identity';
 import { TEST_SEED } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
 import { composeWorkspace } from './compose.ts';
 import { loadDefinitions } from './subgraphs.ts';
+
+/** A gateway configuration for tests: ephemeral port, development secrets, default limits. */
+export function testGatewayConfig(overrides: Partial<GatewayConfig> & { supergraphPath: string }): GatewayConfig {
+  return {
+    nodeEnv: 'test',
+    port: 0,
+    host: '127.0.0.1',
+    logLevel: 'silent',
+    subgraphUrls: {},
+    limits: DEFAULT_LIMITS,
+    maxBodyBytes: 1_000_000,
+    auth: {
+      secret: DEV_AUTH.clientSecret,
+      issuer: DEV_AUTH.issuer,
+      audience: DEV_AUTH.audience,
+      required: false,
+      subgraphSecret: DEV_AUTH.subgraphSecret,
+    },
+    ...overrides,
+  };
+}
 
 /** A client token for `userId` signed with the development secret the test gateway accepts. */
 export function tokenFor(userId: string | number, scopes: string[] = []): Promise<string> {
@@ -51,24 +72,14 @@ export async function startGraph(
     supergraphPath,
     composeWorkspace((name) => subgraphs[name]?.url ?? 'http://127.0.0.1:1/graphql'),
   );
-  const gateway = await startGateway({
-    nodeEnv: options.nodeEnv ?? 'test',
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
-    supergraphPath,
-    subgraphUrls: {},
-    limits: { ...DEFAULT_LIMITS, ...options.limits },
-    maxBodyBytes: 1_000_000,
-    trustedDocuments: options.trustedDocuments,
-    auth: {
-      secret: DEV_AUTH.clientSecret,
-      issuer: DEV_AUTH.issuer,
-      audience: DEV_AUTH.audience,
-      required: false,
-      subgraphSecret: DEV_AUTH.subgraphSecret,
-    },
-  });
+  const gateway = await startGateway(
+    testGatewayConfig({
+      supergraphPath,
+      nodeEnv: options.nodeEnv ?? 'test',
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      trustedDocuments: options.trustedDocuments,
+    }),
+  );
   return {
     url: `${gateway.url}/graphql`,
     gateway,
