@@ -51,8 +51,9 @@ export interface DataSourceOptions {
   headers?: (context: Record<string, unknown>) => Record<string, string> | undefined;
   /** Retry policy (queries only). */
   retry?: RetryPolicy;
-  /** Circuit breaker (opossum), one per data source, so one per subgraph. */
-  breaker?: BreakerPolicy;
+  /** Circuit breaker (opossum), one per data source, so one per subgraph; `false` for none
+   * (only to measure what the breaker costs). */
+  breaker?: BreakerPolicy | false;
   /** Registry for the metrics (created once per registry, labelled by subgraph). @default prom-client's global registry */
   registry?: Registry;
   /** Share one subgraph request between identical in-flight queries. @default true */
@@ -481,14 +482,15 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
   breakerState.set(0);
 
   const pool = acquirePool(origin);
+  const breakerPolicy = options.breaker || {};
   const breaker = new CircuitBreaker<[() => Promise<Settled>], Settled>((attempt) => attempt(), {
     name: `subgraph:${name}`,
     // The deadline is ours (it covers retries and backoff); opossum only counts outcomes.
     timeout: false,
-    errorThresholdPercentage: options.breaker?.errorThresholdPercentage ?? 50,
-    volumeThreshold: options.breaker?.volumeThreshold ?? 10,
-    resetTimeout: options.breaker?.resetTimeout ?? 5000,
-    rollingCountTimeout: options.breaker?.rollingCountTimeout ?? 10_000,
+    errorThresholdPercentage: breakerPolicy.errorThresholdPercentage ?? 50,
+    volumeThreshold: breakerPolicy.volumeThreshold ?? 10,
+    resetTimeout: breakerPolicy.resetTimeout ?? 5000,
+    rollingCountTimeout: breakerPolicy.rollingCountTimeout ?? 10_000,
     rollingPercentilesEnabled: false,
     enableSnapshots: false,
     // The subgraph answered: a 4xx (or 429) is the request's problem, not the subgraph's
@@ -535,7 +537,9 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
         let failure: Classified;
         let cause: unknown;
         try {
-          return await breaker.fire(() => attempt(body, headers, controller.signal));
+          return await (options.breaker === false
+            ? attempt(body, headers, controller.signal)
+            : breaker.fire(() => attempt(body, headers, controller.signal)));
         } catch (error) {
           if (controller.signal.aborted) throw timedOut(error);
           failure = classify(error);

@@ -12,6 +12,11 @@ export interface GatewayConfig {
   /** Per-subgraph routing URL overrides (SUBGRAPH_URL_<NAME>), e.g. in containers. */
   subgraphUrls: Record<string, string>;
   limits: Limits;
+  /**
+   * Limits, identity, authorization, retries and the breaker; `false` only to measure what
+   * they cost (GATEWAY_FEATURES=off, benchmarks). @default true
+   */
+  features: boolean;
   /** Manifest of trusted documents: when set, only its operations run. */
   trustedDocuments?: string | undefined;
   /** Largest request body accepted. @default 1 MB */
@@ -65,6 +70,7 @@ export function gatewayConfig(
       AUTH_REQUIRED: z.enum(['true', 'false']).default('false'),
       SUBGRAPH_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
       TRUSTED_DOCUMENTS: z.string().optional(),
+      GATEWAY_FEATURES: z.enum(['on', 'off']).default('on'),
       MAX_BODY_BYTES: limit(1_000_000),
       MAX_COST: limit(DEFAULT_LIMITS.maxCost),
       MAX_DEPTH: limit(DEFAULT_LIMITS.maxDepth),
@@ -88,6 +94,7 @@ export function gatewayConfig(
   // Development and tests get the shared dev secrets; production only what it is given.
   const dev = env.NODE_ENV !== 'production';
   return {
+    features: env.GATEWAY_FEATURES === 'on',
     trustedDocuments: env.TRUSTED_DOCUMENTS,
     maxBodyBytes: env.MAX_BODY_BYTES,
     limits: {

@@ -11,6 +11,7 @@ import {
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { maskError } from '@trellis/errors';
 import { createHttpServer, listen, type RunningServer } from '@trellis/http';
+import { ANONYMOUS } from '@trellis/identity';
 import { createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
 import { createAuthorizationPlugin, extractSecurity, type SecurityRequirements } from './authorization.ts';
@@ -60,6 +61,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       url: config.subgraphUrls[name] ?? url ?? '',
       registry,
       headers: (context) => (context as Partial<GatewayContext>).subgraphHeaders,
+      ...(config.features ? {} : { retry: { maxAttempts: 1 }, breaker: false as const }),
     });
     dataSources.push(source);
     return source;
@@ -76,7 +78,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     },
   });
 
-  const plugins: ApolloServerPlugin<GatewayContext>[] = [
+  const features: ApolloServerPlugin<GatewayContext>[] = [
     createLimitsPlugin({
       limits: config.limits,
       hints: () => costHints,
@@ -84,6 +86,9 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       reportCost: config.nodeEnv === 'development',
     }),
     createAuthorizationPlugin(() => security),
+  ];
+  const plugins: ApolloServerPlugin<GatewayContext>[] = [
+    ...(config.features ? features : []),
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     ApolloServerPluginUsageReportingDisabled(),
     ApolloServerPluginSchemaReportingDisabled(),
@@ -110,7 +115,9 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     apollo,
     logger: log,
     isReady: () => ready,
-    context: createContextFactory(config.auth),
+    context: config.features
+      ? createContextFactory(config.auth)
+      : async () => ({ viewer: ANONYMOUS, subgraphHeaders: {} }),
     maxBodyBytes: config.maxBodyBytes,
     ...(trusted ? { admit: (body: unknown) => admitTrusted(trusted, body), refusedCode: NOT_TRUSTED } : {}),
   });

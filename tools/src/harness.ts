@@ -22,6 +22,7 @@ export function testGatewayConfig(overrides: Partial<GatewayConfig> & { supergra
     subgraphUrls: {},
     limits: DEFAULT_LIMITS,
     maxBodyBytes: 1_000_000,
+    features: true,
     auth: {
       secret: DEV_AUTH.clientSecret,
       issuer: DEV_AUTH.issuer,
