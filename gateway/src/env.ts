@@ -17,6 +17,8 @@ export interface GatewayConfig {
    * they cost (GATEWAY_FEATURES=off, benchmarks). @default true
    */
   features: boolean;
+  /** Deadline of one subgraph fetch, retries included; keep it below clients' deadline. @default 5000 */
+  subgraphTimeoutMs: number;
   /** Manifest of trusted documents: when set, only its operations run. */
   trustedDocuments?: string | undefined;
   /** Largest request body accepted. @default 1 MB */
@@ -71,6 +73,7 @@ export function gatewayConfig(
       SUBGRAPH_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
       TRUSTED_DOCUMENTS: z.string().optional(),
       GATEWAY_FEATURES: z.enum(['on', 'off']).default('on'),
+      SUBGRAPH_TIMEOUT_MS: limit(5000),
       MAX_BODY_BYTES: limit(1_000_000),
       MAX_COST: limit(DEFAULT_LIMITS.maxCost),
       MAX_DEPTH: limit(DEFAULT_LIMITS.maxDepth),
@@ -95,6 +98,7 @@ export function gatewayConfig(
   const dev = env.NODE_ENV !== 'production';
   return {
     features: env.GATEWAY_FEATURES === 'on',
+    subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     trustedDocuments: env.TRUSTED_DOCUMENTS,
     maxBodyBytes: env.MAX_BODY_BYTES,
     limits: {

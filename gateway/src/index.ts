@@ -60,6 +60,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       name,
       url: config.subgraphUrls[name] ?? url ?? '',
       registry,
+      timeoutMs: config.subgraphTimeoutMs,
       headers: (context) => (context as Partial<GatewayContext>).subgraphHeaders,
       ...(config.features ? {} : { retry: { maxAttempts: 1 }, breaker: false as const }),
     });

@@ -170,7 +170,16 @@ export function createLimitsPlugin(options: {
       let estimated: number | undefined;
       return {
         async didResolveOperation({ request, document, operation, schema, operationName }) {
-          if (!operation) return;
+          if (!operation) {
+            // The query planner would fail this as an internal error (500); it is the client's.
+            throw trellisError(
+              ErrorCode.OPERATION_RESOLUTION_FAILURE,
+              operationName
+                ? `Unknown operation named "${operationName}"`
+                : 'Must provide an operation name when the document contains several operations',
+              { http: { status: 400 } },
+            );
+          }
           const bytes = Buffer.byteLength(request.query ?? '');
           if (bytes > limits.maxDocumentBytes) {
             throw tooComplex(

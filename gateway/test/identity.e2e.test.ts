@@ -1,13 +1,16 @@
 // Identity through the real gateway: client JWTs verified, identity forwarded signed,
 // @authenticated and @requiresScopes enforced before any subgraph is asked.
 import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createViewerSigner, DEV_AUTH, IDENTITY_HEADER } from '@trellis/identity';
 import { graphql } from '@trellis/testing';
-import { SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startGraph, type TestGraph, tokenFor } from '../../tools/src/harness.ts';
+import { startGraph, type TestGraph, testGatewayConfig, tokenFor } from '../../tools/src/harness.ts';
 import { ROOT } from '../../tools/src/workspace.ts';
+import { type RunningGateway, startGateway } from '../src/index.ts';
 
 let graph: TestGraph;
 beforeAll(async () => {
@@ -116,6 +119,64 @@ describe('@authenticated and @requiresScopes', () => {
       review: { rating: 5, body: 'Great', author: { id: '9' } },
       userErrors: [],
     });
+  });
+});
+
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
+describe('client tokens from a JWKS (production)', () => {
+  let jwks: Server;
+  let gateway: RunningGateway;
+  let privateKey: PrivateKey;
+  beforeAll(async () => {
+    const pair = await generateKeyPair('RS256');
+    privateKey = pair.privateKey as PrivateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    jwks = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
+    gateway = await startGateway(
+      testGatewayConfig({
+        nodeEnv: 'production',
+        supergraphPath: graph.supergraphPath,
+        auth: {
+          jwksUrl,
+          issuer: 'https://id.example',
+          audience: 'trellis',
+          required: false,
+          subgraphSecret: DEV_AUTH.subgraphSecret,
+        },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+    jwks?.close();
+  });
+
+  const rs256 = (key: PrivateKey | Uint8Array, alg = 'RS256') =>
+    new SignJWT({})
+      .setProtectedHeader({ alg, kid: 'k1' })
+      .setSubject('4')
+      .setIssuer('https://id.example')
+      .setAudience('trellis')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(key);
+
+  it('accepts a token signed by a key in the JWKS and refuses others', async () => {
+    const url = `${gateway.url}/graphql`;
+    const ok = await graphql(url, '{ me { id } }', {}, bearer(await rs256(privateKey)));
+    expect(ok.body).toEqual({ data: { me: { id: '4' } } });
+    const otherKey = (await generateKeyPair('RS256')).privateKey as PrivateKey;
+    const forged = await graphql(url, '{ me { id } }', {}, bearer(await rs256(otherKey)));
+    expect(forged.status).toBe(401);
+    // A shared-secret token is not accepted when the gateway trusts a JWKS.
+    const hs = await graphql(url, '{ me { id } }', {}, bearer(await rs256(key, 'HS256')));
+    expect(hs.status).toBe(401);
   });
 });
 

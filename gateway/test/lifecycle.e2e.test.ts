@@ -63,7 +63,7 @@ describe('gateway lifecycle', () => {
     const gateway = spawnService(
       join(ROOT, 'gateway', 'src', 'main.ts'),
       ['--supergraph', supergraphPath, '--port', String(port)],
-      { NODE_ENV: 'production' },
+      { NODE_ENV: 'test' },
       ROOT,
     );
     try {

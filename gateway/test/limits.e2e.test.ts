@@ -22,17 +22,22 @@ afterAll(async () => {
 function resetStatements() {
   for (const s of Object.values(graph.subgraphs)) s.statements.reset();
 }
-function statements() {
-  return Object.values(graph.subgraphs).reduce((sum, s) => sum + s.statements.count, 0);
+/** SQL statements run by every subgraph plus HTTP fetches the gateway made to them. */
+async function subgraphWork() {
+  const sql = Object.values(graph.subgraphs).reduce((sum, s) => sum + s.statements.count, 0);
+  const metric = await graph.gateway.registry.getSingleMetric('trellis_gateway_subgraph_fetches_total')?.get();
+  const fetches = (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+  return sql + fetches;
 }
 
 async function expectRejected(query: string, code: string, variables: Record<string, unknown> = {}) {
   resetStatements();
+  const before = await subgraphWork();
   const { status, body } = await graphql(graph.url, query, variables);
   expect(status).toBe(400);
   expect(body.errors?.[0]?.extensions?.code).toBe(code);
   expect(body.data).toBeUndefined();
-  expect(statements()).toBe(0);
+  expect(await subgraphWork()).toBe(before);
   return body.errors![0]!;
 }
 
@@ -45,6 +50,8 @@ describe('operation limits', () => {
     expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
     // products: 1 + 10 × (edges 1 + node 1 + reviews (1 + 5 × (edges 1 + node 1)))
     expect((body as any).extensions.cost).toEqual({ estimated: 1 + 10 * (1 + 1 + (1 + 5 * 2)), max: 2000 });
+    // The work counter used below sees real fetches (so "unchanged" means "none").
+    expect(await subgraphWork()).toBeGreaterThan(0);
   });
 
   it('rejects a costly operation with its figures, counting page sizes from variables', async () => {

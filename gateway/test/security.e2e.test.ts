@@ -46,6 +46,14 @@ describe('bad input gets a typed error and the right status', () => {
     expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
+  it('unknown operation name → 400 OPERATION_RESOLUTION_FAILURE', async () => {
+    const response = await post(
+      JSON.stringify({ query: 'query A { __typename } query B { __typename }', operationName: 'C' }),
+    );
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).errors[0].extensions.code).toBe('OPERATION_RESOLUTION_FAILURE');
+  });
+
   it('refuses introspection in production', async () => {
     const { status, body } = await graphql(graph.url, '{ __schema { types { name } } }');
     expect(status).toBe(400);

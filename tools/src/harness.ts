@@ -23,6 +23,7 @@ export function testGatewayConfig(overrides: Partial<GatewayConfig> & { supergra
     limits: DEFAULT_LIMITS,
     maxBodyBytes: 1_000_000,
     features: true,
+    subgraphTimeoutMs: 5000,
     auth: {
       secret: DEV_AUTH.clientSecret,
       issuer: DEV_AUTH.issuer,

@@ -186,8 +186,12 @@ export async function listen(server: Server, port: number, host = '127.0.0.1'): 
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         timer.unref();
+        // Keep-alive connections become idle as their last response goes out: close each
+        // then, instead of waiting for the client (or the grace period) to drop it.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
         server.close(() => {
           clearTimeout(timer);
+          clearInterval(sweep);
           resolve();
         });
         server.closeIdleConnections();
