@@ -10,7 +10,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { maskError } from '@trellis/errors';
-import { createHttpServer, listen, type RunningServer } from '@trellis/http';
+import { createHttpServer, listen, REQUEST_ID_HEADER, type RunningServer } from '@trellis/http';
 import { ANONYMOUS } from '@trellis/identity';
 import { createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
@@ -24,6 +24,25 @@ import { loadManifest, NOT_TRUSTED, resolveTrusted } from './trusted-documents.t
 
 export type { GatewayConfig } from './env.ts';
 export { DEFAULT_LIMITS, type Limits } from './limits.ts';
+
+/** Masked errors tell the client which request to quote (the logs carry the full error). */
+function requestIdOnInternalErrors(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart({ request }) {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single' || !response.body.singleResult.errors) return;
+          const requestId = request.http?.headers.get(REQUEST_ID_HEADER);
+          for (const error of response.body.singleResult.errors) {
+            if (error.extensions?.code === 'INTERNAL_SERVER_ERROR' && requestId) {
+              (error.extensions as Record<string, unknown>).requestId = requestId;
+            }
+          }
+        },
+      };
+    },
+  };
+}
 
 function admitTrusted(documents: Map<string, string>, body: unknown): { body: unknown } | string {
   const result = resolveTrusted(documents, body);
@@ -91,6 +110,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ...(config.features ? features : []),
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+    requestIdOnInternalErrors(),
     ApolloServerPluginUsageReportingDisabled(),
     ApolloServerPluginSchemaReportingDisabled(),
   ];
@@ -107,7 +127,12 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     includeStacktraceInErrorResponses: false,
     // The process entry owns SIGTERM: drain HTTP first, then stop Apollo, then the pool.
     stopOnTerminationSignals: false,
-    formatError: (formatted) => maskError(formatted, { exposeInternals: !production }),
+    formatError: (formatted, error) => {
+      const masked = maskError(formatted, { exposeInternals: !production });
+      if (masked.extensions?.code === 'INTERNAL_SERVER_ERROR')
+        log.error({ err: error, path: formatted.path }, formatted.message);
+      return masked;
+    },
   });
   // Bind the port first (a port in use fails fast), answer 503 until the supergraph is loaded.
   let ready = false;

@@ -75,6 +75,28 @@ describe('bad input gets a typed error and the right status', () => {
     expect(preflighted.status).toBe(200);
   });
 
+  it('masks unexpected errors as "Internal server error" with the request id, leaking nothing', async () => {
+    const { sql } = graph.subgraphs.products!.running.database;
+    await sql`alter table products.products rename to products_hidden`;
+    try {
+      const response = await fetch(graph.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'req-123' },
+        body: JSON.stringify({ query: '{ product(id: "1") { name } }' }),
+      });
+      expect(response.headers.get('x-request-id')).toBe('req-123');
+      const body = (await response.json()) as any;
+      expect(body.data).toEqual({ product: null });
+      expect(body.errors[0].message).toBe('Internal server error');
+      expect(body.errors[0].extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', requestId: 'req-123' });
+      expect(JSON.stringify(body)).not.toMatch(/relation|products_hidden|postgres|stack/i);
+    } finally {
+      await sql`alter table products.products_hidden rename to products`;
+    }
+    const generated = await post(JSON.stringify({ query: '{ __typename }' }));
+    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('serves no explorer page in production', async () => {
     const response = await fetch(graph.url, { headers: { accept: 'text/html' } });
     expect(await response.text()).not.toMatch(/<html/i);

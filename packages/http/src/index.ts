@@ -1,11 +1,15 @@
 // The HTTP front of every service: a plain node:http server that routes /graphql to
 // Apollo Server's executeHTTPGraphQLRequest, serves health probes, bounds request bodies
 // and drains in-flight requests on shutdown.
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
 import { ErrorCode } from '@trellis/errors';
 import type { Logger } from '@trellis/telemetry';
+
+/** Request id header: taken from the client when well-formed, generated otherwise. */
+export const REQUEST_ID_HEADER = 'x-request-id';
 
 export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -140,6 +144,11 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
   }
 
   return createServer((req, res) => {
+    // Every response names its request; clients quote it, logs and masked errors carry it.
+    const given = req.headers[REQUEST_ID_HEADER];
+    const requestId = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    req.headers[REQUEST_ID_HEADER] = requestId;
+    res.setHeader(REQUEST_ID_HEADER, requestId);
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
