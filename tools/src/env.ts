@@ -18,3 +18,6 @@ export const toolEnv = loadEnv({
 
 /** Scratch folder for tests' embedded Postgres (reachable by the postgres OS user). */
 export const scratchDir = (name: string) => join(tmpdir(), name);
+
+/** `pnpm schema:check`: the revision to compare with (see tools/src/schema-check.ts). */
+export const schemaCheckEnv = loadEnv({ SCHEMA_BASE: z.string().optional() });
