@@ -435,12 +435,38 @@ interface Settled {
   /** The body as received: what deduplicated callers parse for their own copy. */
   text: string;
   parsed: GatewayResponse;
+  /** The subgraph's cache policy from its Cache-Control header (none: uncacheable). */
+  cacheHint: CacheHint;
+}
+
+export interface CacheHint {
+  maxAge: number;
+  scope?: 'PUBLIC' | 'PRIVATE';
+}
+
+/**
+ * Reads a subgraph's `Cache-Control` (`max-age=N, public|private`). A response without a
+ * max-age is uncacheable (maxAge 0), as with Apollo's own data source.
+ */
+export function parseCacheControl(header: string | string[] | undefined): CacheHint {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  const maxAge = /(?:^|,)\s*max-age=(\d+)/i.exec(value);
+  if (!maxAge || /no-store|no-cache/i.test(value)) return { maxAge: 0 };
+  return { maxAge: Number(maxAge[1]), ...(/\bprivate\b/i.test(value) ? { scope: 'PRIVATE' as const } : {}) };
 }
 
 function isGraphQLResponse(value: unknown): value is GatewayResponse {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const { data, errors } = value as { data?: unknown; errors?: unknown };
   return data !== undefined || Array.isArray(errors);
+}
+
+/** Merges a fetch's hint into the request's policy: the most restrictive hint wins. */
+function restrictCachePolicy(options: object, hint: CacheHint): void {
+  const incoming = (
+    options as { incomingRequestContext?: { overallCachePolicy?: { restrict(hint: CacheHint): void } } }
+  ).incomingRequestContext;
+  incoming?.overallCachePolicy?.restrict(hint);
 }
 
 const live = new Set<TrellisDataSource>();
@@ -522,7 +548,8 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
       parsed = undefined;
     }
     // A 4xx carrying GraphQL errors (e.g. a 400 validation failure) is an answer: pass it on.
-    if (isGraphQLResponse(parsed)) return { text, parsed };
+    if (isGraphQLResponse(parsed))
+      return { text, parsed, cacheHint: parseCacheControl(response.headers['cache-control']) };
     throw status >= 300 ? new HttpStatusError(status) : new InvalidResponseError();
   }
 
@@ -630,16 +657,22 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
           if (shared) {
             outcome = 'deduplicated';
             // Each caller gets its own objects: the gateway merges into and rewrites fetch results.
-            return JSON.parse((await shared).text) as GatewayResponse;
+            const settled = await shared;
+            restrictCachePolicy(processOptions, settled.cacheHint);
+            return JSON.parse(settled.text) as GatewayResponse;
           }
           const fetching = fetchWithPolicy(body, headers, true);
           inflight.set(key, fetching);
           // In flight only: the entry goes as soon as the fetch settles, whatever the result.
           const forget = () => inflight.delete(key);
           fetching.then(forget, forget);
-          result = (await fetching).parsed;
+          const settled = await fetching;
+          restrictCachePolicy(processOptions, settled.cacheHint);
+          result = settled.parsed;
         } else {
-          result = (await fetchWithPolicy(body, headers, isQuery)).parsed;
+          const settled = await fetchWithPolicy(body, headers, isQuery);
+          restrictCachePolicy(processOptions, settled.cacheHint);
+          result = settled.parsed;
         }
         outcome = 'ok';
         return result;

@@ -22,8 +22,6 @@ const FEDERATION_DIRECTIVES = `
   directive @override(from: String!) on FIELD_DEFINITION
   directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
   directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
-  directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Boolean) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
-  enum CacheControlScope { PUBLIC PRIVATE }
 `;
 
 function connectionMappers(schema: GraphQLSchema): Record<string, string> {

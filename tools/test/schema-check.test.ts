@@ -49,7 +49,7 @@ describe('schema:check', () => {
   it('reports a removed field in the supergraph and the subgraph, readably, and fails until acknowledged', () => {
     repository();
     edit('products', '  "Shipping weight in kilograms."\n  weight: Float!\n', '');
-    edit('inventory', 'weight: Float! @external\n', '');
+    edit('inventory', '  "From the products subgraph; needed for shippingEstimate."\n  weight: Float! @external\n', '');
     edit('inventory', '@requires(fields: "price weight")', '@requires(fields: "price")');
     const result = checkSchemas(dir, 'HEAD', compose());
     const lines = result.unacknowledged.map((c) => `${c.scope}: ${c.type} ${c.description} — ${c.why}`);

@@ -182,6 +182,20 @@ export function describeConformance<TSchema extends AnySchema, TLoaders>(
       }
     }
 
+    it('states a cache policy on every object type and every Query field (@cacheControl)', () => {
+      const missing: string[] = [];
+      for (const object of objects) {
+        if (object.name.value === 'Mutation') continue;
+        if (object.name.value === 'Query') {
+          for (const field of object.fields ?? [])
+            if (!hasDirective(field, 'cacheControl')) missing.push(`Query.${field.name.value}`);
+        } else if (!hasDirective(object, 'cacheControl')) {
+          missing.push(object.name.value);
+        }
+      }
+      expect(missing).toEqual([]);
+    });
+
     it('runs every statement under statement and idle-in-transaction timeouts', async () => {
       const [row] = await service.running.database.sql`
         select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle`;

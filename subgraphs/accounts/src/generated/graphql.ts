@@ -17,10 +17,6 @@ export type Scalars = {
   DateTime: { input: Date | string; output: Date | string; }
 };
 
-export type CacheControlScope =
-  | 'PUBLIC'
-  | 'PRIVATE';
-
 /** Users and their profiles. */
 export type Query = {
   __typename?: 'Query';
@@ -45,6 +41,10 @@ export type User = {
   email: Maybe<Scalars['String']['output']>;
   createdAt: Scalars['DateTime']['output'];
 };
+
+export type CacheControlScope =
+  | 'PUBLIC'
+  | 'PRIVATE';
 
 
 
@@ -140,11 +140,11 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  CacheControlScope: CacheControlScope;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   User: ResolverTypeWrapper<UserRow>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  CacheControlScope: CacheControlScope;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;

@@ -17,10 +17,6 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
-export type CacheControlScope =
-  | 'PUBLIC'
-  | 'PRIVATE';
-
 /** Stock levels and shipping: extends Product from the catalogue. */
 export type Product = {
   __typename?: 'Product';
@@ -29,6 +25,7 @@ export type Product = {
   price: Scalars['Float']['output'];
   /** From the products subgraph; needed for shippingEstimate. */
   weight: Scalars['Float']['output'];
+  /** Stock moves fast: cached 10 s at most. */
   inStock: Scalars['Boolean']['output'];
   quantity: Scalars['Int']['output'];
   /** Shipping cost in US dollars: free from $100, otherwise by weight. */
@@ -63,6 +60,10 @@ export type UserError = {
   path: Array<Scalars['String']['output']>;
   code: Scalars['String']['output'];
 };
+
+export type CacheControlScope =
+  | 'PUBLIC'
+  | 'PRIVATE';
 
 
 
@@ -160,7 +161,6 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  CacheControlScope: CacheControlScope;
   Product: ResolverTypeWrapper<ProductRef>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -168,6 +168,7 @@ export type ResolversTypes = {
   AdjustStockInput: AdjustStockInput;
   AdjustStockPayload: ResolverTypeWrapper<Omit<AdjustStockPayload, 'product'> & { product?: Maybe<ResolversTypes['Product']> }>;
   UserError: ResolverTypeWrapper<UserError>;
+  CacheControlScope: CacheControlScope;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;

@@ -19,10 +19,6 @@ export type Scalars = {
   DateTime: { input: Date | string; output: Date | string; }
 };
 
-export type CacheControlScope =
-  | 'PUBLIC'
-  | 'PRIVATE';
-
 /** Orders and their lines. */
 export type Query = {
   __typename?: 'Query';
@@ -127,6 +123,10 @@ export type PageInfo = {
   endCursor: Maybe<Scalars['String']['output']>;
 };
 
+export type CacheControlScope =
+  | 'PUBLIC'
+  | 'PRIVATE';
+
 
 
 export type ResolverTypeWrapper<T> = T | Promise<T>;
@@ -225,7 +225,6 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  CacheControlScope: CacheControlScope;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Order: ResolverTypeWrapper<OrderRow>;
@@ -242,6 +241,7 @@ export type ResolversTypes = {
   OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  CacheControlScope: CacheControlScope;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;

@@ -19,10 +19,6 @@ export type Scalars = {
   DateTime: { input: Date | string; output: Date | string; }
 };
 
-export type CacheControlScope =
-  | 'PUBLIC'
-  | 'PRIVATE';
-
 /** The product catalogue: hot, public reads. */
 export type Query = {
   __typename?: 'Query';
@@ -141,6 +137,10 @@ export type UserError = {
   code: Scalars['String']['output'];
 };
 
+export type CacheControlScope =
+  | 'PUBLIC'
+  | 'PRIVATE';
+
 
 
 export type ResolverTypeWrapper<T> = T | Promise<T>;
@@ -235,7 +235,6 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  CacheControlScope: CacheControlScope;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -252,6 +251,7 @@ export type ResolversTypes = {
   UpdateProductPayload: ResolverTypeWrapper<Omit<UpdateProductPayload, 'product'> & { product?: Maybe<ResolversTypes['Product']> }>;
   UserError: ResolverTypeWrapper<UserError>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  CacheControlScope: CacheControlScope;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;

@@ -19,10 +19,6 @@ export type Scalars = {
   DateTime: { input: Date | string; output: Date | string; }
 };
 
-export type CacheControlScope =
-  | 'PUBLIC'
-  | 'PRIVATE';
-
 /** Product reviews and rating aggregates. */
 export type Query = {
   __typename?: 'Query';
@@ -172,6 +168,10 @@ export type PageInfo = {
   endCursor: Maybe<Scalars['String']['output']>;
 };
 
+export type CacheControlScope =
+  | 'PUBLIC'
+  | 'PRIVATE';
+
 
 
 export type ResolverTypeWrapper<T> = T | Promise<T>;
@@ -274,7 +274,6 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  CacheControlScope: CacheControlScope;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -293,6 +292,7 @@ export type ResolversTypes = {
   ReviewEdge: ResolverTypeWrapper<Omit<ReviewEdge, 'node'> & { node: ResolversTypes['Review'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  CacheControlScope: CacheControlScope;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
