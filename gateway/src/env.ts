@@ -19,6 +19,8 @@ export interface GatewayConfig {
   features: boolean;
   /** Deadline of one subgraph fetch, retries included; keep it below clients' deadline. @default 5000 */
   subgraphTimeoutMs: number;
+  /** Whole-response cache: `redisUrl` (shared by replicas) or in memory; off to measure. */
+  responseCache: { enabled: boolean; redisUrl?: string | undefined; timeoutMs: number };
   /** Manifest of trusted documents: when set, only its operations run. */
   trustedDocuments?: string | undefined;
   /** Largest request body accepted. @default 1 MB */
@@ -73,6 +75,9 @@ export function gatewayConfig(
       SUBGRAPH_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
       TRUSTED_DOCUMENTS: z.string().optional(),
       GATEWAY_FEATURES: z.enum(['on', 'off']).default('on'),
+      RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
+      REDIS_URL: common.REDIS_URL.optional(),
+      CACHE_TIMEOUT_MS: limit(50),
       SUBGRAPH_TIMEOUT_MS: limit(5000),
       MAX_BODY_BYTES: limit(1_000_000),
       MAX_COST: limit(DEFAULT_LIMITS.maxCost),
@@ -98,6 +103,7 @@ export function gatewayConfig(
   const dev = env.NODE_ENV !== 'production';
   return {
     features: env.GATEWAY_FEATURES === 'on',
+    responseCache: { enabled: env.RESPONSE_CACHE === 'on', redisUrl: env.REDIS_URL, timeoutMs: env.CACHE_TIMEOUT_MS },
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     trustedDocuments: env.TRUSTED_DOCUMENTS,
     maxBodyBytes: env.MAX_BODY_BYTES,

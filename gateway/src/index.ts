@@ -9,6 +9,7 @@ import {
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { createCacheStore } from '@trellis/cache';
 import { maskError } from '@trellis/errors';
 import { createHttpServer, listen, REQUEST_ID_HEADER, type RunningServer } from '@trellis/http';
 import { ANONYMOUS } from '@trellis/identity';
@@ -19,6 +20,7 @@ import { closeDataSources, createDataSource, type TrellisDataSource } from './da
 import type { GatewayConfig } from './env.ts';
 import { createContextFactory, type GatewayContext } from './identity.ts';
 import { type CostHints, createLimitsPlugin, readCostHints } from './limits.ts';
+import { createResponseCachePlugins } from './response-cache.ts';
 import { fileSupergraph, readSupergraph } from './supergraph.ts';
 import { loadManifest, NOT_TRUSTED, resolveTrusted } from './trusted-documents.ts';
 
@@ -107,8 +109,17 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     }),
     createAuthorizationPlugin(() => security),
   ];
+  const cacheStore = config.responseCache.enabled
+    ? createCacheStore({
+        redisUrl: config.responseCache.redisUrl,
+        timeoutMs: config.responseCache.timeoutMs,
+        registry,
+        onError: (error) => log.warn({ err: String(error) }, 'response cache unavailable; serving uncached'),
+      })
+    : undefined;
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ...(config.features ? features : []),
+    ...(cacheStore ? createResponseCachePlugins(cacheStore.cache, registry) : []),
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     requestIdOnInternalErrors(),
     ApolloServerPluginUsageReportingDisabled(),
@@ -164,6 +175,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       await running.close(10_000);
       await apollo.stop();
       await closeDataSources(dataSources);
+      await cacheStore?.close();
     },
   };
 }

@@ -24,6 +24,7 @@ export function testGatewayConfig(overrides: Partial<GatewayConfig> & { supergra
     maxBodyBytes: 1_000_000,
     features: true,
     subgraphTimeoutMs: 5000,
+    responseCache: { enabled: false, timeoutMs: 50 },
     auth: {
       secret: DEV_AUTH.clientSecret,
       issuer: DEV_AUTH.issuer,
@@ -61,6 +62,7 @@ export async function startGraph(
     limits?: Partial<Limits>;
     nodeEnv?: 'development' | 'test' | 'production';
     trustedDocuments?: string;
+    responseCache?: GatewayConfig['responseCache'];
   } = {},
 ): Promise<TestGraph> {
   const definitions = await loadDefinitions();
@@ -80,6 +82,7 @@ export async function startGraph(
       nodeEnv: options.nodeEnv ?? 'test',
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       trustedDocuments: options.trustedDocuments,
+      ...(options.responseCache ? { responseCache: options.responseCache } : {}),
     }),
   );
   return {
