@@ -2,7 +2,6 @@
 // within a bound.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeSupergraph } from '@trellis/composition';
@@ -11,7 +10,7 @@ import { graphql } from '@trellis/testing';
 import { type FaultProxy, startFaultProxy } from '@trellis/testing/fault-proxy';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGraph, type TestGraph } from '../../tools/src/harness.ts';
-import { spawnService, waitForStatus } from '../../tools/src/process.ts';
+import { portAcceptsConnections, spawnService, waitForStatus } from '../../tools/src/process.ts';
 import { listSubgraphs, ROOT } from '../../tools/src/workspace.ts';
 
 let graph: TestGraph;
@@ -46,17 +45,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 describe('gateway lifecycle', () => {
   it('drains in-flight requests on SIGTERM, refuses new connections, and exits 0', async () => {
     const port = await freePort();
@@ -73,7 +61,7 @@ describe('gateway lifecycle', () => {
       const signalled = Date.now();
       gateway.child.kill('SIGTERM');
       await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(await accepts(port)).toBe(false);
+      expect(await portAcceptsConnections(port)).toBe(false);
       const { status, body } = await inFlight;
       expect(status).toBe(200);
       expect(body).toEqual({ data: { product: { id: '1', name: expect.any(String) } } });

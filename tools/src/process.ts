@@ -1,6 +1,7 @@
 // Spawning services as real processes in tests: capture output, wait for readiness,
 // stop with a signal and report how long it took.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -45,4 +46,16 @@ export async function waitForStatus(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${url} did not answer as expected within ${timeoutMs} ms (last status ${last})`);
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:`port`. */
+export function portAcceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

@@ -1,25 +1,13 @@
 // `pnpm dev` on a machine with only Node: embedded Postgres, migrate, seed, every service,
 // then a clean stop on SIGTERM that leaves no process and no Postgres behind.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@trellis/db/embedded';
 import { graphql } from '@trellis/testing';
 import { describe, expect, it } from 'vitest';
-import { spawnService } from '../src/process.ts';
+import { portAcceptsConnections, spawnService } from '../src/process.ts';
 import { listSubgraphs, ROOT } from '../src/workspace.ts';
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 describe('pnpm dev', () => {
   it('runs the whole graph on an embedded Postgres and stops everything on SIGTERM', async () => {
@@ -66,7 +54,7 @@ describe('pnpm dev', () => {
       const exit = await dev.exited;
       expect(exit.code).toBe(0);
       expect(dev.output()).toContain('[dev] stopped');
-      for (const port of [...ports, pgPort]) expect(await portOpen(port)).toBe(false);
+      for (const port of [...ports, pgPort]) expect(await portAcceptsConnections(port)).toBe(false);
     } finally {
       dev.child.kill('SIGKILL');
       await rm(dataDir, { recursive: true, force: true });
