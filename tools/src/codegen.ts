@@ -1,6 +1,7 @@
 // Generates resolver types for every subgraph from its SDL (GraphQL Code Generator,
 // typescript + typescript-resolvers, federation mode). `--check` fails when a committed
-// file is stale. Output: subgraphs/<name>/src/generated/graphql.ts.
+// file is stale; `pnpm codegen <name…>` limits the run to those subgraphs.
+// Output: subgraphs/<name>/src/generated/graphql.ts.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { codegen } from '@graphql-codegen/core';
@@ -69,8 +70,16 @@ export async function generateFor(subgraph: SubgraphInfo): Promise<string> {
 
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
+  // `pnpm codegen <name…>` limits the run to those subgraphs (pnpm new:subgraph touches only its own).
+  const only = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  const subgraphs = listSubgraphs().filter((subgraph) => only.length === 0 || only.includes(subgraph.name));
+  const unknown = only.filter((name) => !subgraphs.some((subgraph) => subgraph.name === name));
+  if (unknown.length) {
+    process.stderr.write(`codegen: no subgraph named ${unknown.join(', ')}\n`);
+    process.exit(1);
+  }
   let stale = 0;
-  for (const subgraph of listSubgraphs()) {
+  for (const subgraph of subgraphs) {
     const output = await generateFor(subgraph);
     const path = generatedPath(subgraph);
     let current = '';

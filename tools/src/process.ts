@@ -1,5 +1,5 @@
-// Spawning services as real processes in tests: capture output, wait for readiness,
-// stop with a signal and report how long it took.
+// Spawning services and commands as real processes in tests: capture output, wait for
+// readiness, stop with a signal and report how long it took.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 
@@ -28,6 +28,60 @@ export function spawnService(
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return { child, output: () => output, exited };
+}
+
+/**
+ * The environment of a child process: this one's without Vitest's own markers (a nested
+ * `vitest run` must start as a fresh run, not as a worker), plus `env` (undefined removes).
+ */
+export function childEnv(env: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST')));
+  const merged: NodeJS.ProcessEnv = { ...base, ...env };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete merged[key];
+  return merged;
+}
+
+export interface CommandResult {
+  /** Exit code, or null when it was killed (by a signal or the timeout). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion, capturing its output; killed (SIGKILL) after `timeoutMs`. */
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number },
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    // Its own process group, so a timeout ends whatever it started too (pnpm → node → workers).
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: childEnv(options.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }, options.timeoutMs ?? 60_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 /** Polls `url` until it answers `status` (default any 2xx), or throws after `timeoutMs`. */

@@ -17,7 +17,8 @@ describe('supergraph', () => {
   it('has every subgraph of the workspace', () => {
     const supergraph = readFileSync(SUPERGRAPH_PATH, 'utf8');
     const names = listSubgraphs().map((s) => s.name);
-    expect(names).toEqual(['accounts', 'products', 'inventory', 'reviews', 'orders']);
+    // The five domains first (by port); subgraphs added later (pnpm new:subgraph) follow.
+    expect(names.slice(0, 5)).toEqual(['accounts', 'products', 'inventory', 'reviews', 'orders']);
     for (const name of names) expect(supergraph).toContain(`@join__graph(name: "${name}"`);
   });
 

@@ -1,0 +1,151 @@
+// `pnpm new:subgraph` end to end, in a throwaway git worktree of the committed HEAD (its
+// install is offline: the store is warm). Bad names exit 1 with one line and change nothing;
+// `shipping` becomes a subgraph that composes, generates, installs frozen, typechecks, lints
+// and passes its own tests (and the workspace's contract tests) against real Postgres.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type CommandResult, runCommand } from '../src/process.ts';
+import { ROOT } from '../src/workspace.ts';
+
+let scratch: string;
+let copy: string;
+
+// Plain output (no colours), so assertions read what a terminal would show.
+const run = (command: string, args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}) =>
+  runCommand(command, args, { cwd: copy, ...options, env: { NO_COLOR: '1', FORCE_COLOR: '0', ...options.env } });
+const tool = (name: string) => run(process.execPath, ['--import', 'tsx', 'tools/src/new-subgraph.ts', name]);
+const output = (result: CommandResult) => `${result.stdout}\n${result.stderr}`;
+const gitStatus = async () => (await run('git', ['status', '--porcelain'])).stdout;
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'trellis-new-subgraph-'));
+  copy = join(scratch, 'repo');
+  const added = await runCommand('git', ['worktree', 'add', '--detach', copy, 'HEAD'], { cwd: ROOT });
+  expect(added.code, output(added)).toBe(0);
+  const installed = await run('pnpm', ['install', '--offline', '--frozen-lockfile']);
+  expect(installed.code, output(installed)).toBe(0);
+});
+
+afterAll(async () => {
+  if (!scratch) return;
+  await runCommand('git', ['worktree', 'remove', '--force', copy], { cwd: ROOT });
+  rmSync(scratch, { recursive: true, force: true });
+  await runCommand('git', ['worktree', 'prune'], { cwd: ROOT });
+});
+
+describe('pnpm new:subgraph', () => {
+  it('refuses an existing, reserved or malformed name with one line and exit 1, changing nothing', async () => {
+    const cases: [string, RegExp][] = [
+      ['products', /"products" already exists/],
+      ['gateway', /"gateway" is reserved/],
+      ['Bad-Name', /"Bad-Name" is not a valid subgraph name/],
+      ['1abc', /"1abc" is not a valid subgraph name/],
+    ];
+    for (const [name, message] of cases) {
+      const result = await tool(name);
+      expect(result.code, name).toBe(1);
+      expect(result.stdout, name).toBe('');
+      expect(result.stderr, name).toMatch(/^new:subgraph: [^\n]+\n$/);
+      expect(result.stderr, name).toMatch(message);
+    }
+    // Through the package script as well: pnpm passes the exit code on.
+    expect((await run('pnpm', ['new:subgraph', 'products'])).code).toBe(1);
+    expect(await gitStatus()).toBe('');
+  });
+
+  it('creates subgraphs/shipping, linked, migrated, generated, composed and in docker-compose.yml', async () => {
+    const result = await run('pnpm', ['new:subgraph', 'shipping'], { timeoutMs: 120_000 });
+    expect(result.code, output(result)).toBe(0);
+    expect(result.stdout).toMatch(/no Kubernetes manifests/);
+    const dir = join(copy, 'subgraphs', 'shipping');
+    for (const file of [
+      'package.json',
+      'drizzle.config.ts',
+      'migrations/0000_init.sql',
+      'migrations/meta/_journal.json',
+      'src/schema.graphql',
+      'src/db/schema.ts',
+      'src/db/seed.ts',
+      'src/loaders.ts',
+      'src/lists.ts',
+      'src/context.ts',
+      'src/resolvers/query.ts',
+      'src/resolvers/shipping.ts',
+      'src/service.ts',
+      'src/main.ts',
+      'src/generated/graphql.ts',
+      'test/conformance.int.test.ts',
+      'test/shipping.int.test.ts',
+      'test/indexes.int.test.ts',
+    ]) {
+      expect(existsSync(join(dir, file)), file).toBe(true);
+    }
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const products = JSON.parse(readFileSync(join(copy, 'subgraphs', 'products', 'package.json'), 'utf8'));
+    expect(manifest.name).toBe('@trellis/subgraph-shipping');
+    expect(manifest.trellis).toEqual({
+      subgraph: 'shipping',
+      port: 4006,
+      mappers: { Shipping: '../db/schema.ts#ShippingRow' },
+    });
+    for (const field of ['scripts', 'dependencies', 'devDependencies'])
+      expect(manifest[field]).toEqual(products[field]);
+    const migration = readFileSync(join(dir, 'migrations', '0000_init.sql'), 'utf8');
+    expect(migration).toContain('CREATE SCHEMA "shipping"');
+    expect(migration).toContain('"shipping"."shippings" USING btree ("name","id")');
+    expect(migration).toContain('"shipping"."shippings" USING btree ("created_at","id")');
+    expect(readFileSync(join(dir, 'drizzle.config.ts'), 'utf8')).toContain("table: '__migrations_shipping'");
+    expect(readFileSync(join(dir, 'src', 'schema.graphql'), 'utf8')).toMatch(
+      /shippings\([^)]*filter: ShippingFilter\s+orderBy: ShippingOrder\s*\): ShippingConnection!/,
+    );
+    expect((await gitStatus()).split('\n').filter(Boolean).sort()).toEqual([
+      ' M docker-compose.yml',
+      ' M pnpm-lock.yaml',
+      ' M supergraph.graphql',
+      '?? subgraphs/shipping/',
+    ]);
+  }, 150_000);
+
+  it('composes: the supergraph routes to the new graph', async () => {
+    const composed = await run('pnpm', ['compose']);
+    expect(composed.code, output(composed)).toBe(0);
+    const supergraph = readFileSync(join(copy, 'supergraph.graphql'), 'utf8');
+    expect(supergraph).toContain('@join__graph(name: "shipping", url: "http://127.0.0.1:4006/graphql")');
+    expect(supergraph).toMatch(/type Shipping\s+@join__type\(graph: SHIPPING, key: "id"\)/);
+  });
+
+  it('has up-to-date resolver types (codegen --check)', async () => {
+    const checked = await run(process.execPath, ['--import', 'tsx', 'tools/src/codegen.ts', '--check']);
+    expect(checked.stderr).toBe('');
+    expect(checked.code).toBe(0);
+  });
+
+  it('adds a docker-compose service and routes the gateway to it', () => {
+    const compose = readFileSync(join(copy, 'docker-compose.yml'), 'utf8');
+    expect(compose).toContain(
+      '  shipping:\n    <<: *service\n    command: ["node", "--import", "tsx", "subgraphs/shipping/src/main.ts"]',
+    );
+    expect(compose).toContain('ports: ["4006:4006"]');
+    const gateway = compose.slice(compose.indexOf('\n  gateway:\n'));
+    expect(gateway).toContain('      SUBGRAPH_URL_SHIPPING: http://shipping:4006/graphql\n');
+    expect(gateway).toContain('      shipping: { condition: service_healthy }\n');
+  });
+
+  it('installs from the frozen lockfile, typechecks and lints', async () => {
+    for (const args of [['install', '--offline', '--frozen-lockfile'], ['typecheck'], ['lint']]) {
+      const result = await run('pnpm', args);
+      expect(result.code, `pnpm ${args.join(' ')}\n${output(result)}`).toBe(0);
+    }
+  });
+
+  it("passes its own tests and the workspace's contract tests", async () => {
+    const tests = await run('npx', ['vitest', 'run', 'subgraphs/shipping', 'tools/test/contracts.test.ts'], {
+      env: { DATABASE_URL: inject('databaseUrl') },
+      timeoutMs: 120_000,
+    });
+    expect(tests.code, output(tests)).toBe(0);
+    expect(tests.stdout).toMatch(/Test Files\s+4 passed/);
+  }, 150_000);
+});
