@@ -141,10 +141,14 @@ describe('pnpm new:subgraph', () => {
   });
 
   it("passes its own tests and the workspace's contract tests", async () => {
-    const tests = await run('npx', ['vitest', 'run', 'subgraphs/shipping', 'tools/test/contracts.test.ts'], {
-      env: { DATABASE_URL: inject('databaseUrl') },
-      timeoutMs: 120_000,
-    });
+    const tests = await run(
+      'npx',
+      ['vitest', 'run', 'subgraphs/shipping', 'tools/test/contracts.test.ts', 'tools/test/compose-file.test.ts'],
+      {
+        env: { DATABASE_URL: inject('databaseUrl') },
+        timeoutMs: 120_000,
+      },
+    );
     expect(tests.code, output(tests)).toBe(0);
     expect(tests.stdout).toMatch(/Test Files\s+4 passed/);
   }, 150_000);
