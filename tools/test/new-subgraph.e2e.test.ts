@@ -150,6 +150,6 @@ describe('pnpm new:subgraph', () => {
       },
     );
     expect(tests.code, output(tests)).toBe(0);
-    expect(tests.stdout).toMatch(/Test Files\s+4 passed/);
+    expect(tests.stdout).toMatch(/Test Files\s+5 passed/);
   }, 150_000);
 });
