@@ -58,7 +58,7 @@ describe('pnpm new:subgraph', () => {
   it('creates subgraphs/shipping, linked, migrated, generated, composed and in docker-compose.yml', async () => {
     const result = await run('pnpm', ['new:subgraph', 'shipping'], { timeoutMs: 120_000 });
     expect(result.code, output(result)).toBe(0);
-    expect(result.stdout).toMatch(/no Kubernetes manifests/);
+    expect(result.stdout).toMatch(/kubernetes: ops\/k8s\/base\/shipping\.yaml/);
     const dir = join(copy, 'subgraphs', 'shipping');
     for (const file of [
       'package.json',
@@ -102,8 +102,12 @@ describe('pnpm new:subgraph', () => {
     );
     expect((await gitStatus()).split('\n').filter(Boolean).sort()).toEqual([
       ' M docker-compose.yml',
+      ' M ops/k8s/base/gateway.yaml',
+      ' M ops/k8s/base/kustomization.yaml',
+      ' M ops/k8s/base/supergraph.graphql',
       ' M pnpm-lock.yaml',
       ' M supergraph.graphql',
+      '?? ops/k8s/base/shipping.yaml',
       '?? subgraphs/shipping/',
     ]);
   }, 150_000);
@@ -150,6 +154,6 @@ describe('pnpm new:subgraph', () => {
       },
     );
     expect(tests.code, output(tests)).toBe(0);
-    expect(tests.stdout).toMatch(/Test Files\s+5 passed/);
+    expect(tests.stdout).toMatch(/Test Files\s+6 passed/);
   }, 150_000);
 });
