@@ -147,7 +147,14 @@ describe('pnpm new:subgraph', () => {
   it("passes its own tests and the workspace's contract tests", async () => {
     const tests = await run(
       'npx',
-      ['vitest', 'run', 'subgraphs/shipping', 'tools/test/contracts.test.ts', 'tools/test/compose-file.test.ts'],
+      [
+        'vitest',
+        'run',
+        'subgraphs/shipping',
+        'tools/test/contracts.test.ts',
+        'tools/test/compose-file.test.ts',
+        'tools/test/k8s.test.ts',
+      ],
       {
         env: { DATABASE_URL: inject('databaseUrl') },
         timeoutMs: 120_000,
