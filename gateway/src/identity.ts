@@ -3,11 +3,14 @@
 // requests carry only the header the gateway builds here.
 import type { IncomingMessage } from 'node:http';
 import { ErrorCode, trellisError } from '@trellis/errors';
+import { type RequestLogFields, requestLogFields } from '@trellis/http';
 import { ANONYMOUS, createClientVerifier, createViewerSigner, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
 import type { GatewayConfig } from './env.ts';
 
 export interface GatewayContext {
   viewer: Viewer;
+  /** Operation and error code for this request's access log line. */
+  logFields?: RequestLogFields;
   /** Headers every subgraph fetch of this request carries (the signed identity). */
   subgraphHeaders: Record<string, string>;
 }
@@ -36,6 +39,6 @@ export function createContextFactory(auth: GatewayConfig['auth']): (req: Incomin
       throw unauthenticated('Authentication required');
     }
     const subgraphHeaders: Record<string, string> = sign ? { [IDENTITY_HEADER]: await sign(viewer) } : {};
-    return { viewer, subgraphHeaders };
+    return { viewer, subgraphHeaders, logFields: requestLogFields(req) };
   };
 }

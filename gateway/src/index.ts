@@ -11,7 +11,14 @@ import {
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { createCacheStore } from '@trellis/cache';
 import { maskError } from '@trellis/errors';
-import { createHttpServer, listen, REQUEST_ID_HEADER, type RunningServer } from '@trellis/http';
+import {
+  accessLogPlugin,
+  createHttpServer,
+  listen,
+  REQUEST_ID_HEADER,
+  type RunningServer,
+  requestLogFields,
+} from '@trellis/http';
 import { ANONYMOUS } from '@trellis/identity';
 import { createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
@@ -122,6 +129,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     ...(cacheStore ? createResponseCachePlugins(cacheStore.cache, registry) : []),
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     requestIdOnInternalErrors(),
+    accessLogPlugin(),
     ApolloServerPluginUsageReportingDisabled(),
     ApolloServerPluginSchemaReportingDisabled(),
   ];

@@ -4,9 +4,49 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
+import { type ApolloServer, type ApolloServerPlugin, type BaseContext, HeaderMap } from '@apollo/server';
 import { ErrorCode } from '@trellis/errors';
 import type { Logger } from '@trellis/telemetry';
+
+/**
+ * Fields of a request's access log line that only the GraphQL layer knows (operation name,
+ * first error code); filled through `requestLogFields(req)` by accessLogPlugin().
+ */
+export interface RequestLogFields {
+  operation?: string | undefined;
+  errorCode?: string | undefined;
+}
+
+const logFields = new WeakMap<IncomingMessage, RequestLogFields>();
+
+/** The access-log fields of a request (create-on-read). Context factories pass it on. */
+export function requestLogFields(req: IncomingMessage): RequestLogFields {
+  let fields = logFields.get(req);
+  if (!fields) {
+    fields = {};
+    logFields.set(req, fields);
+  }
+  return fields;
+}
+
+/** Apollo plugin: records the operation name and the first error code for the access log. */
+export function accessLogPlugin<
+  TContext extends BaseContext & { logFields?: RequestLogFields },
+>(): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operationName, contextValue }) {
+          if (contextValue.logFields) contextValue.logFields.operation = operationName ?? undefined;
+        },
+        async didEncounterErrors({ errors, contextValue }) {
+          const code = errors[0]?.extensions?.code;
+          if (contextValue?.logFields && typeof code === 'string') contextValue.logFields.errorCode ??= code;
+        },
+      };
+    },
+  };
+}
 
 /** Request id header: taken from the client when well-formed, generated otherwise. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -149,7 +189,25 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
     const requestId = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     req.headers[REQUEST_ID_HEADER] = requestId;
     res.setHeader(REQUEST_ID_HEADER, requestId);
+    const started = performance.now();
     const url = req.url ?? '/';
+    // One access line per request, with stable keys (health probes and scrapes stay quiet).
+    res.once('finish', () => {
+      if (path !== graphqlPath) return;
+      const fields = logFields.get(req);
+      options.logger.info(
+        {
+          request_id: requestId,
+          method: req.method,
+          path,
+          status: res.statusCode,
+          duration_ms: Math.round((performance.now() - started) * 100) / 100,
+          operation: fields?.operation ?? null,
+          error_code: fields?.errorCode ?? null,
+        },
+        'request',
+      );
+    });
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     const search = queryAt === -1 ? '' : url.slice(queryAt);

@@ -14,7 +14,14 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { createDatabase, type Database, ping, postgres, retryWithBackoff, runMigrations } from '@trellis/db';
 import type { SeedPlan } from '@trellis/db/seed';
 import { ErrorCode, forbidden, maskError, trellisError, unauthenticated } from '@trellis/errors';
-import { createHttpServer, listen, type RunningServer } from '@trellis/http';
+import {
+  accessLogPlugin,
+  createHttpServer,
+  listen,
+  type RequestLogFields,
+  type RunningServer,
+  requestLogFields,
+} from '@trellis/http';
 import { createViewerVerifier, DEV_AUTH, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
 import { createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute } from '@trellis/telemetry/metrics';
@@ -30,6 +37,8 @@ export interface SubgraphContext<TSchema extends AnySchema, TLoaders> {
   loaders: TLoaders;
   /** Who is asking, as verified from the gateway's signed identity. */
   viewer: Viewer;
+  /** Operation and error code for this request's access log line. */
+  logFields: RequestLogFields;
 }
 
 /** The signed-in user's id, or UNAUTHENTICATED. */
@@ -171,6 +180,7 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
       ApolloServerPluginLandingPageDisabled(),
       // Inline traces are for Apollo Studio, which Trellis does not use; OpenTelemetry traces instead.
       ApolloServerPluginInlineTraceDisabled(),
+      accessLogPlugin(),
       ...(options.plugins ?? []),
     ],
   });
@@ -202,7 +212,13 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
           },
         );
       }
-      return { db: database.db, sql: database.sql, loaders: definition.createLoaders(database), viewer };
+      return {
+        db: database.db,
+        sql: database.sql,
+        loaders: definition.createLoaders(database),
+        viewer,
+        logFields: requestLogFields(req),
+      };
     },
   });
   const running = await listen(server, options.port, options.host);

@@ -1,6 +1,6 @@
 // Structured logging shared by every service. The OpenTelemetry setup will live on its own
 // side-effecting subpath (`./setup`) so that importing the logger never starts an SDK.
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -9,11 +9,13 @@ export interface LoggerOptions {
   service: string;
   /** @default 'info' */
   level?: string;
+  /** Where lines go. @default stdout */
+  destination?: DestinationStream;
 }
 
 /** JSON lines with stable keys: `time`, `level`, `service`, `msg`. Secrets are redacted. */
-export function createLogger({ service, level = 'info' }: LoggerOptions): Logger {
-  return pino({
+export function createLogger({ service, level = 'info', destination }: LoggerOptions): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -34,5 +36,6 @@ export function createLogger({ service, level = 'info' }: LoggerOptions): Logger
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
