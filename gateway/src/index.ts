@@ -162,7 +162,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     isReady: () => ready,
     context: config.features
       ? createContextFactory(config.auth)
-      : async () => ({ viewer: ANONYMOUS, subgraphHeaders: {} }),
+      : async (req) => ({ viewer: ANONYMOUS, subgraphHeaders: {}, logFields: requestLogFields(req) }),
     maxBodyBytes: config.maxBodyBytes,
     ...(trusted ? { admit: (body: unknown) => admitTrusted(trusted, body), refusedCode: NOT_TRUSTED } : {}),
   });
