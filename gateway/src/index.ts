@@ -9,7 +9,6 @@ import {
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { createCacheStore } from '@trellis/cache';
 import { maskError } from '@trellis/errors';
 import {
   accessLogPlugin,
@@ -27,7 +26,6 @@ import { closeDataSources, createDataSource, type TrellisDataSource } from './da
 import type { GatewayConfig } from './env.ts';
 import { createContextFactory, type GatewayContext } from './identity.ts';
 import { type CostHints, createLimitsPlugin, readCostHints } from './limits.ts';
-import { createResponseCachePlugins } from './response-cache.ts';
 import { fileSupergraph, readSupergraph } from './supergraph.ts';
 import { loadManifest, NOT_TRUSTED, resolveTrusted } from './trusted-documents.ts';
 
@@ -116,17 +114,22 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     }),
     createAuthorizationPlugin(() => security),
   ];
+  // Loaded only when on: the Redis client and cache plugin cost memory a gateway without a
+  // response cache should not pay (peak RSS is part of the gateway's budget).
   const cacheStore = config.responseCache.enabled
-    ? createCacheStore({
+    ? (await import('@trellis/cache')).createCacheStore({
         redisUrl: config.responseCache.redisUrl,
         timeoutMs: config.responseCache.timeoutMs,
         registry,
         onError: (error) => log.warn({ err: String(error) }, 'response cache unavailable; serving uncached'),
       })
     : undefined;
+  const cachePlugins = cacheStore
+    ? (await import('./response-cache.ts')).createResponseCachePlugins(cacheStore.cache, registry)
+    : [];
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ...(config.features ? features : []),
-    ...(cacheStore ? createResponseCachePlugins(cacheStore.cache, registry) : []),
+    ...cachePlugins,
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     requestIdOnInternalErrors(),
     accessLogPlugin(),
