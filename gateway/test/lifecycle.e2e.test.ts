@@ -69,7 +69,7 @@ describe('gateway lifecycle', () => {
       expect(exit.code).toBe(0);
       expect(Date.now() - signalled).toBeLessThan(5_000);
     } finally {
-      gateway.child.kill('SIGKILL');
+      gateway.killAll();
     }
   });
 });

@@ -8,6 +8,8 @@ export interface ServiceProcess {
   output(): string;
   /** Resolves with the exit code (or signal) once the process ends. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILLs the process and everything it started (its own process group): test cleanup. */
+  killAll(): void;
 }
 
 export function spawnService(
@@ -20,6 +22,8 @@ export function spawnService(
     cwd,
     env: { ...process.env, LOG_LEVEL: 'info', ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so cleanup reaches the services it spawns (pnpm dev) too.
+    detached: true,
   });
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
@@ -27,7 +31,14 @@ export function spawnService(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  return { child, output: () => output, exited };
+  const killAll = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
+  return { child, output: () => output, exited, killAll };
 }
 
 /**

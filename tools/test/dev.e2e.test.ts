@@ -56,7 +56,7 @@ describe('pnpm dev', () => {
       expect(dev.output()).toContain('[dev] stopped');
       for (const port of [...ports, pgPort]) expect(await portAcceptsConnections(port)).toBe(false);
     } finally {
-      dev.child.kill('SIGKILL');
+      dev.killAll();
       await rm(dataDir, { recursive: true, force: true });
     }
   });

@@ -43,7 +43,7 @@ describe('pnpm gateway', () => {
       expect(exit.code).toBe(0);
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
-      gateway.child.kill('SIGKILL');
+      gateway.killAll();
     }
   });
 
