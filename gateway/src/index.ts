@@ -1,5 +1,5 @@
 // The Trellis gateway: @apollo/gateway inside @apollo/server behind the shared HTTP front.
-// Plugins are listed in one place (createGateway) so limits, auth, caching and telemetry
+// Plugins are listed in one place (startGateway) so limits, auth, caching and telemetry
 // slot in as small factories.
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';

@@ -1,6 +1,6 @@
 // The database the tools work on: DATABASE_URL when set, else the embedded dev cluster
 // (started on demand, stopped by the caller).
-import { accessSync, constants, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startEmbeddedPostgres } from '@trellis/db/embedded';
 import { scratchDir, toolEnv } from './env.ts';
@@ -28,11 +28,6 @@ export async function openToolDatabase(log: (line: string) => void = () => {}): 
   if (toolEnv.DATABASE_URL) return { url: toolEnv.DATABASE_URL, embedded: false, stop: async () => {} };
   let dataDir = toolEnv.TRELLIS_DATA_DIR;
   if (!reachableByPostgresUser(dataDir)) dataDir = join(scratchDir('trellis-dev'), 'postgres');
-  try {
-    accessSync(dirname(dataDir), constants.W_OK);
-  } catch {
-    // mkdir -p happens in startEmbeddedPostgres.
-  }
   log(`starting embedded Postgres (data in ${dataDir})`);
   const pg = await startEmbeddedPostgres({
     dataDir,

@@ -3,10 +3,10 @@
 // validates each against the supergraph clients see, and writes the trusted-documents
 // manifest the gateway reads (TRUSTED_DOCUMENTS; Apollo's persisted-query manifest format).
 // `--check` also fails when the committed manifest differs. Invalid operations fail the run.
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { apiSchemaOf } from '@trellis/composition/changes';
+import { type ManifestOperation as GatewayManifestOperation, sha256 } from '@trellis/gateway/trusted-documents';
 import {
   type DefinitionNode,
   type DocumentNode,
@@ -21,12 +21,8 @@ import {
 } from 'graphql';
 import { ROOT } from './workspace.ts';
 
-export interface ManifestOperation {
-  id: string;
-  name: string;
-  type: 'query' | 'mutation' | 'subscription';
-  body: string;
-}
+/** The gateway's manifest entry, with the name and type this tool always fills in. */
+export type ManifestOperation = Required<GatewayManifestOperation> & { type: 'query' | 'mutation' | 'subscription' };
 
 export interface Manifest {
   format: 'apollo-persisted-query-manifest';
@@ -121,7 +117,7 @@ export function buildManifest(
       if (existing && existing.body !== body)
         problems.push(`${where}: operation ${name} is defined twice with different bodies`);
       operations.set(name, {
-        id: createHash('sha256').update(body).digest('hex'),
+        id: sha256(body),
         name,
         type: operation.operation,
         body,

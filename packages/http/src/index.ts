@@ -191,6 +191,9 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
     res.setHeader(REQUEST_ID_HEADER, requestId);
     const started = performance.now();
     const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    const search = queryAt === -1 ? '' : url.slice(queryAt);
     // One access line per request, with stable keys (health probes and scrapes stay quiet).
     res.once('finish', () => {
       if (path !== graphqlPath) return;
@@ -208,9 +211,6 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
         'request',
       );
     });
-    const queryAt = url.indexOf('?');
-    const path = queryAt === -1 ? url : url.slice(0, queryAt);
-    const search = queryAt === -1 ? '' : url.slice(queryAt);
     const work =
       path === graphqlPath
         ? handleGraphQL(req, res, search)

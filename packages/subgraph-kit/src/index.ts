@@ -1,7 +1,7 @@
 // createSubgraph(): the one way a Trellis subgraph is assembled. A subgraph supplies its
 // SDL, resolvers, Drizzle schema, migrations and per-request loaders; the kit wires Apollo
 // Server + @apollo/subgraph, the Postgres pool, migrations at start, readiness, error
-// masking and the HTTP front. Later concerns (auth, cache hints, telemetry) plug in here.
+// masking, identity verification, cache hints, access logs, /metrics and the HTTP front.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -125,7 +125,7 @@ export interface StartOptions {
   poolMax?: number;
   /** Hook on every SQL statement (tests count statements). */
   onQuery?: (query: string, params: readonly unknown[]) => void;
-  /** Extra Apollo plugins (later: cache control, telemetry). */
+  /** Extra Apollo plugins, after the kit's own. */
   plugins?: ApolloServerPlugin[];
   /** Verifies the gateway's identity header. @default the development secret */
   signingSecret?: string;
