@@ -5,5 +5,5 @@ export default defineConfig({
   schema: './src/db/schema.ts',
   out: './migrations',
   schemaFilter: ['accounts'],
-  migrations: { schema: 'drizzle', table: '__migrations_accounts' },
+  migrations: { schema: 'accounts_migrations', table: '__migrations_accounts' },
 });

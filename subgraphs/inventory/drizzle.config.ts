@@ -5,5 +5,5 @@ export default defineConfig({
   schema: './src/db/schema.ts',
   out: './migrations',
   schemaFilter: ['inventory'],
-  migrations: { schema: 'drizzle', table: '__migrations_inventory' },
+  migrations: { schema: 'inventory_migrations', table: '__migrations_inventory' },
 });

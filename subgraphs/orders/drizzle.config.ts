@@ -5,5 +5,5 @@ export default defineConfig({
   schema: './src/db/schema.ts',
   out: './migrations',
   schemaFilter: ['orders'],
-  migrations: { schema: 'drizzle', table: '__migrations_orders' },
+  migrations: { schema: 'orders_migrations', table: '__migrations_orders' },
 });

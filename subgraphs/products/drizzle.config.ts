@@ -5,5 +5,5 @@ export default defineConfig({
   schema: './src/db/schema.ts',
   out: './migrations',
   schemaFilter: ['products'],
-  migrations: { schema: 'drizzle', table: '__migrations_products' },
+  migrations: { schema: 'products_migrations', table: '__migrations_products' },
 });

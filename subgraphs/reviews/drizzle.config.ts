@@ -5,5 +5,5 @@ export default defineConfig({
   schema: './src/db/schema.ts',
   out: './migrations',
   schemaFilter: ['reviews'],
-  migrations: { schema: 'drizzle', table: '__migrations_reviews' },
+  migrations: { schema: 'reviews_migrations', table: '__migrations_reviews' },
 });

@@ -421,7 +421,7 @@ async function create(names: SubgraphNames, files: Map<string, string>, changes:
 
   await run('pnpm', ['--dir', rel, 'db:generate', '--name', 'init']);
   if (!existsSync(join(dir, 'migrations', '0000_init.sql'))) throw new Error('drizzle-kit wrote no migration');
-  say(`drizzle-kit: ${rel}/migrations/0000_init.sql (ledger drizzle.__migrations_${names.name})`);
+  say(`drizzle-kit: ${rel}/migrations/0000_init.sql (ledger ${names.name}_migrations.__migrations_${names.name})`);
 
   await run('pnpm', ['codegen', names.name]);
   say(`codegen: ${rel}/src/generated/graphql.ts`);

@@ -16,6 +16,8 @@ export interface SubgraphInfo {
   mainPath: string;
   /** GraphQL type name → `path#Export` of its mapper (relative to src/generated). */
   mappers: Record<string, string>;
+  /** Its job worker (`trellis.worker` in package.json): `src/worker.ts`, health and metrics on `port`. */
+  worker?: { port: number; mainPath: string };
 }
 
 export function listSubgraphs(root = ROOT): SubgraphInfo[] {
@@ -34,6 +36,7 @@ export function listSubgraphs(root = ROOT): SubgraphInfo[] {
         servicePath: join(dir, 'src', 'service.ts'),
         mainPath: join(dir, 'src', 'main.ts'),
         mappers: meta.mappers ?? {},
+        ...(meta.worker ? { worker: { port: Number(meta.worker.port), mainPath: join(dir, 'src', 'worker.ts') } } : {}),
       };
     })
     .sort((a, b) => a.port - b.port);

@@ -51,9 +51,31 @@ export function createDatabase<TSchema extends Record<string, unknown>>(
   return { sql, db, close: () => sql.end({ timeout: 5 }) };
 }
 
-/** Where a subgraph's migration ledger lives: outside its own schema (TOOLCHAIN.md). */
+/**
+ * Where a subgraph's migration ledger lives: outside its own schema (TOOLCHAIN.md), in
+ * `<domain>_migrations`, a schema its database role owns (ops/postgres/init), so migrations
+ * run with the subgraph's own least-privilege role.
+ */
 export function migrationLedger(domain: string): { migrationsSchema: string; migrationsTable: string } {
-  return { migrationsSchema: 'drizzle', migrationsTable: `__migrations_${domain}` };
+  return { migrationsSchema: `${domain}_migrations`, migrationsTable: `__migrations_${domain}` };
+}
+
+/** Where the ledger lived before it moved to `<domain>_migrations`. */
+const LEGACY_LEDGER_SCHEMA = 'drizzle';
+
+/**
+ * Moves a ledger left in the legacy shared `drizzle` schema to `<domain>_migrations`, so an
+ * existing database keeps its applied migrations instead of re-running them.
+ */
+async function moveLegacyLedger(sql: postgres.ReservedSql, domain: string): Promise<void> {
+  const { migrationsSchema, migrationsTable } = migrationLedger(domain);
+  const [row] = await sql<{ legacy: boolean; current: boolean }[]>`
+    select to_regclass(${`"${LEGACY_LEDGER_SCHEMA}"."${migrationsTable}"`}) is not null as legacy,
+           to_regclass(${`"${migrationsSchema}"."${migrationsTable}"`}) is not null as current`;
+  if (!row?.legacy || row.current) return;
+  // One atomic statement moves the table (and its id sequence); rerunnable if the first fails.
+  await sql.unsafe(`create schema if not exists "${migrationsSchema}"`);
+  await sql.unsafe(`alter table "${LEGACY_LEDGER_SCHEMA}"."${migrationsTable}" set schema "${migrationsSchema}"`);
 }
 
 // Any constant works; it only has to be the same in every process that migrates.
@@ -70,6 +92,7 @@ export async function runMigrations(
   const reserved = await database.sql.reserve();
   try {
     await reserved`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await moveLegacyLedger(reserved, options.domain);
     await migrate(database.db, { migrationsFolder: options.migrationsFolder, ...migrationLedger(options.domain) });
   } finally {
     await reserved`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
