@@ -1,26 +1,61 @@
 // docker-compose.yml checked statically (there is no Docker engine here): valid against the
 // Compose Specification's JSON schema, every referenced file exists, every subgraph of the
-// workspace and of the supergraph has a service whose command, port and health check agree
-// with its package, and the gateway routes to each of them.
-import { existsSync, readFileSync } from 'node:fs';
+// workspace and of the supergraph (and every worker, `trellis.worker`) has a service whose
+// command, port, database role and health check agree with its package, the gateway routes
+// to each of them, the observability stack is wired (collector → Jaeger, Prometheus scraping
+// every service with the rules loaded, Grafana provisioned), and every service is health
+// checked and started only after what it depends on.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { composeDatabaseUrl, POSTGRES_INIT, PROMETHEUS_CONFIG, renderOps, scrapeTargets } from '../src/ops.ts';
 import { listSubgraphs, ROOT } from '../src/workspace.ts';
 
 type Service = {
+  image?: string;
   build?: { context: string; dockerfile: string };
   command?: string[];
   environment?: Record<string, string>;
   ports?: string[];
+  volumes?: string[];
+  restart?: string;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test?: string[]; disable?: boolean };
 };
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
 };
+const services = compose.services;
+const OTLP_ENDPOINT = 'http://otel-collector:4318';
+/** Services without a health check, and why (asserted to be these and no others). */
+const UNCHECKED: Record<string, string> = {
+  seed: 'one-shot; dependants wait for service_completed_successfully',
+  'otel-collector': 'distroless image: nothing to run a check with; watched by Prometheus',
+};
+const OBSERVABILITY = ['otel-collector', 'jaeger', 'prometheus', 'grafana'];
+
+/** Host path → container path of a service's bind mounts (`./host:/container[:ro]`). */
+function mounts(service: Service): Map<string, string> {
+  return new Map(
+    (service.volumes ?? [])
+      .filter((v) => v.startsWith('./'))
+      .map((v) => {
+        const [host, container] = v.split(':');
+        return [host!.slice(2), container!];
+      }),
+  );
+}
+
+function expectOwnRole(service: Service, role: string, label: string): void {
+  const url = new URL(service.environment?.DATABASE_URL ?? 'missing:');
+  expect(url.protocol, label).toBe('postgres:');
+  expect(url.username, `${label} connects as its own role`).toBe(role);
+  expect(url.hostname, label).toBe('postgres');
+  expect(service.environment?.DATABASE_URL, label).toBe(composeDatabaseUrl(role));
+}
 
 describe('docker-compose.yml', () => {
   it('is valid against the Compose Specification schema', () => {
@@ -41,40 +76,164 @@ describe('docker-compose.yml', () => {
   });
 
   it('references only files that exist', () => {
-    for (const [name, service] of Object.entries(compose.services)) {
-      if (!service.build) continue;
-      expect(existsSync(join(ROOT, service.build.context, service.build.dockerfile)), `${name} dockerfile`).toBe(true);
+    for (const [name, service] of Object.entries(services)) {
+      if (service.build)
+        expect(existsSync(join(ROOT, service.build.context, service.build.dockerfile)), `${name} dockerfile`).toBe(
+          true,
+        );
       const script = service.command?.find((part) => part.endsWith('.ts'));
       if (script) expect(existsSync(join(ROOT, script)), `${name} command ${script}`).toBe(true);
+      for (const host of mounts(service).keys())
+        expect(existsSync(join(ROOT, host)), `${name} mounts ${host}`).toBe(true);
     }
   });
 
-  it('runs every subgraph of the workspace and of the supergraph, on its package port, with health checks', () => {
+  it('runs every subgraph of the workspace and of the supergraph, on its package port, as its own role, with health checks', () => {
     const supergraph = readFileSync(join(ROOT, 'supergraph.graphql'), 'utf8');
     const graphs = [...supergraph.matchAll(/@join__graph\(name: "([a-z0-9]+)"/g)].map((m) => m[1]);
     const subgraphs = listSubgraphs();
     expect(graphs.sort()).toEqual(subgraphs.map((s) => s.name).sort());
     for (const subgraph of subgraphs) {
-      const service = compose.services[subgraph.name];
+      const service = services[subgraph.name];
       expect(service, subgraph.name).toBeDefined();
-      expect(service!.command).toEqual(['node', '--import', 'tsx', `subgraphs/${subgraph.name}/src/main.ts`]);
+      expect(service!.command?.[0]).toBe('node');
+      expect(service!.command?.at(-1)).toBe(`subgraphs/${subgraph.name}/src/main.ts`);
       expect(service!.environment?.PORT).toBe(String(subgraph.port));
-      expect(service!.environment?.DATABASE_URL).toMatch(/^postgres:\/\//);
+      expectOwnRole(service!, subgraph.name, subgraph.name);
+      expect(service!.environment?.OTEL_SERVICE_NAME).toBe(subgraph.name);
+      expect(service!.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(OTLP_ENDPOINT);
       expect(service!.ports).toContain(`${subgraph.port}:${subgraph.port}`);
       expect(service!.healthcheck?.test?.join(' ')).toContain(`127.0.0.1:${subgraph.port}/health/ready`);
+      expect(service!.depends_on?.postgres?.condition).toBe('service_healthy');
+      // The seed writes as the superuser: only after the subgraph migrated as its role.
+      expect(services.seed!.depends_on?.[subgraph.name]?.condition).toBe('service_healthy');
+    }
+  });
+
+  it('runs the worker of every subgraph that declares one (trellis.worker), as the subgraph role', () => {
+    for (const subgraph of listSubgraphs().filter((s) => s.worker)) {
+      const name = `${subgraph.name}-worker`;
+      const service = services[name];
+      expect(service, name).toBeDefined();
+      expect(service!.command?.join(' ')).toContain(`subgraphs/${subgraph.name}/src/worker.ts`);
+      expectOwnRole(service!, subgraph.name, name);
+      expect(service!.environment?.OTEL_SERVICE_NAME).toBe(name);
+      expect(service!.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(OTLP_ENDPOINT);
+      expect(service!.healthcheck?.test?.join(' ')).toContain(`127.0.0.1:${subgraph.worker!.port}/health`);
       expect(service!.depends_on?.postgres?.condition).toBe('service_healthy');
     }
   });
 
   it('routes the gateway to every subgraph service and waits for them', () => {
-    const gateway = compose.services.gateway!;
+    const gateway = services.gateway!;
     expect(gateway.environment?.PORT).toBe('4000');
     expect(gateway.ports).toContain('4000:4000');
+    expect(gateway.environment?.OTEL_SERVICE_NAME).toBe('gateway');
+    expect(gateway.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(OTLP_ENDPOINT);
+    expect(gateway.environment?.DATABASE_URL).toBeUndefined();
     for (const subgraph of listSubgraphs()) {
       expect(gateway.environment?.[`SUBGRAPH_URL_${subgraph.name.toUpperCase()}`]).toBe(
         `http://${subgraph.name}:${subgraph.port}/graphql`,
       );
       expect(gateway.depends_on?.[subgraph.name]?.condition).toBe('service_healthy');
     }
+  });
+
+  it('health checks every long-running service and starts each after what it depends on', () => {
+    const unchecked = Object.entries(services)
+      .filter(([, service]) => !service.healthcheck?.test)
+      .map(([name]) => name);
+    expect(unchecked.sort()).toEqual(Object.keys(UNCHECKED).sort());
+    for (const [name, service] of Object.entries(services)) {
+      for (const [target, { condition }] of Object.entries(service.depends_on ?? {})) {
+        const dependency = services[target];
+        expect(dependency, `${name} depends on ${target}`).toBeDefined();
+        const expected = dependency!.healthcheck?.test
+          ? 'service_healthy'
+          : dependency!.restart === 'no'
+            ? 'service_completed_successfully'
+            : 'service_started';
+        expect(condition, `${name} → ${target}`).toBe(expected);
+      }
+    }
+  });
+
+  it('creates one least-privilege role per subgraph when Postgres initialises (pnpm ops, up to date)', () => {
+    expect(mounts(services.postgres!).get('ops/postgres/init')).toBe('/docker-entrypoint-initdb.d');
+    const init = readFileSync(join(ROOT, POSTGRES_INIT), 'utf8');
+    for (const subgraph of listSubgraphs()) expect(init).toContain(`CREATE ROLE "${subgraph.name}" LOGIN`);
+    for (const [path, content] of renderOps()) expect(readFileSync(join(ROOT, path), 'utf8'), path).toBe(content);
+  });
+
+  it('runs the observability stack: traces to Jaeger through the collector', () => {
+    for (const name of OBSERVABILITY) expect(services[name], name).toBeDefined();
+    const collector = services['otel-collector']!;
+    const configPath = [...mounts(collector)].find(([, container]) => collector.command?.join(' ').includes(container));
+    expect(configPath, 'the collector runs the mounted config').toBeDefined();
+    const config = parse(readFileSync(join(ROOT, configPath![0]), 'utf8'));
+    const traces = config.service.pipelines.traces;
+    expect(traces.receivers).toContain('otlp');
+    expect(config.receivers.otlp.protocols.http.endpoint).toBe('0.0.0.0:4318');
+    expect(config.receivers.otlp.protocols.grpc.endpoint).toBe('0.0.0.0:4317');
+    for (const kind of ['receivers', 'processors', 'exporters'] as const)
+      for (const component of traces[kind] ?? []) expect(config[kind][component], `${kind} ${component}`).toBeDefined();
+    const toJaeger = traces.exporters.filter((e: string) => e.startsWith('otlp'));
+    expect(toJaeger.map((e: string) => config.exporters[e].endpoint)).toEqual(['jaeger:4317']);
+    expect(traces.exporters.some((e: string) => e === 'debug' || e === 'logging')).toBe(true);
+    expect(services.jaeger!.environment?.COLLECTOR_OTLP_ENABLED).toBe('true');
+    expect(services.jaeger!.ports).toContain('16686:16686');
+  });
+
+  it('scrapes every service and worker with Prometheus, rules loaded', () => {
+    const prometheus = services.prometheus!;
+    expect(prometheus.ports).toContain('9090:9090');
+    const volumes = mounts(prometheus);
+    const configFile = prometheus.command?.find((arg) => arg.startsWith('--config.file='))?.split('=')[1];
+    expect(volumes.get(PROMETHEUS_CONFIG)).toBe(configFile);
+    expect(volumes.get('ops/prometheus/rules')).toBe('/etc/prometheus/rules');
+    const config = parse(readFileSync(join(ROOT, PROMETHEUS_CONFIG), 'utf8')) as {
+      rule_files: string[];
+      scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
+    };
+    expect(config.rule_files).toEqual(['/etc/prometheus/rules/*.yml']);
+    const scraped = Object.fromEntries(
+      config.scrape_configs.map((job) => [job.job_name, job.static_configs.flatMap((c) => c.targets)]),
+    );
+    // Every service built from our image and running (not the one-shot seed) is a target,
+    // under a job named after it, at the port it serves on.
+    const targets = scrapeTargets();
+    for (const [name, service] of Object.entries(services).filter(([, s]) => s.build && s.restart !== 'no')) {
+      expect(targets[name], `job ${name}`).toBeDefined();
+      const port = service.environment?.PORT;
+      if (port) expect(targets[name]).toBe(`${name}:${port}`);
+    }
+    // And every target is a service of the stack, on the port the workspace says.
+    for (const [job, target] of Object.entries(targets)) {
+      expect(scraped[job]).toEqual([target]);
+      expect(services[target.split(':')[0]!], target).toBeDefined();
+    }
+    expect(config.scrape_configs.every((job) => (job.metrics_path ?? '/metrics') === '/metrics')).toBe(true);
+  });
+
+  it('provisions Grafana: datasources, dashboard provider and dashboards mounted', () => {
+    const grafana = services.grafana!;
+    expect(grafana.ports).toContain('3000:3000');
+    const volumes = mounts(grafana);
+    expect(volumes.get('ops/grafana/provisioning')).toBe('/etc/grafana/provisioning');
+    expect(volumes.get('ops/grafana/dashboards')).toBe('/var/lib/grafana/dashboards');
+    // Files the slo workstream provides: datasources point at services of the stack, the
+    // dashboard provider reads the mounted folder.
+    const provisioning = (kind: string) => {
+      const dir = join(ROOT, 'ops', 'grafana', 'provisioning', kind);
+      return readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => parse(readFileSync(join(dir, f), 'utf8')));
+    };
+    for (const file of provisioning('datasources'))
+      for (const source of file.datasources ?? [])
+        expect(services[new URL(source.url).hostname], `datasource ${source.name}`).toBeDefined();
+    for (const file of provisioning('dashboards'))
+      for (const provider of file.providers ?? [])
+        expect(provider.options.path, `provider ${provider.name}`).toMatch(/^\/var\/lib\/grafana\/dashboards/);
   });
 });
