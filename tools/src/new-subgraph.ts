@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { Kind, parse } from 'graphql';
+import { POSTGRES_INIT, PROMETHEUS_CONFIG } from './ops.ts';
 import { listSubgraphs, ROOT } from './workspace.ts';
 
 const TEMPLATES = join(ROOT, 'tools', 'templates');
@@ -43,9 +44,9 @@ reserve(
   'a folder, package or tool of the repository',
   'gateway packages package subgraphs subgraph tools tool bench ops docs node_modules src dist test tests templates generated migrations kit testing trellis',
 );
-// `drizzle` holds every migration ledger, `pgboss` is pg-boss's schema, `pg…` names belong to Postgres.
+// `drizzle` held every migration ledger before they moved to `<name>_migrations`, `pgboss` is pg-boss's schema, `pg…` names belong to Postgres.
 reserve('a Postgres schema in use or reserved', 'public drizzle pgboss pg postgres information_schema');
-reserve('a service of docker-compose.yml', 'postgres redis seed');
+reserve('a service of docker-compose.yml', 'postgres redis seed jaeger prometheus grafana');
 reserve(
   'a GraphQL word or a type every subgraph shares',
   'graphql schema query mutation subscription fragment on type input enum scalar union interface directive extend implements true false null string int float boolean id node nodes entity entities service datetime pageinfo orderdirection usererror connection edge',
@@ -302,26 +303,37 @@ function blockEnd(lines: string[], start: number): number {
 }
 
 /**
- * docker-compose.yml with a service for the subgraph (before the gateway's) and the gateway
- * routed to it (SUBGRAPH_URL_<NAME>) and waiting for it (depends_on).
+ * docker-compose.yml with a service for the subgraph (before the gateway's), the gateway
+ * routed to it (SUBGRAPH_URL_<NAME>) and waiting for it (depends_on), and the seed waiting for
+ * it too (it seeds only after the subgraph migrated as its own role).
  */
 export function addComposeService(yaml: string, names: SubgraphNames): string {
   const lines = yaml.split('\n');
-  const gateway = lines.indexOf('  gateway:');
-  if (gateway === -1) throw new Error('docker-compose.yml: no `gateway` service to route to the new subgraph');
-  const end = blockEnd(lines, gateway);
-  const keyLine = (key: string) => {
-    const index = lines.findIndex((line, i) => i > gateway && i <= end && line === `    ${key}:`);
-    if (index === -1) throw new Error(`docker-compose.yml: the gateway service has no \`${key}:\` block`);
+  const serviceLine = (service: string) => {
+    const index = lines.indexOf(`  ${service}:`);
+    if (index === -1) throw new Error(`docker-compose.yml: no \`${service}\` service to route to the new subgraph`);
     return index;
   };
+  const keyLine = (service: string, key: string) => {
+    const start = serviceLine(service);
+    const end = blockEnd(lines, start);
+    const index = lines.findIndex((line, i) => i > start && i <= end && line === `    ${key}:`);
+    if (index === -1) throw new Error(`docker-compose.yml: the ${service} service has no \`${key}:\` block`);
+    return index;
+  };
+  const waitFor = `      ${names.name}: { condition: service_healthy }`;
   // Bottom-up, so earlier indexes stay valid.
-  const dependsOn = keyLine('depends_on');
-  const environment = keyLine('environment');
   const edits: [number, string][] = [
-    [blockEnd(lines, dependsOn) + 1, `      ${names.name}: { condition: service_healthy }`],
-    [blockEnd(lines, environment) + 1, `      SUBGRAPH_URL_${names.NAME}: http://${names.name}:${names.port}/graphql`],
-    [gateway, render(readFileSync(join(TEMPLATES, 'compose-service.yml.tmpl'), 'utf8'), names).replace(/\n$/, '')],
+    [blockEnd(lines, keyLine('gateway', 'depends_on')) + 1, waitFor],
+    [
+      blockEnd(lines, keyLine('gateway', 'environment')) + 1,
+      `      SUBGRAPH_URL_${names.NAME}: http://${names.name}:${names.port}/graphql`,
+    ],
+    [blockEnd(lines, keyLine('seed', 'depends_on')) + 1, waitFor],
+    [
+      serviceLine('gateway'),
+      render(readFileSync(join(TEMPLATES, 'compose-service.yml.tmpl'), 'utf8'), names).replace(/\n$/, ''),
+    ],
   ];
   for (const [index, text] of edits.sort((a, b) => b[0] - a[0])) lines.splice(index, 0, text);
   return lines.join('\n');
@@ -391,7 +403,8 @@ async function create(names: SubgraphNames, files: Map<string, string>, changes:
   const k8s = ['kustomization.yaml', 'supergraph.graphql', 'gateway.yaml', `${names.name}.yaml`].map(
     (f) => `ops/k8s/base/${f}`,
   );
-  for (const file of ['docker-compose.yml', 'pnpm-lock.yaml', 'supergraph.graphql', ...k8s])
+  const ops = [POSTGRES_INIT, PROMETHEUS_CONFIG];
+  for (const file of ['docker-compose.yml', 'pnpm-lock.yaml', 'supergraph.graphql', ...k8s, ...ops])
     changes.editing(join(ROOT, file));
   changes.made(dir);
   for (const [path, text] of files) {
@@ -402,7 +415,9 @@ async function create(names: SubgraphNames, files: Map<string, string>, changes:
 
   const composePath = join(ROOT, 'docker-compose.yml');
   writeFileSync(composePath, addComposeService(readFileSync(composePath, 'utf8'), names));
-  say(`docker-compose.yml: service ${names.name} (port ${names.port}); gateway routes to it and waits for it`);
+  say(
+    `docker-compose.yml: service ${names.name} (port ${names.port}, database role ${names.name}); gateway routes to it and waits for it`,
+  );
 
   // Links the new package (its node_modules) and records it in the lockfile. Offline first: it
   // depends on nothing the store lacks. Never frozen (CI=true would imply it).
@@ -485,8 +500,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       `  routes to it (SUBGRAPH_URL_${names.NAME}).`,
       `kubernetes: ops/k8s/base/${names.name}.yaml (Deployment, Service, HPA, PDB; generated by pnpm k8s,`,
       '  which pnpm compose runs) and the gateway routes to it there too.',
+      `compose stack: database role ${names.name} (${POSTGRES_INIT}) and a Prometheus target`,
+      `  (${PROMETHEUS_CONFIG}); generated by pnpm ops, which pnpm compose runs.`,
       `next: pnpm test ${rel}; add it to README's services table; commit ${rel}, pnpm-lock.yaml,`,
-      '  supergraph.graphql, docker-compose.yml and ops/k8s/base.',
+      '  supergraph.graphql, docker-compose.yml, ops/k8s/base, ops/postgres and ops/prometheus.',
       '',
     ].join('\n'),
   );

@@ -105,6 +105,8 @@ describe('pnpm new:subgraph', () => {
       ' M ops/k8s/base/gateway.yaml',
       ' M ops/k8s/base/kustomization.yaml',
       ' M ops/k8s/base/supergraph.graphql',
+      ' M ops/postgres/init/10-subgraph-roles.sql',
+      ' M ops/prometheus/prometheus.yml',
       ' M pnpm-lock.yaml',
       ' M supergraph.graphql',
       '?? ops/k8s/base/shipping.yaml',
@@ -135,6 +137,13 @@ describe('pnpm new:subgraph', () => {
     const gateway = compose.slice(compose.indexOf('\n  gateway:\n'));
     expect(gateway).toContain('      SUBGRAPH_URL_SHIPPING: http://shipping:4006/graphql\n');
     expect(gateway).toContain('      shipping: { condition: service_healthy }\n');
+    const seed = compose.slice(compose.indexOf('\n  seed:\n'), compose.indexOf('\n  accounts:\n'));
+    expect(seed).toContain('      shipping: { condition: service_healthy }\n');
+    expect(compose).toContain('      DATABASE_URL: postgres://shipping:shipping@postgres:5432/trellis\n');
+    expect(readFileSync(join(copy, 'ops', 'postgres', 'init', '10-subgraph-roles.sql'), 'utf8')).toContain(
+      'CREATE ROLE "shipping" LOGIN',
+    );
+    expect(readFileSync(join(copy, 'ops', 'prometheus', 'prometheus.yml'), 'utf8')).toContain('shipping:4006');
   });
 
   it('installs from the frozen lockfile, typechecks and lints', async () => {

@@ -106,7 +106,12 @@ describe('new:subgraph files', () => {
     const gateway = after.indexOf('\n  gateway:\n');
     expect(after.indexOf('\n  parcels:\n')).toBeLessThan(gateway);
     expect(after.indexOf('SUBGRAPH_URL_PARCELS')).toBeGreaterThan(gateway);
-    expect(after.indexOf('      parcels: { condition')).toBeGreaterThan(after.indexOf('SUBGRAPH_URL_PARCELS'));
-    expect(after.indexOf('      parcels: { condition')).toBeLessThan(after.indexOf('\nvolumes:'));
+    expect(after.lastIndexOf('      parcels: { condition')).toBeGreaterThan(after.indexOf('SUBGRAPH_URL_PARCELS'));
+    expect(after.lastIndexOf('      parcels: { condition')).toBeLessThan(after.indexOf('\nvolumes:'));
+    // The seed waits for it too (it seeds after the subgraph migrated as its own role).
+    const seed = after.slice(after.indexOf('\n  seed:\n'), after.indexOf('\n  parcels:\n'));
+    expect(seed).toContain('      parcels: { condition: service_healthy }');
+    expect(added).toContain('      DATABASE_URL: postgres://parcels:parcels@postgres:5432/trellis');
+    expect(added).toContain('      OTEL_SERVICE_NAME: parcels');
   });
 });
