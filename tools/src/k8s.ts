@@ -1,8 +1,11 @@
 // `pnpm k8s [--check]`: renders the Kubernetes manifests (kustomize base in ops/k8s/base)
 // from the workspace: a Deployment, Service, HorizontalPodAutoscaler and
-// PodDisruptionBudget per deployable (gateway and every subgraph), the supergraph as a
-// ConfigMap, and Secrets referenced by name only (never inlined). Generated, so a new
-// subgraph is registered by running it; `--check` fails when the committed files are stale.
+// PodDisruptionBudget per deployable (the gateway, every subgraph and every worker declared
+// by `trellis.worker`), the supergraph and the OTLP endpoint as ConfigMaps, and Secrets
+// referenced by name only (never inlined; each subgraph's DATABASE_URL is its own role).
+// Generated, so a new subgraph is registered by running it; `--check` fails when the
+// committed files are stale. Environment-specific settings live in overlays
+// (ops/k8s/overlays/production).
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -26,6 +29,14 @@ const secretEnv = (name: string, secret: string, key: string) => ({
   valueFrom: { secretKeyRef: { name: secret, key } },
 });
 const plainEnv = (name: string, value: string) => ({ name, value });
+/** Settings shared by every deployable that overlays change per environment (kustomize). */
+export const RUNTIME_CONFIG = 'trellis-runtime';
+const runtimeEnv = (name: string) => ({ name, valueFrom: { configMapKeyRef: { name: RUNTIME_CONFIG, key: name } } });
+/** Every service exports traces over OTLP; the collector's address comes from the runtime ConfigMap. */
+const otelEnv = (service: string) => [
+  plainEnv('OTEL_SERVICE_NAME', service),
+  runtimeEnv('OTEL_EXPORTER_OTLP_ENDPOINT'),
+];
 
 function deployables(): Deployable[] {
   const subgraphs = listSubgraphs();
@@ -47,6 +58,7 @@ function deployables(): Deployable[] {
       secretEnv('SUBGRAPH_SIGNING_SECRET', 'trellis-identity', 'subgraph-signing-secret'),
       secretEnv('AUTH_JWKS_URL', 'trellis-identity', 'jwks-url'),
       secretEnv('REDIS_URL', 'trellis-redis', 'url'),
+      ...otelEnv('gateway'),
     ],
     volumes: {
       mounts: [{ name: 'supergraph', mountPath: '/etc/trellis', readOnly: true }],
@@ -54,23 +66,39 @@ function deployables(): Deployable[] {
     },
     resources: { cpu: '500m', memory: '384Mi', cpuLimit: '1', memoryLimit: '512Mi' },
   };
+  // A subgraph and its worker share the subgraph's database role (its own schemas only).
+  const subgraphEnv = (name: string, service: string, port: number) => [
+    plainEnv('NODE_ENV', 'production'),
+    plainEnv('HOST', '0.0.0.0'),
+    plainEnv('PORT', String(port)),
+    plainEnv('DB_POOL_MAX', '10'),
+    secretEnv('DATABASE_URL', `trellis-${name}-db`, 'url'),
+    secretEnv('SUBGRAPH_SIGNING_SECRET', 'trellis-identity', 'subgraph-signing-secret'),
+    secretEnv('REDIS_URL', 'trellis-redis', 'url'),
+    ...otelEnv(service),
+  ];
   return [
     gateway,
     ...subgraphs.map((s) => ({
       name: s.name,
       port: s.port,
       command: ['node', '--import', 'tsx', `subgraphs/${s.name}/src/main.ts`],
-      env: [
-        plainEnv('NODE_ENV', 'production'),
-        plainEnv('HOST', '0.0.0.0'),
-        plainEnv('PORT', String(s.port)),
-        plainEnv('DB_POOL_MAX', '10'),
-        // One database role and URL per subgraph (its own schema only).
-        secretEnv('DATABASE_URL', `trellis-${s.name}-db`, 'url'),
-        secretEnv('SUBGRAPH_SIGNING_SECRET', 'trellis-identity', 'subgraph-signing-secret'),
-      ],
+      env: subgraphEnv(s.name, s.name, s.port),
       resources: { cpu: '250m', memory: '256Mi', cpuLimit: '1', memoryLimit: '384Mi' },
     })),
+    ...subgraphs.flatMap((s) =>
+      s.worker
+        ? [
+            {
+              name: `${s.name}-worker`,
+              port: s.worker.port,
+              command: ['node', '--import', 'tsx', `subgraphs/${s.name}/src/worker.ts`],
+              env: subgraphEnv(s.name, `${s.name}-worker`, s.worker.port),
+              resources: { cpu: '100m', memory: '192Mi', cpuLimit: '500m', memoryLimit: '320Mi' },
+            },
+          ]
+        : [],
+    ),
   ];
 }
 
@@ -91,10 +119,27 @@ function manifests(d: Deployable): Record<string, unknown>[] {
         replicas: 2,
         selector: { matchLabels: labels },
         template: {
-          metadata: { labels },
+          metadata: {
+            labels,
+            // For Prometheus' kubernetes_sd (pod role) relabelling; metrics are on the service port.
+            annotations: {
+              'prometheus.io/scrape': 'true',
+              'prometheus.io/port': String(d.port),
+              'prometheus.io/path': '/metrics',
+            },
+          },
           spec: {
-            securityContext: { runAsNonRoot: true, runAsUser: 1000 },
+            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000 },
             terminationGracePeriodSeconds: 30,
+            // Replicas on different nodes where possible: losing one node keeps the service up.
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: 'kubernetes.io/hostname',
+                whenUnsatisfiable: 'ScheduleAnyway',
+                labelSelector: { matchLabels: labels },
+              },
+            ],
             containers: [
               {
                 name: d.name,
@@ -108,10 +153,16 @@ function manifests(d: Deployable): Record<string, unknown>[] {
                   requests: { cpu: d.resources.cpu, memory: d.resources.memory },
                   limits: { cpu: d.resources.cpuLimit, memory: d.resources.memoryLimit },
                 },
-                ...(d.volumes ? { volumeMounts: d.volumes.mounts } : {}),
+                // The image's code is read-only; tsx keeps its transform cache in /tmp.
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  capabilities: { drop: ['ALL'] },
+                },
+                volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...(d.volumes?.mounts ?? [])],
               },
             ],
-            ...(d.volumes ? { volumes: d.volumes.volumes } : {}),
+            volumes: [{ name: 'tmp', emptyDir: {} }, ...(d.volumes?.volumes ?? [])],
           },
         },
       },
@@ -155,7 +206,7 @@ export function renderK8s(): Map<string, string> {
       file,
       HEADER +
         manifests(d)
-          .map((m) => stringify(m))
+          .map((m) => stringify(m, { aliasDuplicateObjects: false }))
           .join('---\n'),
     );
   }
@@ -167,7 +218,11 @@ export function renderK8s(): Map<string, string> {
         apiVersion: 'kustomize.config.k8s.io/v1beta1',
         kind: 'Kustomization',
         resources,
-        configMapGenerator: [{ name: 'trellis-supergraph', files: ['supergraph.graphql'] }],
+        configMapGenerator: [
+          { name: 'trellis-supergraph', files: ['supergraph.graphql'] },
+          // Overlays replace it (behavior: merge) with their collector's address.
+          { name: RUNTIME_CONFIG, literals: ['OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318'] },
+        ],
       }),
   );
   return files;
