@@ -84,29 +84,32 @@ describe('Postgres init script: one least-privilege role per subgraph', () => {
   });
 
   it("refuses a role every other subgraph's schemas, public and any schema name not its own", async () => {
-    const [a, b] = definitions;
-    for (const [self, other] of [
-      [a!, b!],
-      [b!, a!],
-    ]) {
+    const admin = connectAs('postgres');
+    const tables = await admin<{ schemaname: string; tablename: string }[]>`
+      select schemaname, tablename from pg_tables
+      where schemaname not in ('pg_catalog', 'information_schema')`;
+    for (const self of definitions) {
       const sql = connectAs(self.name);
-      const [table] = await connectAs('postgres')<{ tablename: string }[]>`
-        select tablename from pg_tables where schemaname = ${other.name}`;
-      for (const schema of ownedSchemas(other.name).filter((s) => !s.endsWith('_jobs'))) {
-        const [target] = await connectAs('postgres')<{ tablename: string }[]>`
-          select tablename from pg_tables where schemaname = ${schema}`;
-        expect(await outcome(() => sql.unsafe(`select * from "${schema}"."${target!.tablename}" limit 1`))).toBe(
-          '42501',
-        );
-        expect(await outcome(() => sql.unsafe(`create table "${schema}".intruder (id int)`))).toBe('42501');
+      for (const other of definitions.filter((d) => d !== self)) {
+        for (const schema of ownedSchemas(other.name)) {
+          const table = tables.find((t) => t.schemaname === schema);
+          expect(table, `${schema} has a table`).toBeDefined();
+          const target = `"${schema}"."${table!.tablename}"`;
+          expect(
+            await outcome(() => sql.unsafe(`select * from ${target} limit 1`)),
+            `${self.name} reads ${target}`,
+          ).toBe('42501');
+          expect(
+            await outcome(() => sql.unsafe(`delete from ${target} where false`)),
+            `${self.name} writes ${target}`,
+          ).toBe('42501');
+          expect(await outcome(() => sql.unsafe(`create table "${schema}".intruder (id int)`))).toBe('42501');
+        }
+        // A schema named like the other role's is not this role's to take either.
+        expect(await outcome(() => sql.unsafe(`create schema "${other.name}_archive"`))).toBe('42501');
       }
-      expect(await outcome(() => sql.unsafe(`delete from "${other.name}"."${table!.tablename}" where false`))).toBe(
-        '42501',
-      );
       expect(await outcome(() => sql.unsafe('create table public.intruder (id int)'))).toBe('42501');
       expect(await outcome(() => sql.unsafe('create schema intruder'))).toBe('42501');
-      // A schema named like the other role's is not this role's to take either.
-      expect(await outcome(() => sql.unsafe(`create schema "${other.name}_archive"`))).toBe('42501');
       expect(await outcome(() => sql.unsafe('create role intruder'))).toBe('42501');
     }
   });
