@@ -22,7 +22,28 @@ interface Deployable {
   env: Record<string, unknown>[];
   volumes?: { mounts: unknown[]; volumes: unknown[] };
   resources: { cpu: string; memory: string; cpuLimit: string; memoryLimit: string };
+  /** HPA bounds; the database pool budget (docs/scaling.md) rests on `max`. */
+  replicas: { min: number; max: number };
 }
+
+/**
+ * Postgres connection budget of the base (docs/scaling.md): pool sizes and HPA maxima are
+ * chosen so that every deployable at its maximum, plus a rolling-update surge, fits in
+ * `max_connections` with headroom. A test recomputes it from the manifests.
+ */
+export const POOL_BUDGET = {
+  maxConnections: 400,
+  /** superuser_reserved_connections (3) + operators, backups, monitoring. */
+  reserved: 13,
+  /** Share of max_connections kept free. */
+  headroom: 0.2,
+  /** Connections a worker's pg-boss instance holds (its `max`), besides DB_POOL_MAX. */
+  pgBossPool: 5,
+  /** Per process: the readiness probe's own connection. */
+  probe: 1,
+} as const;
+const SUBGRAPH_POOL = 5;
+const WORKER_POOL = 3;
 
 const secretEnv = (name: string, secret: string, key: string) => ({
   name,
@@ -65,13 +86,14 @@ function deployables(): Deployable[] {
       volumes: [{ name: 'supergraph', configMap: { name: 'trellis-supergraph' } }],
     },
     resources: { cpu: '500m', memory: '384Mi', cpuLimit: '1', memoryLimit: '512Mi' },
+    replicas: { min: 2, max: 10 },
   };
   // A subgraph and its worker share the subgraph's database role (its own schemas only).
-  const subgraphEnv = (name: string, service: string, port: number) => [
+  const subgraphEnv = (name: string, service: string, port: number, pool: number) => [
     plainEnv('NODE_ENV', 'production'),
     plainEnv('HOST', '0.0.0.0'),
     plainEnv('PORT', String(port)),
-    plainEnv('DB_POOL_MAX', '10'),
+    plainEnv('DB_POOL_MAX', String(pool)),
     secretEnv('DATABASE_URL', `trellis-${name}-db`, 'url'),
     secretEnv('SUBGRAPH_SIGNING_SECRET', 'trellis-identity', 'subgraph-signing-secret'),
     secretEnv('REDIS_URL', 'trellis-redis', 'url'),
@@ -83,8 +105,9 @@ function deployables(): Deployable[] {
       name: s.name,
       port: s.port,
       command: ['node', '--import', 'tsx', `subgraphs/${s.name}/src/main.ts`],
-      env: subgraphEnv(s.name, s.name, s.port),
+      env: subgraphEnv(s.name, s.name, s.port, SUBGRAPH_POOL),
       resources: { cpu: '250m', memory: '256Mi', cpuLimit: '1', memoryLimit: '384Mi' },
+      replicas: { min: 2, max: 6 },
     })),
     ...subgraphs.flatMap((s) =>
       s.worker
@@ -93,8 +116,9 @@ function deployables(): Deployable[] {
               name: `${s.name}-worker`,
               port: s.worker.port,
               command: ['node', '--import', 'tsx', `subgraphs/${s.name}/src/worker.ts`],
-              env: subgraphEnv(s.name, `${s.name}-worker`, s.worker.port),
+              env: subgraphEnv(s.name, `${s.name}-worker`, s.worker.port, WORKER_POOL),
               resources: { cpu: '100m', memory: '192Mi', cpuLimit: '500m', memoryLimit: '320Mi' },
+              replicas: { min: 2, max: 4 },
             },
           ]
         : [],
@@ -116,7 +140,9 @@ function manifests(d: Deployable): Record<string, unknown>[] {
       kind: 'Deployment',
       metadata: { name: d.name, labels },
       spec: {
-        replicas: 2,
+        replicas: d.replicas.min,
+        // One extra pod at a time during a rollout (counted in the connection budget).
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
         selector: { matchLabels: labels },
         template: {
           metadata: {
@@ -179,8 +205,8 @@ function manifests(d: Deployable): Record<string, unknown>[] {
       metadata: { name: d.name, labels },
       spec: {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: d.name },
-        minReplicas: 2,
-        maxReplicas: 10,
+        minReplicas: d.replicas.min,
+        maxReplicas: d.replicas.max,
         metrics: [
           { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
         ],

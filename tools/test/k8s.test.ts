@@ -11,7 +11,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { Service } from 'kubernetes-models/v1/Service';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { K8S_DIR, RUNTIME_CONFIG, renderK8s } from '../src/k8s.ts';
+import { K8S_DIR, POOL_BUDGET, RUNTIME_CONFIG, renderK8s } from '../src/k8s.ts';
 import { listSubgraphs, ROOT } from '../src/workspace.ts';
 
 type Doc = { kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: any };
@@ -150,6 +150,22 @@ describe('Kubernetes manifests', () => {
       );
       expect(of('Service', subgraph.name)!.spec.ports[0].port).toBe(subgraph.port);
     }
+  });
+
+  it("keep every database connection at full scale within Postgres' max_connections (docs/scaling.md)", () => {
+    let total = POOL_BUDGET.reserved;
+    for (const deployment of docs.filter((d) => d.kind === 'Deployment')) {
+      const env = envOf(deployment);
+      if (!env.DATABASE_URL) continue;
+      const name = deployment.metadata.name;
+      const pool = Number(env.DB_POOL_MAX?.value);
+      expect(pool, `${name} DB_POOL_MAX`).toBeGreaterThan(0);
+      const perPod = pool + POOL_BUDGET.probe + (name.endsWith('-worker') ? POOL_BUDGET.pgBossPool : 0);
+      const pods =
+        of('HorizontalPodAutoscaler', name)!.spec.maxReplicas + deployment.spec.strategy.rollingUpdate.maxSurge;
+      total += pods * perPod;
+    }
+    expect(total).toBeLessThanOrEqual(POOL_BUDGET.maxConnections * (1 - POOL_BUDGET.headroom));
   });
 
   it('have a production overlay that builds on the base, references Secrets only and patches valid objects', () => {
