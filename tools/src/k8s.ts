@@ -6,9 +6,10 @@
 // Generated, so a new subgraph is registered by running it; `--check` fails when the
 // committed files are stale. Environment-specific settings live in overlays
 // (ops/k8s/overlays/production).
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
+import { writeOrCheck } from './generated-files.ts';
 import { listSubgraphs, ROOT } from './workspace.ts';
 
 export const K8S_DIR = join(ROOT, 'ops', 'k8s', 'base');
@@ -255,25 +256,9 @@ export function renderK8s(): Map<string, string> {
 }
 
 function main(): void {
-  const files = renderK8s();
-  if (process.argv.includes('--check')) {
-    const stale = [...files].filter(([name, content]) => {
-      try {
-        return readFileSync(join(K8S_DIR, name), 'utf8') !== content;
-      } catch {
-        return true;
-      }
-    });
-    if (stale.length) {
-      process.stderr.write(`stale: ${stale.map(([n]) => `ops/k8s/base/${n}`).join(', ')} (run pnpm k8s)\n`);
-      process.exit(1);
-    }
-    return;
-  }
-  mkdirSync(K8S_DIR, { recursive: true });
-  for (const existing of readdirSync(K8S_DIR)) if (!files.has(existing)) rmSync(join(K8S_DIR, existing));
-  for (const [name, content] of files) writeFileSync(join(K8S_DIR, name), content);
-  process.stdout.write(`wrote ${files.size} files to ops/k8s/base\n`);
+  const base = relative(ROOT, K8S_DIR);
+  const files = new Map([...renderK8s()].map(([name, content]) => [join(base, name), content]));
+  writeOrCheck(files, { command: 'pnpm k8s', prune: base });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) main();

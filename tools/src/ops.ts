@@ -3,10 +3,11 @@
 // scrape configuration (the gateway, every subgraph and every worker). Generated, so a new
 // subgraph or worker is registered by running it (`pnpm compose` does); `--check` fails when
 // the committed files are stale.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { listSubgraphs, ROOT, type SubgraphInfo } from './workspace.ts';
+import { writeOrCheck } from './generated-files.ts';
+import { listSubgraphs, type SubgraphInfo } from './workspace.ts';
 
 export const POSTGRES_INIT = 'ops/postgres/init/10-subgraph-roles.sql';
 export const PROMETHEUS_CONFIG = 'ops/prometheus/prometheus.yml';
@@ -128,26 +129,7 @@ export function renderOps(): Map<string, string> {
 }
 
 function main(): void {
-  const files = renderOps();
-  if (process.argv.includes('--check')) {
-    const stale = [...files].filter(([path, content]) => {
-      try {
-        return readFileSync(join(ROOT, path), 'utf8') !== content;
-      } catch {
-        return true;
-      }
-    });
-    if (stale.length) {
-      process.stderr.write(`stale: ${stale.map(([path]) => path).join(', ')} (run pnpm ops)\n`);
-      process.exit(1);
-    }
-    return;
-  }
-  for (const [path, content] of files) {
-    mkdirSync(dirname(join(ROOT, path)), { recursive: true });
-    writeFileSync(join(ROOT, path), content);
-  }
-  process.stdout.write(`wrote ${[...files.keys()].join(', ')}\n`);
+  writeOrCheck(renderOps(), { command: 'pnpm ops' });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) main();

@@ -1,0 +1,38 @@
+// Files the tooling generates from the workspace (`pnpm k8s`, `pnpm ops`): written, or with
+// `--check` compared with the committed ones, naming every stale file and exiting 1.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { ROOT } from './workspace.ts';
+
+/** Repository-relative paths whose committed content differs from `files` (or is missing). */
+export function staleFiles(files: Map<string, string>): string[] {
+  return [...files]
+    .filter(([path, content]) => !existsSync(join(ROOT, path)) || readFileSync(join(ROOT, path), 'utf8') !== content)
+    .map(([path]) => path);
+}
+
+/**
+ * Writes `files` (repository-relative path → content), or checks them with `--check`.
+ * `prune`: a folder the files fill alone; anything else in it is removed.
+ */
+export function writeOrCheck(files: Map<string, string>, options: { command: string; prune?: string }): void {
+  if (process.argv.includes('--check')) {
+    const stale = staleFiles(files);
+    if (stale.length) {
+      process.stderr.write(`stale: ${stale.join(', ')} (run ${options.command})\n`);
+      process.exit(1);
+    }
+    return;
+  }
+  if (options.prune) {
+    const dir = join(ROOT, options.prune);
+    mkdirSync(dir, { recursive: true });
+    for (const existing of readdirSync(dir))
+      if (!files.has(relative(ROOT, join(dir, existing)))) rmSync(join(dir, existing));
+  }
+  for (const [path, content] of files) {
+    mkdirSync(dirname(join(ROOT, path)), { recursive: true });
+    writeFileSync(join(ROOT, path), content);
+  }
+  process.stdout.write(`wrote ${files.size} files: ${[...files.keys()].join(', ')}\n`);
+}
