@@ -15,12 +15,14 @@ import {
   allPanels,
   DASHBOARDS_DIR,
   dashboardQueries,
+  exposedFamilies,
   GRAFANA_PROVISIONING_DIR,
   isRecorded,
   listFiles,
   loadDashboards,
   loadRuleFiles,
   markdownAnchors,
+  metricFamily,
   promqlErrors,
   RULE_TESTS_DIR,
   RULES_DIR,
@@ -207,5 +209,60 @@ describe('Grafana dashboards (ops/grafana/dashboards)', () => {
     expect(byUid.prometheus).toMatchObject({ type: 'prometheus', url: 'http://prometheus:9090', isDefault: true });
     expect(byUid.jaeger).toMatchObject({ type: 'jaeger', url: 'http://jaeger:16686' });
     expect(listFiles(DASHBOARDS_DIR, '.json')).toHaveLength(dashboards.length);
+  });
+});
+
+describe('PromQL, Markdown and exposition readers', () => {
+  it('find the selectors of an expression, with their matchers, and report syntax errors', () => {
+    const expr =
+      'sum by (le) (rate(a_bucket{job="gateway",le="0.3"}[5m])) / on () group_left b:c:d + max_over_time(e{x=~"1|2",y!=\'z\'}[5m:1m])';
+    expect(promqlErrors(expr)).toEqual([]);
+    expect(selectors(expr)).toEqual([
+      {
+        metric: 'a_bucket',
+        matchers: [
+          { label: 'job', op: '=', value: 'gateway' },
+          { label: 'le', op: '=', value: '0.3' },
+        ],
+      },
+      { metric: 'b:c:d', matchers: [] },
+      {
+        metric: 'e',
+        matchers: [
+          { label: 'x', op: '=~', value: '1|2' },
+          { label: 'y', op: '!=', value: 'z' },
+        ],
+      },
+    ]);
+    expect(promqlErrors('sum(rate(a[5m])')).not.toEqual([]);
+    expect(promqlErrors('rate(a[$__rate_interval])')).not.toEqual([]);
+    expect(promqlErrors('a{job="x"')).not.toEqual([]);
+  });
+
+  it('compute heading anchors as GitHub does', () => {
+    const anchors = markdownAnchors(
+      '# Runbooks\n## Where to look\n### SubgraphUnavailable\n```\n# not a heading\n```\n## Where to look\n',
+    );
+    expect([...anchors]).toEqual(['runbooks', 'where-to-look', 'subgraphunavailable', 'where-to-look-1']);
+  });
+
+  it('read metric families and histogram buckets from a Prometheus exposition', () => {
+    const families = exposedFamilies(
+      [
+        '# HELP d Request duration',
+        '# TYPE d histogram',
+        'd_bucket{le="0.1",operation="A"} 1',
+        'd_bucket{operation="A",le="0.3"} 2',
+        'd_bucket{le="+Inf",operation="A"} 2',
+        'd_sum{operation="A"} 0.2',
+        'd_count{operation="A"} 2',
+        '# TYPE c_total counter',
+        'c_total{code="OK"} 3',
+      ].join('\n'),
+    );
+    expect([...families.keys()]).toEqual(['d', 'c_total']);
+    expect([...families.get('d')!.buckets]).toEqual(['0.1', '0.3', '+Inf']);
+    expect(metricFamily('d_bucket')).toBe('d');
+    expect(metricFamily('c_total')).toBe('c_total');
   });
 });
