@@ -50,6 +50,8 @@ export function retryEnv(source: Record<string, string | undefined> = process.en
       NOTIFY_RETRY_MAX_MS: z.coerce.number().int().min(1).default(600_000),
       /** Attempts before a confirmation is dead-lettered. */
       NOTIFY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+      /** A delivery job still active after this long (its worker died) is failed and retried. */
+      NOTIFY_EXPIRE_S: z.coerce.number().int().min(1).max(3600).default(120),
     },
     source,
   );

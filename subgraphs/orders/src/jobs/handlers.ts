@@ -6,7 +6,7 @@ import type { schema } from '../db/schema.ts';
 import { settings } from '../env.ts';
 import { notificationHandler } from './notification.ts';
 
-export function orderHandlers({ database, registry }: WorkerDeps<typeof schema>): JobHandler[] {
+export function orderHandlers({ database, logger, registry }: WorkerDeps<typeof schema>): JobHandler[] {
   const env = settings();
   const breakerState = new Gauge({
     name: 'trellis_jobs_webhook_breaker_state',
@@ -24,7 +24,10 @@ export function orderHandlers({ database, registry }: WorkerDeps<typeof schema>)
         volumeThreshold: env.NOTIFY_BREAKER_VOLUME,
         resetTimeout: env.NOTIFY_BREAKER_RESET_MS,
       },
-      onBreakerState: (state) => breakerState.set({ closed: 0, half_open: 1, open: 2 }[state]),
+      onBreakerState: (state) => {
+        breakerState.set({ closed: 0, half_open: 1, open: 2 }[state]);
+        logger[state === 'open' ? 'warn' : 'info']({ state }, `webhook circuit breaker ${state}`);
+      },
     }),
   ];
 }

@@ -16,7 +16,7 @@ export const orderConfirmation = defineQueue({
     baseDelayMs: retry.NOTIFY_RETRY_BASE_MS,
     maxDelayMs: retry.NOTIFY_RETRY_MAX_MS,
   },
-  expireInSeconds: 120,
+  expireInSeconds: retry.NOTIFY_EXPIRE_S,
 });
 
 export const jobs = createJobs({ domain: 'orders', queues: [orderConfirmation] });
