@@ -12,14 +12,18 @@ function table(rows: Record<string, string | number>[]): string {
   if (!first) return '';
   const columns = Object.keys(first);
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(columns), ...rows.map((r) => line(columns.map((c) => String(r[c]))))].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const withJobs = (await loadDefinitions()).filter((d): d is AnyDefinition & { jobs: NonNullable<AnyDefinition['jobs']> } =>
-    Boolean(d.jobs),
+  const withJobs = (await loadDefinitions()).filter(
+    (d): d is AnyDefinition & { jobs: NonNullable<AnyDefinition['jobs']> } => Boolean(d.jobs),
   );
   const database = await openToolDatabase();
   const sql = postgres(database.url, { max: 2, onnotice: () => {} });
