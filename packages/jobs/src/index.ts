@@ -247,7 +247,8 @@ export function createJobs(options: { domain: string; queues: readonly AnyQueue[
         async (span) => {
           try {
             const carrier: TraceCarrier = {};
-            propagation.inject(context.active(), carrier);
+            // Explicitly the publish span's context: works without a context manager too.
+            propagation.inject(trace.setSpan(context.active(), span), carrier);
             const stored: StoredJobData<Record<string, unknown>> = {
               ...data,
               _msg: messageId,
