@@ -31,10 +31,13 @@ const { db } = database;
 // 1. placeOrder's write transaction (order + 3 lines), without and with its confirmation job.
 const lines = [1, 2, 3].map((productId) => ({ productId, quantity: 2, unitPriceCents: 1999 }));
 const write = (enqueue: boolean) => () =>
-  db.transaction(async (tx) => {
-    const order = await insertOrder(tx, { buyerId: 1, idempotencyKey: randomUUID(), requestHash: 'bench', lines });
-    if (enqueue && order) await enqueueOrderPlaced(tx, order.id);
-  });
+  db.transaction((tx) =>
+    insertOrder(
+      tx,
+      { buyerId: 1, idempotencyKey: randomUUID(), requestHash: 'bench', lines },
+      enqueue ? (orderId) => enqueueOrderPlaced(tx, orderId) : undefined,
+    ),
+  );
 // Interleaved rounds, so drift on the shared machine hits both sides alike.
 const without: number[] = [];
 const withJob: number[] = [];
