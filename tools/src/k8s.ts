@@ -106,10 +106,14 @@ function deployables(): Deployable[] {
       name: s.name,
       port: s.port,
       command: ['node', '--import', 'tsx', `subgraphs/${s.name}/src/main.ts`],
-      env: subgraphEnv(s.name, s.name, s.port, SUBGRAPH_POOL),
+      env: [
+        ...subgraphEnv(s.name, s.name, s.port, SUBGRAPH_POOL),
+        ...Object.entries(s.env).map(([name, value]) => plainEnv(name, value)),
+      ],
       resources: { cpu: '250m', memory: '256Mi', cpuLimit: '1', memoryLimit: '384Mi' },
       replicas: { min: 2, max: 6 },
     })),
+    // A job worker per owning subgraph: same database role, health and /metrics on its port.
     ...subgraphs.flatMap((s) =>
       s.worker
         ? [
@@ -117,7 +121,14 @@ function deployables(): Deployable[] {
               name: `${s.name}-worker`,
               port: s.worker.port,
               command: ['node', '--import', 'tsx', `subgraphs/${s.name}/src/worker.ts`],
-              env: subgraphEnv(s.name, `${s.name}-worker`, s.worker.port, WORKER_POOL),
+              env: [
+                ...subgraphEnv(s.name, `${s.name}-worker`, s.worker.port, WORKER_POOL),
+                ...Object.entries(s.env).map(([name, value]) => plainEnv(name, value)),
+                ...Object.entries(s.worker.secrets).map(([name, ref]) => {
+                  const [secret = '', key = ''] = ref.split('/');
+                  return secretEnv(name, secret, key);
+                }),
+              ],
               resources: { cpu: '100m', memory: '192Mi', cpuLimit: '500m', memoryLimit: '320Mi' },
               replicas: { min: 2, max: 4 },
             },

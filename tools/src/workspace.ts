@@ -14,10 +14,12 @@ export interface SubgraphInfo {
   schemaPath: string;
   servicePath: string;
   mainPath: string;
+  /** Its job worker (package.json `trellis.worker`), if it has one: src/worker.ts, health and /metrics on `port`. */
+  worker?: { port: number; mainPath: string; secrets: Record<string, string> };
+  /** Plain settings its deployments need (package.json `trellis.env`), e.g. another service's URL. */
+  env: Record<string, string>;
   /** GraphQL type name → `path#Export` of its mapper (relative to src/generated). */
   mappers: Record<string, string>;
-  /** Its job worker (`trellis.worker` in package.json): `src/worker.ts`, health and metrics on `port`. */
-  worker?: { port: number; mainPath: string };
 }
 
 export function listSubgraphs(root = ROOT): SubgraphInfo[] {
@@ -36,7 +38,17 @@ export function listSubgraphs(root = ROOT): SubgraphInfo[] {
         servicePath: join(dir, 'src', 'service.ts'),
         mainPath: join(dir, 'src', 'main.ts'),
         mappers: meta.mappers ?? {},
-        ...(meta.worker ? { worker: { port: Number(meta.worker.port), mainPath: join(dir, 'src', 'worker.ts') } } : {}),
+        env: meta.env ?? {},
+        ...(meta.worker
+          ? {
+              worker: {
+                port: Number(meta.worker.port),
+                mainPath: join(dir, 'src', 'worker.ts'),
+                // Variable → `<secret name>/<key>` in deployments.
+                secrets: meta.worker.secrets ?? {},
+              },
+            }
+          : {}),
       };
     })
     .sort((a, b) => a.port - b.port);
