@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { listSubgraphs, ROOT } from './workspace.ts';
+import { listSubgraphs, ROOT, SERVICE_NODE_FLAGS } from './workspace.ts';
 
 export const K8S_DIR = join(ROOT, 'ops', 'k8s', 'base');
 const IMAGE = 'trellis:latest';
@@ -59,7 +59,7 @@ function deployables(): Deployable[] {
     ...subgraphs.map((s) => ({
       name: s.name,
       port: s.port,
-      command: ['node', '--import', 'tsx', `subgraphs/${s.name}/src/main.ts`],
+      command: ['node', ...SERVICE_NODE_FLAGS, `subgraphs/${s.name}/src/main.ts`],
       env: [
         plainEnv('NODE_ENV', 'production'),
         plainEnv('HOST', '0.0.0.0'),

@@ -57,7 +57,14 @@ describe('docker-compose.yml', () => {
     for (const subgraph of subgraphs) {
       const service = compose.services[subgraph.name];
       expect(service, subgraph.name).toBeDefined();
-      expect(service!.command).toEqual(['node', '--import', 'tsx', `subgraphs/${subgraph.name}/src/main.ts`]);
+      expect(service!.command).toEqual([
+        'node',
+        '--import',
+        'tsx',
+        '--import',
+        '@trellis/telemetry/setup',
+        `subgraphs/${subgraph.name}/src/main.ts`,
+      ]);
       expect(service!.environment?.PORT).toBe(String(subgraph.port));
       expect(service!.environment?.DATABASE_URL).toMatch(/^postgres:\/\//);
       expect(service!.ports).toContain(`${subgraph.port}:${subgraph.port}`);

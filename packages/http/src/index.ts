@@ -8,6 +8,8 @@ import { type ApolloServer, type ApolloServerPlugin, type BaseContext, HeaderMap
 import { ErrorCode } from '@trellis/errors';
 import type { Logger } from '@trellis/telemetry';
 
+export { createGraphQLMetricsPlugin, type GraphQLMetricsOptions } from './graphql-metrics.ts';
+
 /**
  * Fields of a request's access log line that only the GraphQL layer knows (operation name,
  * first error code); filled through `requestLogFields(req)` by accessLogPlugin().
