@@ -649,16 +649,21 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
       const { request } = processOptions;
       let outcome: FetchOutcome = 'error';
       // One CLIENT span per fetch, under the gateway's own fetch span; the subgraph's server
-      // span continues it through the injected traceparent.
-      const span = tracer.startSpan(`fetch ${name}`, {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          'trellis.subgraph': name,
-          'server.address': target.hostname,
-          'url.full': options.url,
-          ...(request.operationName ? { 'graphql.operation.name': request.operationName } : {}),
-        },
-      });
+      // span continues it through the injected traceparent. In a trace that is not sampled
+      // the (non-recording) parent is propagated as is: same trace id and decision, no span.
+      const parent = trace.getActiveSpan();
+      const span =
+        parent && !parent.isRecording()
+          ? parent
+          : tracer.startSpan(`fetch ${name}`, {
+              kind: SpanKind.CLIENT,
+              attributes: {
+                'trellis.subgraph': name,
+                'server.address': target.hostname,
+                'url.full': options.url,
+                ...(request.operationName ? { 'graphql.operation.name': request.operationName } : {}),
+              },
+            });
       /** The headers sent: trace context added after the deduplication key is taken. */
       const traced = (headers: Record<string, string>): Record<string, string> => {
         const sent = { ...headers };
@@ -723,10 +728,13 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
       } finally {
         outcomes[outcome].inc();
         duration.observe((performance.now() - started) / 1000);
-        span.setAttribute('trellis.fetch.outcome', outcome);
-        if (outcome !== 'ok' && outcome !== 'deduplicated')
-          span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
-        span.end();
+        if (span !== parent) {
+          span.setAttribute('trellis.fetch.outcome', outcome);
+          if (outcome !== 'ok' && outcome !== 'deduplicated') {
+            span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+          }
+          span.end();
+        }
       }
     },
     async close() {

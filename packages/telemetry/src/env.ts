@@ -3,8 +3,8 @@
 // OTEL_BSP_* are read by the SDK; they are validated here so a typo stops the service.
 import { loadEnv, z } from '@trellis/config';
 
-/** Default head sampling: 10 % of new traces; a sampled parent's decision is followed. */
-export const DEFAULT_SAMPLE_RATIO = 0.1;
+/** Default head sampling: 5 % of new traces; a parent's decision (sampled or not) is followed. */
+export const DEFAULT_SAMPLE_RATIO = 0.05;
 
 const SAMPLERS = [
   'always_on',
