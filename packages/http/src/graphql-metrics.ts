@@ -47,8 +47,11 @@ export function createGraphQLMetricsPlugin<TContext extends BaseContext>(
     async requestDidStart() {
       const started = performance.now();
       return {
-        async willSendResponse({ response, operationName, request }) {
-          const operation = label(operationName ?? request.operationName);
+        async willSendResponse({ response, operationName, request, document }) {
+          // A document that failed validation has no resolved operation: name it from its text.
+          const named = document?.definitions.find((d) => d.kind === 'OperationDefinition');
+          const fromDocument = named && 'name' in named ? named.name?.value : undefined;
+          const operation = label(operationName ?? request.operationName ?? fromDocument);
           const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
           const code = errors?.length ? String(errors[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK';
           requests.labels(operation, code).inc();

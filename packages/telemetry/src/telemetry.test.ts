@@ -1,0 +1,81 @@
+// Logs carry the active trace, the dropped-span counter reads the SDK's state, and services
+// get their service.name from their entry script.
+import { Writable } from 'node:stream';
+import { trace } from '@opentelemetry/api';
+import { AlwaysOnSampler, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { serviceNameFromScript } from './env.ts';
+import { activeTraceId, createLogger } from './index.ts';
+import { createMetricsRegistry } from './metrics.ts';
+import { recordDroppedSpans } from './state.ts';
+
+const provider = new NodeTracerProvider({ sampler: new AlwaysOnSampler() });
+provider.register();
+afterAll(() => provider.shutdown());
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  return { lines, logger: createLogger({ service: 'test', destination }) };
+}
+
+describe('logs', () => {
+  it('carry trace_id and span_id of the active span, and none outside a trace', () => {
+    const { lines, logger } = capture();
+    logger.info('outside');
+    const ids = trace.getTracer('test').startActiveSpan('request', (span) => {
+      logger.info({ email: 'a@b.c', token: 'secret' }, 'inside');
+      span.end();
+      return span.spanContext();
+    });
+    expect(lines[0]).not.toHaveProperty('trace_id');
+    expect(lines[1]).toMatchObject({
+      service: 'test',
+      level: 'info',
+      msg: 'inside',
+      trace_id: ids.traceId,
+      span_id: ids.spanId,
+      email: '[redacted]',
+      token: '[redacted]',
+    });
+    expect(lines[1]?.time).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('activeTraceId is the id masked errors quote', () => {
+    expect(activeTraceId()).toBeUndefined();
+    trace.getTracer('test').startActiveSpan('request', (span) => {
+      expect(activeTraceId()).toBe(span.spanContext().traceId);
+      span.end();
+    });
+  });
+});
+
+describe('metrics', () => {
+  it('dropped spans by reason, process metrics, no service label', async () => {
+    const registry = createMetricsRegistry();
+    recordDroppedSpans('queue_full', 3);
+    recordDroppedSpans('queue_full', 2);
+    recordDroppedSpans('OTLPExporterError', 1);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^trellis_otel_dropped_spans_total\{reason="queue_full"\} 5$/m);
+    expect(text).toMatch(/^trellis_otel_dropped_spans_total\{reason="OTLPExporterError"\} 1$/m);
+    expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(text).not.toMatch(/service="/);
+  });
+});
+
+describe('service.name', () => {
+  it('comes from the entry script when OTEL_SERVICE_NAME is unset', () => {
+    expect(serviceNameFromScript('/app/subgraphs/products/src/main.ts')).toBe('products');
+    expect(serviceNameFromScript('/app/subgraphs/orders/src/worker.ts')).toBe('orders-worker');
+    expect(serviceNameFromScript('/app/gateway/dist/main.mjs')).toBe('gateway');
+    expect(serviceNameFromScript('/app/gateway/bin/gateway.mjs')).toBe('gateway');
+    expect(serviceNameFromScript('/app/tools/src/seed.ts')).toBe('trellis');
+  });
+});
