@@ -4,23 +4,12 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { context, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
-import {
-  AlwaysOnSampler,
-  InMemorySpanExporter,
-  NodeTracerProvider,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-node';
+import { recordSpans } from '@trellis/telemetry/testing';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { closeDataSources, createDataSource, type TrellisDataSource } from '../src/datasource.ts';
 
-const exporter = new InMemorySpanExporter();
-const provider = new NodeTracerProvider({
-  sampler: new AlwaysOnSampler(),
-  spanProcessors: [new SimpleSpanProcessor(exporter)],
-});
-provider.register();
-const tracer = trace.getTracer('test');
+const { exporter, tracer, shutdown } = recordSpans();
 
 const received: IncomingMessage['headers'][] = [];
 const server = createServer((req, res) => {
@@ -40,7 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await closeDataSources([source]);
   server.close();
-  await provider.shutdown();
+  await shutdown();
 });
 beforeEach(() => {
   exporter.reset();

@@ -1,26 +1,15 @@
 // SQL spans and pool/query metrics of @trellis/db against a real Postgres: every statement
 // (Drizzle, tagged templates, transactions, reserved connections) gets a CLIENT span under
 // the active span with a sanitised statement and no values.
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import {
-  AlwaysOnSampler,
-  InMemorySpanExporter,
-  NodeTracerProvider,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-node';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { recordSpans } from '@trellis/telemetry/testing';
 import { sql as drizzleSql } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createDatabase, withDatabase } from './index.ts';
 import { describeStatement, sanitizeStatement } from './instrument.ts';
 
-const exporter = new InMemorySpanExporter();
-const provider = new NodeTracerProvider({
-  sampler: new AlwaysOnSampler(),
-  spanProcessors: [new SimpleSpanProcessor(exporter)],
-});
-provider.register();
-const tracer = trace.getTracer('test');
+const { exporter, tracer, shutdown } = recordSpans();
 
 const registry = new Registry();
 const database = createDatabase({
@@ -32,7 +21,7 @@ const database = createDatabase({
 });
 afterAll(async () => {
   await database.close();
-  await provider.shutdown();
+  await shutdown();
 });
 beforeEach(() => exporter.reset());
 

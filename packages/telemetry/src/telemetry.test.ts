@@ -2,16 +2,15 @@
 // get their service.name from their entry script.
 import { Writable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
-import { AlwaysOnSampler, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serviceNameFromScript } from './env.ts';
 import { activeTraceId, createLogger } from './index.ts';
 import { createMetricsRegistry } from './metrics.ts';
 import { recordDroppedSpans } from './state.ts';
+import { recordSpans } from './testing.ts';
 
-const provider = new NodeTracerProvider({ sampler: new AlwaysOnSampler() });
-provider.register();
-afterAll(() => provider.shutdown());
+const { shutdown } = recordSpans();
+afterAll(shutdown);
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
