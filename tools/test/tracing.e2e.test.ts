@@ -111,7 +111,8 @@ async function startGateway(env: Record<string, string>): Promise<{ process: Ser
 
 const tracing = (endpoint: string) => ({
   OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-  OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+  // The default sampler (parent-based ratio, traces start at requests and jobs) at 100 %.
+  OTEL_TRACES_SAMPLER_ARG: '1',
   OTEL_BSP_SCHEDULE_DELAY: '100',
 });
 

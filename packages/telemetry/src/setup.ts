@@ -17,6 +17,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { NodeTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-node';
 import { DEFAULT_SAMPLE_RATIO, serviceNameFromScript, telemetryEnv } from './env.ts';
+import { EntryPointSampler } from './sampler.ts';
 import { recordDroppedSpans, telemetryState } from './state.ts';
 
 /** Paths whose requests never start a trace: probes and scrapes. */
@@ -60,10 +61,13 @@ function start(): void {
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': serviceName }),
     // Without OTEL_TRACES_SAMPLER: parent-based ratio sampling at DEFAULT_SAMPLE_RATIO (or
-    // OTEL_TRACES_SAMPLER_ARG). With it, the SDK builds the sampler it names.
+    // OTEL_TRACES_SAMPLER_ARG), traces starting only at requests and jobs (sampler.ts).
+    // With it, the SDK builds exactly the sampler it names.
     ...(env.OTEL_TRACES_SAMPLER
       ? {}
-      : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }) }),
+      : {
+          sampler: new EntryPointSampler(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) })),
+        }),
     spanProcessors: [
       new BatchSpanProcessor({
         exporter: new OTLPTraceExporter({ timeoutMillis: env.OTEL_EXPORTER_OTLP_TIMEOUT }),

@@ -1,11 +1,13 @@
 // Logs carry the active trace, the dropped-span counter reads the SDK's state, and services
 // get their service.name from their entry script.
 import { Writable } from 'node:stream';
-import { trace } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
+import { AlwaysOnSampler, SamplingDecision } from '@opentelemetry/sdk-trace-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serviceNameFromScript } from './env.ts';
 import { activeTraceId, createLogger } from './index.ts';
 import { createMetricsRegistry } from './metrics.ts';
+import { EntryPointSampler } from './sampler.ts';
 import { recordDroppedSpans } from './state.ts';
 import { recordSpans } from './testing.ts';
 
@@ -76,5 +78,25 @@ describe('service.name', () => {
     expect(serviceNameFromScript('/app/gateway/dist/main.mjs')).toBe('gateway');
     expect(serviceNameFromScript('/app/gateway/bin/gateway.mjs')).toBe('gateway');
     expect(serviceNameFromScript('/app/tools/src/seed.ts')).toBe('trellis');
+  });
+});
+
+describe('EntryPointSampler', () => {
+  it('starts traces only at requests and jobs; inside a trace it defers to its delegate', () => {
+    const sampler = new EntryPointSampler(new AlwaysOnSampler());
+    const decide = (kind: SpanKind, parent = ROOT_CONTEXT) =>
+      sampler.shouldSample(parent, '0af7651916cd43dd8448eb211c80319c', 'span', kind, {}, []).decision;
+    expect(decide(SpanKind.SERVER)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide(SpanKind.CONSUMER)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide(SpanKind.PRODUCER)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide(SpanKind.INTERNAL)).toBe(SamplingDecision.NOT_RECORD);
+    expect(decide(SpanKind.CLIENT)).toBe(SamplingDecision.NOT_RECORD);
+    const inTrace = trace.setSpanContext(context.active(), {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.SAMPLED,
+    });
+    expect(decide(SpanKind.INTERNAL, inTrace)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide(SpanKind.CLIENT, inTrace)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
   });
 });
