@@ -9,6 +9,7 @@ import { createServer as createHttp, type Server } from 'node:http';
 import { createServer as createTcp, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { postgres } from '@trellis/db';
 import { freePort } from '@trellis/db/embedded';
 import { createTestDatabase, graphql, TEST_SEED, type TestDatabase } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -246,6 +247,32 @@ describe('tracing across processes', () => {
         receiver.spans.find((s) => s.traceId === access.trace_id && s.service === 'gateway' && s.kind === SERVER),
       );
       expect(root.parentSpanId).toBeUndefined();
+    }
+  });
+
+  it('masks an unexpected error with the trace id, and logs it in full under the same trace_id', async () => {
+    const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+    await sql`alter table products.products rename to products_hidden`;
+    try {
+      const response = await graphql(gatewayUrl, '{ product(id: "4") { name } }', undefined, {
+        'x-request-id': 'masked-error',
+      });
+      const error = response.body.errors?.[0];
+      expect(error?.message).toBe('Internal server error');
+      expect(JSON.stringify(response.body)).not.toMatch(/products_hidden|relation/);
+      const access = await until('the access line', () =>
+        logLines(gateway).find((l) => l.msg === 'request' && l.request_id === 'masked-error'),
+      );
+      expect(error?.extensions?.traceId).toBe(access.trace_id);
+      const logged = await until('the full error in the products log', () =>
+        logLines(subgraphs.products as ServiceProcess).find(
+          (l) => l.level === 'error' && l.trace_id === access.trace_id,
+        ),
+      );
+      expect(JSON.stringify(logged)).toMatch(/products\.products/);
+    } finally {
+      await sql`alter table products.products_hidden rename to products`;
+      await sql.end();
     }
   });
 
