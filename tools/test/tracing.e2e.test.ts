@@ -289,6 +289,24 @@ describe('tracing across processes', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('exports the spans still queued when the service stops on SIGTERM', async () => {
+    // A schedule delay far longer than the test: only the shutdown flush can send them.
+    const { process: late, url } = await startGateway({ ...tracing(otlpUrl), OTEL_BSP_SCHEDULE_DELAY: '600000' });
+    await graphql(url, '{ product(id: "5") { name } }', undefined, { 'x-request-id': 'flushed-at-exit' });
+    const access = await until('the access line', () =>
+      logLines(late).find((l) => l.msg === 'request' && l.request_id === 'flushed-at-exit'),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.spans.some((s) => s.traceId === access.trace_id && s.service === 'gateway')).toBe(false);
+    late.child.kill('SIGTERM');
+    expect((await late.exited).code).toBe(0);
+    expect(
+      receiver.spans.some((s) => s.traceId === access.trace_id && s.service === 'gateway' && s.kind === SERVER),
+    ).toBe(true);
+  });
+});
+
 describe('an unreachable OTLP endpoint', () => {
   /** 40 requests in sequence; each must succeed, none may wait on the exporter. */
   async function expectFastAndFine(url: string): Promise<void> {

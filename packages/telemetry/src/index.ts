@@ -3,6 +3,7 @@
 // with `node --import`); this module only uses @opentelemetry/api, a no-op without it.
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { telemetryState } from './state.ts';
 
 export type { Logger };
 
@@ -30,6 +31,23 @@ export interface LoggerOptions {
   level?: string;
   /** Where lines go. @default stdout */
   destination?: DestinationStream;
+}
+
+/**
+ * Exports the spans still queued and stops the SDK, waiting at most `timeoutMs` (an
+ * unreachable collector must not hold up a shutdown). A no-op without the SDK.
+ */
+export async function flushTelemetry(timeoutMs = 2000): Promise<void> {
+  const shutdown = telemetryState().shutdown;
+  if (!shutdown) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    shutdown(),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /**

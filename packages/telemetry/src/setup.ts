@@ -98,14 +98,14 @@ function start(): void {
     ],
   });
 
-  // Spans still queued at exit are flushed (bounded by the export timeout).
-  let flushing = false;
-  const flush = () => {
-    if (flushing) return;
-    flushing = true;
-    void provider.shutdown().catch(() => {});
+  // Spans still queued are exported on the way out: by the service's signal handler
+  // (flushTelemetry, @trellis/http exitOnSignals) or when the event loop empties.
+  let shutdown: Promise<void> | undefined;
+  telemetryState().shutdown = () => {
+    shutdown ??= provider.shutdown().catch(() => {});
+    return shutdown;
   };
-  process.once('beforeExit', flush);
+  process.once('beforeExit', () => void telemetryState().shutdown?.());
 }
 
 start();

@@ -8,6 +8,8 @@ export interface TelemetryState {
   started: boolean;
   /** Spans the SDK never exported, by reason (`queue_full`, or the export error's name). */
   droppedSpans: Map<string, number>;
+  /** Exports what is queued and stops the SDK (set by the setup). */
+  shutdown?: () => Promise<void>;
 }
 
 export function telemetryState(): TelemetryState {
