@@ -1,4 +1,4 @@
-// Builds the gateway into one ESM file (dist/main.mjs): workspace packages (and what only
+// Builds the gateway into one ESM file (dist/main.mjs) and its telemetry preload (dist/setup.mjs): workspace packages (and what only
 // they depend on) are bundled; the gateway's own dependencies stay external, resolved from
 // gateway/node_modules at run time. Running plain JavaScript skips tsx's loader and its
 // esbuild helper process in production.
@@ -16,8 +16,15 @@ const own = (name) => {
 };
 
 await build({
-  entryPoints: [new URL('./src/main.ts', import.meta.url).pathname],
-  outfile: new URL('./dist/main.mjs', import.meta.url).pathname,
+  // setup.mjs is the telemetry preload: `node --import ./dist/setup.mjs dist/main.mjs`. Its
+  // OpenTelemetry packages are gateway dependencies too, so they stay external (the loader
+  // hook it registers must resolve from here).
+  entryPoints: {
+    main: new URL('./src/main.ts', import.meta.url).pathname,
+    setup: new URL('../packages/telemetry/src/setup.ts', import.meta.url).pathname,
+  },
+  outdir: new URL('./dist', import.meta.url).pathname,
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',

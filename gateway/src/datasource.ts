@@ -1,5 +1,6 @@
 // The gateway's subgraph fetches (buildService): keep-alive pools, deduplication, deadlines, retries, breakers.
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { context, propagation, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ErrorCode } from '@trellis/errors';
 import {
   type FragmentDefinitionNode,
@@ -471,6 +472,14 @@ function restrictCachePolicy(options: object, hint: CacheHint): void {
 
 const live = new Set<TrellisDataSource>();
 
+const tracer = trace.getTracer('@trellis/gateway');
+
+interface InFlight {
+  settled: Promise<Settled>;
+  /** The span of the fetch that went out: deduplicated fetches link to it. */
+  span: Span;
+}
+
 export function createDataSource(options: DataSourceOptions): TrellisDataSource {
   const { name } = options;
   let target: URL;
@@ -527,7 +536,7 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
   breaker.on('halfOpen', () => breakerState.set(1));
   breaker.on('close', () => breakerState.set(0));
 
-  const inflight = new Map<string, Promise<Settled>>();
+  const inflight = new Map<string, InFlight>();
   let closed = false;
 
   const unavailable = (cause?: unknown, outcome: 'error' | 'unavailable' = 'unavailable') =>
@@ -554,7 +563,12 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
   }
 
   /** One logical fetch: attempts through the breaker, retries for queries, all inside the deadline. */
-  async function fetchWithPolicy(body: string, headers: Record<string, string>, retryable: boolean): Promise<Settled> {
+  async function fetchWithPolicy(
+    body: string,
+    headers: Record<string, string>,
+    retryable: boolean,
+    span: Span,
+  ): Promise<Settled> {
     const deadline = performance.now() + timeoutMs;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -592,6 +606,7 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
           throw final();
         }
         metrics.retries.labels(name, failure.reason).inc();
+        span.addEvent('retry', { 'trellis.retry.reason': failure.reason, 'trellis.retry.delay_ms': delay });
         try {
           await sleep(delay, controller.signal);
         } catch (error) {
@@ -633,6 +648,28 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
       const started = performance.now();
       const { request } = processOptions;
       let outcome: FetchOutcome = 'error';
+      // One CLIENT span per fetch, under the gateway's own fetch span; the subgraph's server
+      // span continues it through the injected traceparent. In a trace that is not sampled
+      // the (non-recording) parent is propagated as is: same trace id and decision, no span.
+      const parent = trace.getActiveSpan();
+      const span =
+        parent && !parent.isRecording()
+          ? parent
+          : tracer.startSpan(`fetch ${name}`, {
+              kind: SpanKind.CLIENT,
+              attributes: {
+                'trellis.subgraph': name,
+                'server.address': target.hostname,
+                'url.full': options.url,
+                ...(request.operationName ? { 'graphql.operation.name': request.operationName } : {}),
+              },
+            });
+      /** The headers sent: trace context added after the deduplication key is taken. */
+      const traced = (headers: Record<string, string>): Record<string, string> => {
+        const sent = { ...headers };
+        propagation.inject(trace.setSpan(context.active(), span), sent);
+        return sent;
+      };
       try {
         if (closed) throw unavailable();
         const query = request.query;
@@ -656,13 +693,16 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
           const shared = inflight.get(key);
           if (shared) {
             outcome = 'deduplicated';
+            // No request of its own: the span links to the one that went out (another trace).
+            span.setAttribute('trellis.fetch.deduplicated', true);
+            span.addLink({ context: shared.span.spanContext() });
             // Each caller gets its own objects: the gateway merges into and rewrites fetch results.
-            const settled = await shared;
+            const settled = await shared.settled;
             restrictCachePolicy(processOptions, settled.cacheHint);
             return JSON.parse(settled.text) as GatewayResponse;
           }
-          const fetching = fetchWithPolicy(body, headers, true);
-          inflight.set(key, fetching);
+          const fetching = fetchWithPolicy(body, traced(headers), true, span);
+          inflight.set(key, { settled: fetching, span });
           // In flight only: the entry goes as soon as the fetch settles, whatever the result.
           const forget = () => inflight.delete(key);
           fetching.then(forget, forget);
@@ -670,7 +710,7 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
           restrictCachePolicy(processOptions, settled.cacheHint);
           result = settled.parsed;
         } else {
-          const settled = await fetchWithPolicy(body, headers, isQuery);
+          const settled = await fetchWithPolicy(body, traced(headers), isQuery, span);
           restrictCachePolicy(processOptions, settled.cacheHint);
           result = settled.parsed;
         }
@@ -688,6 +728,13 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
       } finally {
         outcomes[outcome].inc();
         duration.observe((performance.now() - started) / 1000);
+        if (span !== parent) {
+          span.setAttribute('trellis.fetch.outcome', outcome);
+          if (outcome !== 'ok' && outcome !== 'deduplicated') {
+            span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+          }
+          span.end();
+        }
       }
     },
     async close() {

@@ -12,6 +12,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { maskError } from '@trellis/errors';
 import {
   accessLogPlugin,
+  createGraphQLMetricsPlugin,
   createHttpServer,
   listen,
   REQUEST_ID_HEADER,
@@ -19,7 +20,7 @@ import {
   requestLogFields,
 } from '@trellis/http';
 import { ANONYMOUS } from '@trellis/identity';
-import { createLogger, type Logger } from '@trellis/telemetry';
+import { activeTraceId, createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
 import { createAuthorizationPlugin, extractSecurity, type SecurityRequirements } from './authorization.ts';
 import { closeDataSources, createDataSource, type TrellisDataSource } from './datasource.ts';
@@ -79,7 +80,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
 
   // Subgraph data sources (datasource.ts): one per subgraph, closed on stop. Each fetch
   // carries the signed identity the request context built (health checks have none).
-  const registry = createMetricsRegistry('gateway');
+  const registry = createMetricsRegistry();
   const dataSources: TrellisDataSource[] = [];
   const buildService = ({ name, url }: { name: string; url?: string }) => {
     const source = createDataSource({
@@ -133,6 +134,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     requestIdOnInternalErrors(),
     accessLogPlugin(),
+    createGraphQLMetricsPlugin({ registry }),
     ApolloServerPluginUsageReportingDisabled(),
     ApolloServerPluginSchemaReportingDisabled(),
   ];
@@ -150,7 +152,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     // The process entry owns SIGTERM: drain HTTP first, then stop Apollo, then the pool.
     stopOnTerminationSignals: false,
     formatError: (formatted, error) => {
-      const masked = maskError(formatted, { exposeInternals: !production });
+      const traceId = activeTraceId();
+      const masked = maskError(formatted, { exposeInternals: !production, ...(traceId ? { traceId } : {}) });
       if (masked.extensions?.code === 'INTERNAL_SERVER_ERROR')
         log.error({ err: error, path: formatted.path }, formatted.message);
       return masked;

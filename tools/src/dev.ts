@@ -8,7 +8,7 @@ import { seedPlan } from '@trellis/db/seed';
 import { openToolDatabase, type ToolDatabase } from './database.ts';
 import { toolEnv } from './env.ts';
 import { loadDefinition, prepareSubgraph } from './subgraphs.ts';
-import { listSubgraphs, ROOT } from './workspace.ts';
+import { listSubgraphs, ROOT, SERVICE_NODE_FLAGS } from './workspace.ts';
 
 const offset = toolEnv.DEV_PORT_OFFSET;
 const GATEWAY_PORT = 4000 + offset;
@@ -27,7 +27,7 @@ function ensureRunning(): void {
 
 function run(name: string, script: string, args: string[], env: Record<string, string>): ChildProcess {
   ensureRunning();
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: toolEnv.LOG_LEVEL, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { writeOrCheck } from './generated-files.ts';
-import { listSubgraphs, ROOT } from './workspace.ts';
+import { listSubgraphs, ROOT, SERVICE_NODE_FLAGS } from './workspace.ts';
 
 export const K8S_DIR = join(ROOT, 'ops', 'k8s', 'base');
 const IMAGE = 'trellis:latest';
@@ -105,7 +105,7 @@ function deployables(): Deployable[] {
     ...subgraphs.map((s) => ({
       name: s.name,
       port: s.port,
-      command: ['node', '--import', 'tsx', `subgraphs/${s.name}/src/main.ts`],
+      command: ['node', ...SERVICE_NODE_FLAGS, `subgraphs/${s.name}/src/main.ts`],
       env: [
         ...subgraphEnv(s.name, s.name, s.port, SUBGRAPH_POOL),
         ...Object.entries(s.env).map(([name, value]) => plainEnv(name, value)),
@@ -120,7 +120,7 @@ function deployables(): Deployable[] {
             {
               name: `${s.name}-worker`,
               port: s.worker.port,
-              command: ['node', '--import', 'tsx', `subgraphs/${s.name}/src/worker.ts`],
+              command: ['node', ...SERVICE_NODE_FLAGS, `subgraphs/${s.name}/src/worker.ts`],
               env: [
                 ...subgraphEnv(s.name, `${s.name}-worker`, s.worker.port, WORKER_POOL),
                 ...Object.entries(s.env).map(([name, value]) => plainEnv(name, value)),

@@ -2,6 +2,7 @@
 // readiness, stop with a signal and report how long it took.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import { SERVICE_NODE_FLAGS } from './workspace.ts';
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -18,7 +19,7 @@ export function spawnService(
   env: Record<string, string | undefined>,
   cwd: string,
 ): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, script, ...args], {
     cwd,
     env: { ...process.env, LOG_LEVEL: 'info', ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,6 +5,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * Node flags every service process starts with: tsx, then the telemetry preload (before the
+ * application, so http and graphql are instrumented).
+ */
+export const SERVICE_NODE_FLAGS = ['--import', 'tsx', '--import', '@trellis/telemetry/setup'] as const;
+
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface SubgraphInfo {

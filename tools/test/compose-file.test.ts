@@ -100,8 +100,14 @@ describe('docker-compose.yml', () => {
     for (const subgraph of subgraphs) {
       const service = services[subgraph.name];
       expect(service, subgraph.name).toBeDefined();
-      expect(service!.command?.[0]).toBe('node');
-      expect(service!.command?.at(-1)).toBe(`subgraphs/${subgraph.name}/src/main.ts`);
+      expect(service!.command).toEqual([
+        'node',
+        '--import',
+        'tsx',
+        '--import',
+        '@trellis/telemetry/setup',
+        `subgraphs/${subgraph.name}/src/main.ts`,
+      ]);
       expect(service!.environment?.PORT).toBe(String(subgraph.port));
       expectOwnRole(service!, subgraph.name, subgraph.name);
       expect(service!.environment?.OTEL_SERVICE_NAME).toBe(subgraph.name);

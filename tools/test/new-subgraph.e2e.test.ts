@@ -131,7 +131,7 @@ describe('pnpm new:subgraph', () => {
   it('adds a docker-compose service and routes the gateway to it', () => {
     const compose = readFileSync(join(copy, 'docker-compose.yml'), 'utf8');
     expect(compose).toContain(
-      '  shipping:\n    <<: *service\n    command: ["node", "--import", "tsx", "subgraphs/shipping/src/main.ts"]',
+      '  shipping:\n    <<: *service\n    command: ["node", "--import", "tsx", "--import", "@trellis/telemetry/setup", "subgraphs/shipping/src/main.ts"]',
     );
     expect(compose).toContain('ports: ["4006:4006"]');
     const gateway = compose.slice(compose.indexOf('\n  gateway:\n'));

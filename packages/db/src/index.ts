@@ -5,7 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import type { Registry } from 'prom-client';
+import { instrumentSql } from './instrument.ts';
 
+export { describeStatement, sanitizeStatement } from './instrument.ts';
 export type Sql = postgres.Sql;
 export { postgres };
 
@@ -21,8 +24,13 @@ export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
   statementTimeoutMs?: number;
   /** A transaction left idle longer than this is killed by the server. @default 10000 */
   idleInTransactionTimeoutMs?: number;
-  /** Called for every statement sent (statement counting in tests, tracing later). */
+  /** Called for every statement sent (statement counting in tests). */
   onQuery?: (query: string, params: readonly unknown[]) => void;
+  /**
+   * Where `trellis_db_query_duration_seconds` and `trellis_db_pool_connections` go. Every
+   * statement also gets an OpenTelemetry span (instrument.ts) either way.
+   */
+  registry?: Registry;
 }
 
 export interface Database<TSchema extends Record<string, unknown>> {
@@ -35,8 +43,9 @@ export function createDatabase<TSchema extends Record<string, unknown>>(
   options: DatabaseOptions<TSchema>,
 ): Database<TSchema> {
   const { onQuery } = options;
-  const sql = postgres(options.url, {
-    max: options.max ?? 10,
+  const max = options.max ?? 10;
+  const raw = postgres(options.url, {
+    max,
     idle_timeout: 30,
     connect_timeout: 5,
     onnotice: () => {},
@@ -47,8 +56,17 @@ export function createDatabase<TSchema extends Record<string, unknown>>(
     },
     ...(onQuery ? { debug: (_connection: number, query: string, params: unknown[]) => onQuery(query, params) } : {}),
   });
+  const sql = instrumentSql(raw, { database: databaseName(options.url), max, registry: options.registry });
   const db = drizzle(sql, { schema: options.schema });
   return { sql, db, close: () => sql.end({ timeout: 5 }) };
+}
+
+function databaseName(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).pathname.slice(1)) || 'postgres';
+  } catch {
+    return 'postgres';
+  }
 }
 
 /**

@@ -6,7 +6,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type ApolloServer, type ApolloServerPlugin, type BaseContext, HeaderMap } from '@apollo/server';
 import { ErrorCode } from '@trellis/errors';
-import type { Logger } from '@trellis/telemetry';
+import { flushTelemetry, type Logger } from '@trellis/telemetry';
+
+export { createGraphQLMetricsPlugin, type GraphQLMetricsOptions } from './graphql-metrics.ts';
 
 /**
  * Fields of a request's access log line that only the GraphQL layer knows (operation name,
@@ -267,8 +269,8 @@ export async function listen(server: Server, port: number, host = '127.0.0.1'): 
 }
 
 /**
- * SIGTERM/SIGINT: call `stop` once (drain, then close resources) and exit 0, or 1 if it
- * fails or takes longer than `timeoutMs`.
+ * SIGTERM/SIGINT: call `stop` once (drain, then close resources), flush telemetry (at most
+ * 2 s) and exit 0, or 1 if it fails or takes longer than `timeoutMs`.
  */
 export function exitOnSignals(stop: () => Promise<void>, logger: Logger, timeoutMs = 15_000): void {
   let stopping = false;
@@ -279,7 +281,8 @@ export function exitOnSignals(stop: () => Promise<void>, logger: Logger, timeout
     const force = setTimeout(() => process.exit(1), timeoutMs);
     force.unref();
     stop().then(
-      () => process.exit(0),
+      // Spans of the last requests go out before the process does (bounded).
+      () => flushTelemetry().finally(() => process.exit(0)),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -16,6 +16,7 @@ import type { SeedPlan } from '@trellis/db/seed';
 import { ErrorCode, forbidden, maskError, trellisError, unauthenticated } from '@trellis/errors';
 import {
   accessLogPlugin,
+  createGraphQLMetricsPlugin,
   createHttpServer,
   listen,
   type RequestLogFields,
@@ -24,7 +25,7 @@ import {
 } from '@trellis/http';
 import { createViewerVerifier, DEV_AUTH, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
 import { installJobs, type Jobs } from '@trellis/jobs';
-import { createLogger, type Logger } from '@trellis/telemetry';
+import { activeTraceId, createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute } from '@trellis/telemetry/metrics';
 import { type DocumentNode, type GraphQLError, GraphQLScalarType, Kind, parse } from 'graphql';
 
@@ -166,11 +167,13 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
 ): Promise<RunningSubgraph> {
   const logger = options.logger ?? createLogger({ service: definition.name, level: 'silent' });
   const nodeEnv = options.nodeEnv ?? 'development';
+  const registry = createMetricsRegistry();
   const database = createDatabase({
     url: options.databaseUrl,
     schema: definition.schema,
     applicationName: `trellis-${definition.name}`,
     max: options.poolMax ?? 10,
+    registry,
     ...(options.onQuery ? { onQuery: options.onQuery } : {}),
   });
   let ready = false;
@@ -186,7 +189,11 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
     // The process entry owns SIGTERM: drain HTTP first, then stop Apollo, then the pool.
     stopOnTerminationSignals: false,
     formatError: (formatted, error) => {
-      const masked = maskError(formatted, { exposeInternals: nodeEnv === 'development' });
+      const traceId = activeTraceId();
+      const masked = maskError(formatted, {
+        exposeInternals: nodeEnv === 'development',
+        ...(traceId ? { traceId } : {}),
+      });
       if (masked.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR) {
         logger.error({ err: (error as GraphQLError).originalError ?? error, path: formatted.path }, formatted.message);
       }
@@ -197,12 +204,12 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
       // Inline traces are for Apollo Studio, which Trellis does not use; OpenTelemetry traces instead.
       ApolloServerPluginInlineTraceDisabled(),
       accessLogPlugin(),
+      createGraphQLMetricsPlugin({ registry }),
       ...(options.plugins ?? []),
     ],
   });
   await apollo.start();
 
-  const registry = createMetricsRegistry(definition.name);
   const server = createHttpServer<SubgraphContext<TSchema, TLoaders>>({
     routes: { '/metrics': metricsRoute(registry) },
     apollo,

@@ -52,7 +52,7 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
   if (!subgraph.jobs) throw new Error(`${subgraph.name} defines no jobs`);
   const name = `${subgraph.name}-worker`;
   const logger = options.logger ?? createLogger({ service: name, level: 'silent' });
-  const registry = createMetricsRegistry(name);
+  const registry = createMetricsRegistry();
   const database = createDatabase({
     url: options.databaseUrl,
     schema: subgraph.schema,

@@ -1,14 +1,27 @@
 // Prometheus metrics for a service: one registry per process with the standard process
-// metrics, served on GET /metrics. Components register their own metrics on it.
+// metrics, served on GET /metrics. Components register their own metrics on it. No
+// `service` label: the scrape job names the service.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { telemetryState } from './state.ts';
 
 export { Registry };
 
-export function createMetricsRegistry(service: string): Registry {
+export function createMetricsRegistry(): Registry {
   const registry = new Registry();
-  registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
+  // Spans the tracing SDK could not export (full queue, failed or timed-out export): read
+  // from the process-wide state the preloaded setup writes.
+  new Counter({
+    name: 'trellis_otel_dropped_spans_total',
+    help: 'Spans dropped before export, by reason (queue_full, or the export error)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of telemetryState().droppedSpans) this.labels(reason).inc(count);
+    },
+  });
   return registry;
 }
 
