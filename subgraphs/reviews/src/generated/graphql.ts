@@ -89,15 +89,28 @@ export type Review = {
   author: User;
   product: Product;
   createdAt: Scalars['DateTime']['output'];
+  /**
+   * Sentiment of the body from -1 (very negative) to 1 (very positive), computed
+   * asynchronously after the review is added: null until then.
+   */
+  sentiment: Maybe<Scalars['Float']['output']>;
+  /** Up to five keywords of the body, most frequent first; null until enrichment ran. */
+  keywords: Maybe<Array<Scalars['String']['output']>>;
 };
 
 export type Product = {
   __typename?: 'Product';
   id: Scalars['ID']['output'];
   reviews: ReviewConnection;
-  /** Mean rating, or null when the product has no reviews. */
+  /**
+   * Mean rating, or null when the product has no reviews. A new review counts once its
+   * asynchronous enrichment ran (normally within seconds).
+   */
   averageRating: Maybe<Scalars['Float']['output']>;
+  /** Number of reviews counted in averageRating. */
   reviewCount: Scalars['Int']['output'];
+  /** Mean sentiment (-1 to 1) of the product's enriched reviews, or null when none has one. */
+  averageSentiment: Maybe<Scalars['Float']['output']>;
 };
 
 
@@ -281,8 +294,8 @@ export type ResolversTypes = {
   AddReviewPayload: ResolverTypeWrapper<Omit<AddReviewPayload, 'review'> & { review?: Maybe<ResolversTypes['Review']> }>;
   UserError: ResolverTypeWrapper<UserError>;
   Review: ResolverTypeWrapper<ReviewRow>;
-  Product: ResolverTypeWrapper<EntityRef>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  Product: ResolverTypeWrapper<EntityRef>;
   User: ResolverTypeWrapper<EntityRef>;
   ReviewFilter: ReviewFilter;
   ReviewOrder: ReviewOrder;
@@ -307,8 +320,8 @@ export type ResolversParentTypes = {
   AddReviewPayload: Omit<AddReviewPayload, 'review'> & { review?: Maybe<ResolversParentTypes['Review']> };
   UserError: UserError;
   Review: ReviewRow;
-  Product: EntityRef;
   Float: Scalars['Float']['output'];
+  Product: EntityRef;
   User: EntityRef;
   ReviewFilter: ReviewFilter;
   ReviewOrder: ReviewOrder;
@@ -394,6 +407,8 @@ export type ReviewResolvers<ContextType = Context, ParentType extends ResolversP
   author?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  sentiment?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  keywords?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
 };
 
 export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = {
@@ -402,6 +417,7 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   reviews?: Resolver<ResolversTypes['ReviewConnection'], ParentType, ContextType, Partial<ProductReviewsArgs>>;
   averageRating?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   reviewCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  averageSentiment?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 };
 
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = {
