@@ -2,7 +2,7 @@
 /* eslint-disable */
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { AnyConnection } from '@trellis/relay';
-import type { OrderRow, OrderLineRow, EntityRef } from '../db/schema.ts';
+import type { OrderRow, OrderLineRow, EntityRef, InvoiceSummary } from '../db/schema.ts';
 import type { Context } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -41,7 +41,36 @@ export type Order = {
   total: Scalars['Float']['output'];
   status: OrderStatus;
   createdAt: Scalars['DateTime']['output'];
+  /**
+   * The invoice document, rendered asynchronously after the order is placed. Visible to the
+   * buyer only; null for anyone else and for orders placed before invoicing existed.
+   */
+  invoice: Maybe<Invoice>;
 };
+
+/** An order's invoice (a PDF) and how to download it. */
+export type Invoice = {
+  __typename?: 'Invoice';
+  status: InvoiceStatus;
+  /**
+   * Short-lived signed download path (GET, no session needed), relative to the public
+   * origin; null until the invoice is READY.
+   */
+  downloadPath: Maybe<Scalars['String']['output']>;
+  /** downloadPath as an absolute URL on the public origin; null until READY. */
+  url: Maybe<Scalars['String']['output']>;
+  /** When downloadPath stops working; query the order again for a fresh one. */
+  expiresAt: Maybe<Scalars['DateTime']['output']>;
+  /** When the PDF was rendered; null until READY. */
+  generatedAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type InvoiceStatus =
+  /** Rendering is queued or running. */
+  | 'PENDING'
+  | 'READY'
+  /** Rendering gave up after its retries (the job is in the dead-letter queue). */
+  | 'FAILED';
 
 export type OrderLine = {
   __typename?: 'OrderLine';
@@ -229,6 +258,8 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Order: ResolverTypeWrapper<OrderRow>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  Invoice: ResolverTypeWrapper<InvoiceSummary>;
+  InvoiceStatus: InvoiceStatus;
   OrderLine: ResolverTypeWrapper<OrderLineRow>;
   OrderStatus: OrderStatus;
   User: ResolverTypeWrapper<EntityRef>;
@@ -253,6 +284,7 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   Order: OrderRow;
   Float: Scalars['Float']['output'];
+  Invoice: InvoiceSummary;
   OrderLine: OrderLineRow;
   User: EntityRef;
   Product: EntityRef;
@@ -324,6 +356,15 @@ export type OrderResolvers<ContextType = Context, ParentType extends ResolversPa
   total?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  invoice?: Resolver<Maybe<ResolversTypes['Invoice']>, ParentType, ContextType>;
+};
+
+export type InvoiceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Invoice'] = ResolversParentTypes['Invoice']> = {
+  status?: Resolver<ResolversTypes['InvoiceStatus'], ParentType, ContextType>;
+  downloadPath?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  url?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  generatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type OrderLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderLine'] = ResolversParentTypes['OrderLine']> = {
@@ -367,6 +408,7 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 export type Resolvers<ContextType = Context> = {
   Query?: QueryResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
+  Invoice?: InvoiceResolvers<ContextType>;
   OrderLine?: OrderLineResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
