@@ -78,4 +78,7 @@ export type InvoiceRow = typeof invoices.$inferSelect;
 /** What Order.invoice resolves to (never the bytes). */
 export type InvoiceSummary = Pick<InvoiceRow, 'orderId' | 'status' | 'generatedAt'>;
 
-export const schema = { orders, orderLines, orderStatus, invoices, invoiceStatus };
+/** Jobs handled (invoice, …): written with each side effect so a re-run skips it. */
+export const processedMessages = processedMessagesTable(ordersSchema);
+
+export const schema = { orders, orderLines, orderStatus, invoices, invoiceStatus, processedMessages };

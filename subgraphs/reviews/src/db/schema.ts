@@ -1,4 +1,5 @@
 // Tables of the reviews subgraph, in Postgres schema `reviews`. Pure: no connection.
+import { processedMessagesTable } from '@trellis/jobs/schema';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -69,4 +70,7 @@ export interface EntityRef {
   id: string;
 }
 
-export const schema = { reviews, productRatings };
+/** Jobs handled (enrich-review): written with each side effect so a re-run skips it. */
+export const processedMessages = processedMessagesTable(reviewsSchema);
+
+export const schema = { reviews, productRatings, processedMessages };
