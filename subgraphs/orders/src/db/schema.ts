@@ -1,4 +1,5 @@
 // Tables of the orders subgraph, in Postgres schema `orders`. Pure: no connection.
+import { processedMessagesTable } from '@trellis/jobs/schema';
 import {
   bigint,
   customType,

@@ -4,7 +4,7 @@
 // redelivery nor a duplicate job renders twice. After the last attempt the invoice is
 // FAILED (the job is dead-lettered; a redrive renders it and makes it READY).
 import type { Database } from '@trellis/db';
-import { type Executor, type Jobs, defineQueue, processOnce } from '@trellis/jobs';
+import { defineQueue, type Executor, type Jobs, processOnce } from '@trellis/jobs';
 import { handler, type JobInfo, PermanentJobError } from '@trellis/jobs/worker';
 import { and, asc, eq, ne } from 'drizzle-orm';
 import { z } from 'zod';
@@ -25,7 +25,7 @@ export type OrdersTx = Parameters<Parameters<Database<typeof schema>['db']['tran
 /** Inside the order's write transaction: a PENDING invoice and its job (one per order). */
 export async function requestInvoice(tx: OrdersTx, jobs: Jobs, orderId: number): Promise<void> {
   await tx.insert(invoices).values({ orderId }).onConflictDoNothing();
-  await jobs.enqueue(tx as Executor, invoiceQueue, { orderId }, { key: `invoice:${orderId}` });
+  await jobs.enqueue(tx as unknown as Executor, invoiceQueue, { orderId }, { key: `invoice:${orderId}` });
 }
 
 export interface InvoiceHandlerOptions {

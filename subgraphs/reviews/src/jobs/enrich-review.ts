@@ -1,8 +1,8 @@
 // The enrich-review handler: analysis, review update, aggregate update and the
 // processed-message record commit together, so a redelivered job changes nothing.
 import type { Database } from '@trellis/db';
-import { handler } from '@trellis/jobs/worker';
 import { processOnce } from '@trellis/jobs';
+import { handler } from '@trellis/jobs/worker';
 import { processedMessages, type schema } from '../db/schema.ts';
 import { enrichReview } from './enrichment.ts';
 import { enrichReviewQueue } from './queues.ts';
