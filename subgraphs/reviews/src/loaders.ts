@@ -27,7 +27,13 @@ export function createLoaders(database: Database<typeof schema>) {
      */
     ratingStatsByProductId: batchLoader<number, RatingStats>(async (ids) => {
       const rows = await db
-        .select()
+        .select({
+          productId: productRatings.productId,
+          reviewCount: productRatings.reviewCount,
+          ratingSum: productRatings.ratingSum,
+          sentimentSum: productRatings.sentimentSum,
+          sentimentCount: productRatings.sentimentCount,
+        })
         .from(productRatings)
         .where(inArray(productRatings.productId, ids as number[]));
       const byId = new Map(rows.map((row) => [row.productId, row]));

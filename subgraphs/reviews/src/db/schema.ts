@@ -53,15 +53,28 @@ export type ReviewRow = typeof reviews.$inferSelect;
  * Rating aggregates per product, maintained by the enrich-review job (one row per product
  * with at least one enriched review): Product.averageRating/reviewCount read one row by key.
  */
-export const productRatings = reviewsSchema.table('product_ratings', {
-  productId: bigint('product_id', { mode: 'number' }).primaryKey(),
-  reviewCount: integer('review_count').notNull(),
-  ratingSum: integer('rating_sum').notNull(),
-  /** Sum of sentiment over the counted reviews that have one (pre-enrichment rows have none). */
-  sentimentSum: doublePrecision('sentiment_sum').notNull().default(0),
-  sentimentCount: integer('sentiment_count').notNull().default(0),
-  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-});
+export const productRatings = reviewsSchema.table(
+  'product_ratings',
+  {
+    productId: bigint('product_id', { mode: 'number' }).primaryKey(),
+    reviewCount: integer('review_count').notNull(),
+    ratingSum: integer('rating_sum').notNull(),
+    /** Sum of sentiment over the counted reviews that have one (pre-enrichment rows have none). */
+    sentimentSum: doublePrecision('sentiment_sum').notNull().default(0),
+    sentimentCount: integer('sentiment_count').notNull().default(0),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  // Covering: a page of products reads its aggregates with an index-only scan.
+  (t) => [
+    index('product_ratings_product_aggregates_idx').on(
+      t.productId,
+      t.reviewCount,
+      t.ratingSum,
+      t.sentimentSum,
+      t.sentimentCount,
+    ),
+  ],
+);
 
 export type ProductRatingRow = typeof productRatings.$inferSelect;
 

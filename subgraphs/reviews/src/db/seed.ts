@@ -40,5 +40,6 @@ export async function seedReviews({ sql }: Database<typeof schema>, plan: SeedPl
       from reviews.reviews group by product_id`;
   });
   await sql`analyze reviews.reviews`;
-  await sql`analyze reviews.product_ratings`;
+  // Sets the visibility map too, so aggregate reads are index-only at once.
+  await sql`vacuum analyze reviews.product_ratings`;
 }
