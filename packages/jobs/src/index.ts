@@ -129,7 +129,8 @@ export function checkPayload<TPayload>(queue: Queue<TPayload>, payload: unknown)
 }
 
 /** What runs SQL: a postgres.js `Sql`/transaction, or a Drizzle postgres-js database/transaction. */
-export type Executor = SqlLike | PgDatabase<PgQueryResultHKT> | PgTransaction<PgQueryResultHKT>;
+// biome-ignore lint/suspicious/noExplicitAny: any Drizzle schema
+export type Executor = SqlLike | PgDatabase<PgQueryResultHKT, any, any> | PgTransaction<PgQueryResultHKT, any, any>;
 export interface SqlLike {
   // biome-ignore lint/suspicious/noExplicitAny: postgres.js parameter values
   unsafe(query: string, params?: any[]): PromiseLike<any>;
@@ -246,7 +247,8 @@ export function createJobs(options: { domain: string; queues: readonly AnyQueue[
         async (span) => {
           try {
             const carrier: TraceCarrier = {};
-            propagation.inject(context.active(), carrier);
+            // Explicitly the publish span's context: works without a context manager too.
+            propagation.inject(trace.setSpan(context.active(), span), carrier);
             const stored: StoredJobData<Record<string, unknown>> = {
               ...data,
               _msg: messageId,
@@ -316,5 +318,5 @@ export async function installJobs(options: { databaseUrl: string; jobs: Jobs }):
   }
 }
 
-export { type MessageRef, type OnceResult, processOnce } from './idempotency.ts';
+export { isProcessed, type MessageRef, markProcessed, type OnceResult, processOnce } from './idempotency.ts';
 export { type QueueStats, queueStats, redrive } from './stats.ts';

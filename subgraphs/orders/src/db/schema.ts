@@ -10,6 +10,7 @@ import {
   smallint,
   text,
   timestamp,
+  uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 /** Binary column (Postgres bytea) as a Node Buffer. */
@@ -27,8 +28,13 @@ export const orders = ordersSchema.table(
     status: orderStatus('status').notNull().default('PENDING'),
     totalCents: integer('total_cents').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** placeOrder's idempotency key (null for seeded orders): unique per buyer. */
+    idempotencyKey: text('idempotency_key'),
+    /** sha256 of the placeOrder input lines: a reused key with other lines is refused. */
+    requestHash: text('request_hash'),
   },
   (t) => [
+    uniqueIndex('orders_buyer_idempotency_key_idx').on(t.buyerId, t.idempotencyKey),
     index('orders_buyer_created_at_id_idx').on(t.buyerId, t.createdAt, t.id),
     index('orders_buyer_total_id_idx').on(t.buyerId, t.totalCents, t.id),
     index('orders_buyer_status_created_at_id_idx').on(t.buyerId, t.status, t.createdAt, t.id),
@@ -48,6 +54,9 @@ export const orderLines = ordersSchema.table(
   },
   (t) => [primaryKey({ columns: [t.orderId, t.lineNo] })],
 );
+
+/** Handler idempotency (@trellis/jobs): one record per processed job message. */
+export const processedMessages = processedMessagesTable(ordersSchema);
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderLineRow = typeof orderLines.$inferSelect;
@@ -79,7 +88,4 @@ export type InvoiceRow = typeof invoices.$inferSelect;
 /** What Order.invoice resolves to (never the bytes). */
 export type InvoiceSummary = Pick<InvoiceRow, 'orderId' | 'status' | 'generatedAt'>;
 
-/** Jobs handled (invoice, …): written with each side effect so a re-run skips it. */
-export const processedMessages = processedMessagesTable(ordersSchema);
-
-export const schema = { orders, orderLines, orderStatus, invoices, invoiceStatus, processedMessages };
+export const schema = { orders, orderLines, orderStatus, processedMessages, invoices, invoiceStatus };

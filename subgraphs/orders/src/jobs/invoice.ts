@@ -4,28 +4,17 @@
 // redelivery nor a duplicate job renders twice. After the last attempt the invoice is
 // FAILED (the job is dead-lettered; a redrive renders it and makes it READY).
 import type { Database } from '@trellis/db';
-import { defineQueue, type Executor, type Jobs, processOnce } from '@trellis/jobs';
+import { type Executor, pgBossDb, processOnce } from '@trellis/jobs';
 import { handler, type JobInfo, PermanentJobError } from '@trellis/jobs/worker';
 import { and, asc, eq, ne } from 'drizzle-orm';
-import { z } from 'zod';
 import { invoices, orderLines, orders, processedMessages, type schema } from '../db/schema.ts';
 import { renderInvoicePdf } from '../invoices/render.ts';
-
-export const invoiceQueue = defineQueue({
-  name: 'invoice',
-  payload: z.strictObject({ orderId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
-  maxPayloadBytes: 256,
-  retry: { attempts: 5, baseDelayMs: 2000, maxDelayMs: 120_000 },
-  expireInSeconds: 120,
-});
-
-/** A transaction of the orders database (drizzle). */
-export type OrdersTx = Parameters<Parameters<Database<typeof schema>['db']['transaction']>[0]>[0];
+import { invoiceQueue, jobs } from './queues.ts';
 
 /** Inside the order's write transaction: a PENDING invoice and its job (one per order). */
-export async function requestInvoice(tx: OrdersTx, jobs: Jobs, orderId: number): Promise<void> {
-  await tx.insert(invoices).values({ orderId }).onConflictDoNothing();
-  await jobs.enqueue(tx as unknown as Executor, invoiceQueue, { orderId }, { key: `invoice:${orderId}` });
+export async function requestInvoice(tx: Executor, orderId: number): Promise<void> {
+  await pgBossDb(tx).executeSql('insert into orders.invoices (order_id) values ($1) on conflict do nothing', [orderId]);
+  await jobs.enqueue(tx, invoiceQueue, { orderId }, { key: `invoice:${orderId}` });
 }
 
 export interface InvoiceHandlerOptions {
