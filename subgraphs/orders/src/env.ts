@@ -66,6 +66,11 @@ export function retryEnv(source: Record<string, string | undefined> = process.en
       NOTIFY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
       /** A delivery job still active after this long (its worker died) is failed and retried. */
       NOTIFY_EXPIRE_S: z.coerce.number().int().min(1).max(3600).default(120),
+      /** The same for invoice rendering. */
+      INVOICE_RETRY_BASE_MS: z.coerce.number().int().min(1).default(2000),
+      INVOICE_RETRY_MAX_MS: z.coerce.number().int().min(1).default(120_000),
+      INVOICE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+      INVOICE_EXPIRE_S: z.coerce.number().int().min(1).max(3600).default(120),
     },
     source,
   );

@@ -24,8 +24,12 @@ export const invoiceQueue = defineQueue({
   name: 'invoice',
   payload: z.strictObject({ orderId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
   maxPayloadBytes: 256,
-  retry: { attempts: 5, baseDelayMs: 2000, maxDelayMs: 120_000 },
-  expireInSeconds: 120,
+  retry: {
+    attempts: retry.INVOICE_ATTEMPTS,
+    baseDelayMs: retry.INVOICE_RETRY_BASE_MS,
+    maxDelayMs: retry.INVOICE_RETRY_MAX_MS,
+  },
+  expireInSeconds: retry.INVOICE_EXPIRE_S,
 });
 
 export const jobs = createJobs({ domain: 'orders', queues: [orderConfirmation, invoiceQueue] });
