@@ -69,6 +69,10 @@ function deployables(): Deployable[] {
         secretEnv('DATABASE_URL', `trellis-${s.name}-db`, 'url'),
         secretEnv('SUBGRAPH_SIGNING_SECRET', 'trellis-identity', 'subgraph-signing-secret'),
         ...Object.entries(s.env).map(([name, value]) => plainEnv(name, value)),
+        ...Object.entries(s.secrets).map(([name, ref]) => {
+          const [secret = '', key = ''] = ref.split('/');
+          return secretEnv(name, secret, key);
+        }),
       ],
       resources: { cpu: '250m', memory: '256Mi', cpuLimit: '1', memoryLimit: '384Mi' },
     })),

@@ -4,7 +4,7 @@ import { defineSubgraph, loadTypeDefs } from '@trellis/subgraph-kit';
 import { sql } from 'drizzle-orm';
 import { schema } from './db/schema.ts';
 import { seedOrders } from './db/seed.ts';
-import { settings } from './env.ts';
+import { invoiceLinks } from './env.ts';
 import { INVOICE_ROUTE } from './invoices/link.ts';
 import { invoiceRoute } from './invoices/route.ts';
 import { jobs } from './jobs/queues.ts';
@@ -26,7 +26,7 @@ export const subgraph = defineSubgraph({
   jobs,
   seed: seedOrders,
   routes: (database) => ({
-    [INVOICE_ROUTE]: invoiceRoute(database, { secret: () => settings().INVOICE_LINK_SECRET }),
+    [INVOICE_ROUTE]: invoiceRoute(database, { secret: () => invoiceLinks().INVOICE_LINK_SECRET }),
   }),
   isEmpty: async ({ db }) => (await db.execute(sql`select 1 from orders.orders limit 1`)).length === 0,
 });

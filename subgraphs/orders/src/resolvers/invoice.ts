@@ -1,7 +1,7 @@
 // Order.invoice and the Invoice type: status for the buyer, and a short-lived signed
 // download link once the PDF is ready.
 import type { InvoiceSummary } from '../db/schema.ts';
-import { settings } from '../env.ts';
+import { invoiceLinks } from '../env.ts';
 import type { InvoiceResolvers } from '../generated/graphql.ts';
 import { signInvoiceLink } from '../invoices/link.ts';
 
@@ -11,7 +11,7 @@ function linkOf(invoice: InvoiceSummary) {
   if (invoice.status !== 'READY') return null;
   let link = links.get(invoice);
   if (!link) {
-    const config = settings();
+    const config = invoiceLinks();
     link = signInvoiceLink(invoice.orderId, {
       secret: config.INVOICE_LINK_SECRET,
       ttlSeconds: config.INVOICE_LINK_TTL_SECONDS,
@@ -25,7 +25,7 @@ export const Invoice: InvoiceResolvers = {
   downloadPath: (invoice) => linkOf(invoice)?.path ?? null,
   url: (invoice) => {
     const link = linkOf(invoice);
-    return link ? new URL(link.path, settings().INVOICE_BASE_URL).toString() : null;
+    return link ? new URL(link.path, invoiceLinks().INVOICE_BASE_URL).toString() : null;
   },
   expiresAt: (invoice) => linkOf(invoice)?.expiresAt ?? null,
 };
