@@ -150,4 +150,18 @@ describe('review enrichment', () => {
     }
     expect(await count()).toBe(before);
   });
+
+  it('gives admins the queue stats, and no one else', async () => {
+    const query = '{ reviewJobQueues { queue depth active oldestAgeSeconds failed deadLetters } }';
+    const admin = await service.query(query, {}, { as: { userId: '1', scopes: ['admin'] } });
+    expect(admin.body.errors).toBeUndefined();
+    const [stats] = (admin.body.data as any).reviewJobQueues;
+    const waiting = (
+      await sql()`select count(*)::int as n from reviews_jobs.job where name = 'enrich-review' and state in ('created', 'retry')`
+    )[0]!.n;
+    expect(stats).toMatchObject({ queue: 'enrich-review', depth: waiting, deadLetters: 0 });
+    expect(waiting).toBeGreaterThan(0);
+    const user = await service.query(query, {}, as(1));
+    expect(user.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
 });

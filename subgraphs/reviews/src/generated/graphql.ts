@@ -29,6 +29,8 @@ export type Query = {
    * counts every review: exact, but it reads the whole table.
    */
   reviews: ReviewConnection;
+  /** Each job queue of the reviews subgraph: backlog, age, failures, dead letters (admin scope). */
+  reviewJobQueues: Array<JobQueueStats>;
 };
 
 
@@ -46,6 +48,23 @@ export type QueryReviewsArgs = {
   before?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ReviewFilter>;
   orderBy?: InputMaybe<ReviewOrder>;
+};
+
+/** A job queue of one subgraph (pg-boss), read when asked. */
+export type JobQueueStats = {
+  __typename?: 'JobQueueStats';
+  /** Queue name, e.g. order-confirmation. */
+  queue: Scalars['String']['output'];
+  /** Jobs waiting to run, retries whose backoff has not elapsed included. */
+  depth: Scalars['Int']['output'];
+  /** Jobs running now. */
+  active: Scalars['Int']['output'];
+  /** Age of the oldest waiting job, in seconds (0 when none waits). */
+  oldestAgeSeconds: Scalars['Float']['output'];
+  /** Jobs that used up their attempts (kept until archived). */
+  failed: Scalars['Int']['output'];
+  /** Jobs waiting in this queue's dead-letter queue (pnpm jobs:redrive moves them back). */
+  deadLetters: Scalars['Int']['output'];
 };
 
 export type Mutation = {
@@ -289,12 +308,13 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  JobQueueStats: ResolverTypeWrapper<JobQueueStats>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   AddReviewInput: AddReviewInput;
   AddReviewPayload: ResolverTypeWrapper<Omit<AddReviewPayload, 'review'> & { review?: Maybe<ResolversTypes['Review']> }>;
   UserError: ResolverTypeWrapper<UserError>;
   Review: ResolverTypeWrapper<ReviewRow>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Product: ResolverTypeWrapper<EntityRef>;
   User: ResolverTypeWrapper<EntityRef>;
   ReviewFilter: ReviewFilter;
@@ -315,12 +335,13 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
+  JobQueueStats: JobQueueStats;
+  Float: Scalars['Float']['output'];
   Mutation: Record<PropertyKey, never>;
   AddReviewInput: AddReviewInput;
   AddReviewPayload: Omit<AddReviewPayload, 'review'> & { review?: Maybe<ResolversParentTypes['Review']> };
   UserError: UserError;
   Review: ReviewRow;
-  Float: Scalars['Float']['output'];
   Product: EntityRef;
   User: EntityRef;
   ReviewFilter: ReviewFilter;
@@ -382,6 +403,16 @@ export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context,
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   review?: Resolver<Maybe<ResolversTypes['Review']>, ParentType, ContextType, RequireFields<QueryReviewArgs, 'id'>>;
   reviews?: Resolver<ResolversTypes['ReviewConnection'], ParentType, ContextType, Partial<QueryReviewsArgs>>;
+  reviewJobQueues?: Resolver<Array<ResolversTypes['JobQueueStats']>, ParentType, ContextType>;
+};
+
+export type JobQueueStatsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['JobQueueStats'] = ResolversParentTypes['JobQueueStats']> = {
+  queue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  depth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  active?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  oldestAgeSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -450,6 +481,7 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 
 export type Resolvers<ContextType = Context> = {
   Query?: QueryResolvers<ContextType>;
+  JobQueueStats?: JobQueueStatsResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   AddReviewPayload?: AddReviewPayloadResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
