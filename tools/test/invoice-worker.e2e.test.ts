@@ -48,6 +48,7 @@ function startWorker(domain: 'orders' | 'reviews'): ServiceProcess {
       NOTIFY_WEBHOOK_SECRET: SECRET,
       INVOICE_EXPIRE_S: '2',
       INVOICE_RETRY_BASE_MS: '50',
+      INVOICE_RETRY_MAX_MS: '400',
       JOBS_POLL_INTERVAL_MS: '50',
       JOBS_MAINTENANCE_INTERVAL_S: '1',
     },
@@ -76,9 +77,12 @@ async function readyPort(worker: ServiceProcess): Promise<number> {
   return Number(/"port":(\d+)[^\n]*worker ready/.exec(out)![1]);
 }
 
-async function placeOrder(): Promise<number> {
+async function placeOrder(id?: number): Promise<number> {
   return db.db.transaction(async (tx) => {
-    const [order] = await tx.insert(orders).values({ buyerId: 1, totalCents: 2500 }).returning();
+    const [order] = await tx
+      .insert(orders)
+      .values({ ...(id ? { id } : {}), buyerId: 1, totalCents: 2500 })
+      .returning();
     await tx
       .insert(orderLines)
       .values({ orderId: order!.id, lineNo: 1, productId: 2, quantity: 2, unitPriceCents: 1250 });
@@ -96,12 +100,19 @@ const invoice = async (orderId: number) =>
 
 describe('document and enrichment workers', () => {
   it('SIGKILL mid-render: the invoice job runs again and the invoice is produced once', async () => {
-    const id = await placeOrder();
-    // Hold the invoice row: the worker's run blocks inside its transaction, mid-job.
+    // The worker first: it installs the queues with this test's short expiry.
+    const first = startWorker('orders');
+    await readyPort(first);
+    // Hold the job's processed-message key in an open transaction: the worker's run claims
+    // it first thing, so it blocks there, mid-job, inside its own transaction.
+    const [{ id }] =
+      (await db.sql`select nextval(pg_get_serial_sequence('orders.orders', 'id'))::int as id`) as never as [
+        { id: number },
+      ];
     const lock = await db.sql.reserve();
     await lock`begin`;
-    await lock`select 1 from orders.invoices where order_id = ${id} for update`;
-    const first = startWorker('orders');
+    await lock`insert into orders.processed_messages (queue, message_id) values ('invoice', ${`invoice:${id}`})`;
+    await placeOrder(id);
     await until(
       async () =>
         (
@@ -113,7 +124,7 @@ describe('document and enrichment workers', () => {
     expect(await invoiceJob(id)).toEqual(['active']);
     first.killAll(); // SIGKILL: its transaction (message claim included) dies with the connection
     await first.exited;
-    await lock`commit`;
+    await lock`rollback`;
     lock.release();
     expect(await invoice(id)).toMatchObject({ status: 'PENDING', generated_at: null });
     expect(await db.sql`select 1 from orders.processed_messages where message_id = ${`invoice:${id}`}`).toHaveLength(0);
@@ -140,8 +151,8 @@ describe('document and enrichment workers', () => {
     const port = await readyPort(worker);
     expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(metrics).toMatch(/trellis_jobs_queue_depth\{queue="enrich-review"\} 0/);
-    expect(metrics).toMatch(/trellis_jobs_dead_letter_depth\{queue="enrich-review"\} 0/);
+    expect(metrics).toMatch(/trellis_jobs_queue_depth\{queue="enrich-review"[^}]*\} 0/);
+    expect(metrics).toMatch(/trellis_jobs_dead_letter_depth\{queue="enrich-review"[^}]*\} 0/);
     worker.child.kill('SIGTERM');
     expect((await worker.exited).code).toBe(0);
   });
