@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { freePort } from '@trellis/db/embedded';
 import { graphql } from '@trellis/testing';
 import { describe, expect, it } from 'vitest';
+import { tokenFor } from '../src/harness.ts';
 import { portAcceptsConnections, spawnService } from '../src/process.ts';
 import { listSubgraphs, ROOT } from '../src/workspace.ts';
 
@@ -27,7 +28,11 @@ describe('pnpm dev', () => {
       },
       ROOT,
     );
-    const ports = [4000, ...listSubgraphs().map((s) => s.port)].map((p) => p + offset);
+    const ports = [
+      4000,
+      4199, // webhook sink
+      ...listSubgraphs().flatMap((s) => [s.port, ...(s.worker ? [s.worker.port] : [])]),
+    ].map((p) => p + offset);
     try {
       const deadline = Date.now() + 90_000;
       while (!dev.output().includes('graph ready') && Date.now() < deadline && dev.child.exitCode === null) {
@@ -45,6 +50,28 @@ describe('pnpm dev', () => {
       expect((body.data as any).products.totalCount).toBe(2000);
       expect((body.data as any).products.edges).toHaveLength(3);
 
+      // An order placed through the gateway reaches the development webhook sink through the
+      // orders worker (prices from the products subgraph).
+      const token = await tokenFor(1);
+      const placed = await graphql(
+        `http://127.0.0.1:${4000 + offset}/graphql`,
+        'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id total } userErrors { code } } }',
+        { input: { idempotencyKey: `dev-test-${offset}`, lines: [{ productId: '1', quantity: 2 }] } },
+        { authorization: `Bearer ${token}` },
+      );
+      expect(placed.body.errors).toBeUndefined();
+      const orderId = (placed.body.data as any).placeOrder.order.id;
+      type Delivery = { idempotencyKey: string; body: { total: number } };
+      let delivered: Delivery | undefined;
+      for (let i = 0; i < 100 && !delivered; i++) {
+        const response = await fetch(`http://127.0.0.1:${4199 + offset}/deliveries`);
+        const { deliveries } = (await response.json()) as { deliveries: Delivery[] };
+        delivered = deliveries.find((d) => d.idempotencyKey === `order-placed:${orderId}`);
+        if (!delivered) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      if (!delivered) console.error(dev.output());
+      expect(delivered?.body.total).toBe((placed.body.data as any).placeOrder.order.total);
+
       // Explorer page in development.
       const page = await fetch(`http://127.0.0.1:${4000 + offset}/graphql`, { headers: { accept: 'text/html' } });
       expect(page.status).toBe(200);
@@ -59,5 +86,5 @@ describe('pnpm dev', () => {
       dev.killAll();
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });

@@ -121,15 +121,56 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   const metrics = options.registry ? jobMetrics(options.registry, () => queueStats(sql, jobs)) : null;
   const abort = new AbortController();
-  const abortPolls = new AbortController();
   const running = new Map<string, { queue: string; done: Promise<void> }>();
   let stopping = false;
   // Loops waiting for a free slot or the next poll; woken when a job finishes or on stop().
   const waiters = new Set<() => void>();
   const wakeAll = () => {
-    for (const wake of waiters) wake();
-    waiters.clear();
+    for (const wake of [...waiters]) wake();
   };
+  /** Until `ms` pass or wakeAll(); the timer is cleared either way (no pending timers pile up). */
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      waiters.add(done);
+    });
+
+  // Completions are batched: every job finishing while one `complete` statement is in flight
+  // is marked by the next, in one statement per queue.
+  let toComplete: { name: string; id: string; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let flushing: Promise<void> | null = null;
+  async function flushCompletions(): Promise<void> {
+    while (toComplete.length > 0) {
+      const batch = toComplete;
+      toComplete = [];
+      const byQueue = new Map<string, typeof batch>();
+      for (const entry of batch) byQueue.set(entry.name, [...(byQueue.get(entry.name) ?? []), entry]);
+      await Promise.all(
+        [...byQueue].map(async ([name, entries]) => {
+          try {
+            await boss.complete(
+              name,
+              entries.map((entry) => entry.id),
+            );
+            for (const entry of entries) entry.resolve();
+          } catch (error) {
+            for (const entry of entries) entry.reject(error);
+          }
+        }),
+      );
+    }
+    flushing = null;
+  }
+  const complete = (name: string, id: string) =>
+    new Promise<void>((resolve, reject) => {
+      toComplete.push({ name, id, resolve, reject });
+      flushing ??= flushCompletions();
+    });
 
   async function settleFailure(queue: Queue<unknown>, job: FetchedJob, error: unknown, attempt: number) {
     const permanent = error instanceof PermanentJobError || error instanceof JobPayloadError;
@@ -196,7 +237,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
             attempt,
             signal: abort.signal,
           });
-          await boss.complete(job.name, job.id);
+          await complete(job.name, job.id);
           metrics?.processed.inc({ queue: queue.name, outcome: 'completed' });
         } catch (error) {
           span.recordException(error as Error);
@@ -242,14 +283,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         running.set(job.id, { queue: job.name, done });
       }
       if (stopping) break;
-      if (fetched.length === 0 || mine.size >= concurrency) {
-        // Sleep until the poll interval passes, a job finishes (a free slot) or stop().
-        await Promise.race([
-          sleep(fetched.length === 0 ? pollIntervalMs : 60_000, undefined, { signal: abortPolls.signal }).catch(
-            () => {},
-          ),
-          new Promise<void>((resolve) => waiters.add(resolve)),
-        ]);
+      // Empty queue: wait for the poll interval, a finished job or stop().
+      if (fetched.length === 0) await pause(pollIntervalMs);
+      // Refill in batches: wait until half the slots are free (or all jobs are done).
+      while (!stopping && mine.size > 0 && concurrency - mine.size < Math.ceil(concurrency / 2)) {
+        await pause(60_000);
       }
     }
   }
@@ -265,7 +303,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (stopping) return;
       stopping = true;
       wakeAll();
-      abortPolls.abort();
       const deadline = sleep(deadlineMs).then(() => 'timeout' as const);
       const drained = Promise.all([...loops, ...[...running.values()].map((r) => r.done)]).then(
         () => 'drained' as const,

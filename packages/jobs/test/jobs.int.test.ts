@@ -34,7 +34,8 @@ const flaky = defineQueue({
   retry: { attempts: 3, ...fast },
 });
 const slow = defineQueue({ name: 'slow', payload: z.object({ ms: z.number().int() }) });
-const jobs = createJobs({ domain: 'jobstest', queues: [echo, flaky, slow] });
+const many = defineQueue({ name: 'many', payload: z.object({ n: z.number().int() }) });
+const jobs = createJobs({ domain: 'jobstest', queues: [echo, flaky, slow, many] });
 
 const testSchema = pgSchema('jobstest');
 const processed = processedMessagesTable(testSchema);
@@ -269,6 +270,37 @@ describe('worker', () => {
     await worker.stop(100);
     const rows = await jobsIn('slow');
     expect(rows.map((r) => r.state)).toEqual(['retry']);
+  });
+});
+
+describe('worker throughput path', () => {
+  it('runs many jobs concurrently, each once, and completes them all (batched completion)', async () => {
+    await sql.begin(async (tx) => {
+      for (let n = 0; n < 60; n++) await jobs.enqueue(tx, many, { n });
+    });
+    const seen: number[] = [];
+    let inFlight = 0;
+    let peak = 0;
+    const worker = await start([
+      handler(
+        many,
+        async ({ n }) => {
+          peak = Math.max(peak, ++inFlight);
+          await sleep(5);
+          seen.push(n);
+          inFlight--;
+        },
+        { concurrency: 8 },
+      ),
+    ]);
+    await until(
+      () => queueStats(sql, jobs),
+      (stats) => stats.find((s) => s.queue === 'many')!.completed === 60,
+    );
+    await worker.stop(1000);
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, n) => n));
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(8);
   });
 });
 

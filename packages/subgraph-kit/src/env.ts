@@ -2,15 +2,20 @@
 import { common, loadEnv, z } from '@trellis/config';
 import { DEV_AUTH } from '@trellis/identity';
 
+/** What every subgraph process (service or worker) reads. */
+const processFields = (defaultPort: number) => ({
+  NODE_ENV: common.NODE_ENV,
+  PORT: common.PORT.default(defaultPort),
+  HOST: common.HOST,
+  LOG_LEVEL: common.LOG_LEVEL,
+  DATABASE_URL: common.DATABASE_URL,
+});
+
 export function subgraphEnv(defaultPort: number, source: Record<string, string | undefined> = process.env) {
   const production = source.NODE_ENV === 'production';
   return loadEnv(
     {
-      NODE_ENV: common.NODE_ENV,
-      PORT: common.PORT.default(defaultPort),
-      HOST: common.HOST,
-      LOG_LEVEL: common.LOG_LEVEL,
-      DATABASE_URL: common.DATABASE_URL,
+      ...processFields(defaultPort),
       /** Connections in this process's pool. */
       DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
       /** Shared with the gateway: verifies the identity it forwards. Required in production. */
@@ -27,12 +32,8 @@ export type SubgraphEnv = ReturnType<typeof subgraphEnv>;
 export function workerEnv(defaultPort: number, source: Record<string, string | undefined> = process.env) {
   return loadEnv(
     {
-      NODE_ENV: common.NODE_ENV,
-      /** Health and /metrics. */
-      PORT: common.PORT.default(defaultPort),
-      HOST: common.HOST,
-      LOG_LEVEL: common.LOG_LEVEL,
-      DATABASE_URL: common.DATABASE_URL,
+      // PORT: health and /metrics.
+      ...processFields(defaultPort),
       /** Wait between fetches of an empty queue. */
       JOBS_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
       /** On SIGTERM, in-flight jobs get this long to finish before they are failed (and retried). */

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import { exitWith } from '@trellis/config';
 import { createDatabase, type Database, retryWithBackoff } from '@trellis/db';
-import { listen, type RunningServer } from '@trellis/http';
+import { exitOnSignals, listen, type RunningServer } from '@trellis/http';
 import type { JobHandler, RunningWorker } from '@trellis/jobs/worker';
 import { startWorker } from '@trellis/jobs/worker';
 import { createLogger, type Logger } from '@trellis/telemetry';
@@ -119,21 +119,6 @@ export async function runWorker<TSchema extends AnySchema>(definition: WorkerDef
     exitWith(`${definition.subgraph.name}-worker: ${error instanceof Error ? error.message : String(error)}`);
   }
   logger.info({ port: running.port }, 'worker ready');
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal, drainTimeoutMs: env.JOBS_DRAIN_TIMEOUT_MS }, 'draining');
-    const force = setTimeout(() => process.exit(1), env.JOBS_DRAIN_TIMEOUT_MS + 10_000);
-    force.unref();
-    running.stop(env.JOBS_DRAIN_TIMEOUT_MS).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  // SIGTERM: drain within JOBS_DRAIN_TIMEOUT_MS (then the leftovers are failed to retry).
+  exitOnSignals(() => running.stop(env.JOBS_DRAIN_TIMEOUT_MS), logger, env.JOBS_DRAIN_TIMEOUT_MS + 10_000);
 }
