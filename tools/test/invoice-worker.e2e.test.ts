@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase, type Database } from '@trellis/db';
-import { createTestDatabase, type TestDatabase } from '@trellis/testing';
+import { createTestDatabase, type TestDatabase, until } from '@trellis/testing';
 import { startWebhookSink, type WebhookSink } from '@trellis/testing/webhook-sink';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { orderLines, orders } from '../../subgraphs/orders/src/db/schema.ts';
@@ -56,16 +56,6 @@ function startWorker(domain: 'orders' | 'reviews'): ServiceProcess {
   );
   processes.push(child);
   return child;
-}
-
-async function until<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > end) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
 }
 
 /** The worker's health/metrics port, from its 'worker ready' log line. */

@@ -1,10 +1,10 @@
 // Analytics enrichment against real Postgres: addReview writes its job in its transaction,
 // the reviews worker enriches the review and counts it in the product's aggregates exactly
 // once, and bad payloads never reach the queue.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { JobPayloadError } from '@trellis/jobs';
 import type { JobInfo } from '@trellis/jobs/worker';
 import { startSubgraphWorker } from '@trellis/subgraph-kit/worker';
+import { until } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { enrichReviewHandler } from '../src/jobs/enrich-review.ts';
@@ -44,16 +44,6 @@ const jobInfo = (messageId: string): JobInfo => ({
   signal: new AbortController().signal,
 });
 
-async function until<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await sleep(50);
-  }
-}
-
 describe('review enrichment', () => {
   it('a rolled-back review write leaves neither the review nor its job', async () => {
     const body = `rolled back ${Date.now()}`;
@@ -92,7 +82,10 @@ describe('review enrichment', () => {
       pollIntervalMs: 50,
     });
     try {
-      await until(async () => (await jobsFor(reviewId))[0]?.state === 'completed');
+      await until(
+        async () => (await jobsFor(reviewId))[0]?.state,
+        (state) => state === 'completed',
+      );
     } finally {
       await worker.stop(5_000);
     }
