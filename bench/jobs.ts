@@ -2,6 +2,7 @@
 // (uses DATABASE_URL's server; a throwaway database trellis_bench_jobs). Results:
 // docs/benchmarks.md. The machine is shared (2 cores): run it once, not in a loop.
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { createDatabase, postgres, withDatabase } from '@trellis/db';
 import { createJobs, defineQueue, installJobs, processOnce } from '@trellis/jobs';
 import { handler, startWorker } from '@trellis/jobs/worker';
@@ -15,6 +16,7 @@ import { benchEnv } from './env.ts';
 import { fmt, machine, percentile, time, writeSection } from './lib.ts';
 
 const WRITES = 1000;
+const loadBefore = loadavg()[0] ?? 0;
 const JOBS = 5000;
 const NAME = 'trellis_bench_jobs';
 
@@ -31,10 +33,13 @@ const { db } = database;
 // 1. placeOrder's write transaction (order + 3 lines), without and with its confirmation job.
 const lines = [1, 2, 3].map((productId) => ({ productId, quantity: 2, unitPriceCents: 1999 }));
 const write = (enqueue: boolean) => () =>
-  db.transaction(async (tx) => {
-    const order = await insertOrder(tx, { buyerId: 1, idempotencyKey: randomUUID(), requestHash: 'bench', lines });
-    if (enqueue && order) await enqueueOrderPlaced(tx, order.id);
-  });
+  db.transaction((tx) =>
+    insertOrder(
+      tx,
+      { buyerId: 1, idempotencyKey: randomUUID(), requestHash: 'bench', lines },
+      enqueue ? (orderId) => enqueueOrderPlaced(tx, orderId) : undefined,
+    ),
+  );
 // Interleaved rounds, so drift on the shared machine hits both sides alike.
 const without: number[] = [];
 const withJob: number[] = [];
@@ -93,7 +98,7 @@ const added = p50(withJob) - p50(without);
 const rate = JOBS / seconds;
 const report = `## Jobs: enqueue cost and throughput (issue 7)
 
-${new Date().toISOString().slice(0, 10)} · ${machine()} · \`pnpm bench:jobs\` · shared machine (2 cores, other engineers' tests running): one run, indicative.
+${new Date().toISOString().slice(0, 10)} · ${machine()} · \`pnpm bench:jobs\` · shared machine (2 cores, other engineers' tests running; 1-minute load average ${loadBefore.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end): one run, indicative.
 
 placeOrder's write transaction (order + 3 lines; ${WRITES} runs each, interleaved in 10 rounds), without and with the
 jobs enqueued in the same transaction (`enqueueOrderPlaced`: the confirmation job, the PENDING invoice row and the

@@ -143,7 +143,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // Completions are batched: every job finishing while one `complete` statement is in flight
   // is marked by the next, in one statement per queue.
   let toComplete: { name: string; id: string; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  let flushing: Promise<void> | null = null;
+  let flushing = false;
   async function flushCompletions(): Promise<void> {
     while (toComplete.length > 0) {
       const batch = toComplete;
@@ -164,12 +164,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         }),
       );
     }
-    flushing = null;
+    flushing = false;
   }
   const complete = (name: string, id: string) =>
     new Promise<void>((resolve, reject) => {
       toComplete.push({ name, id, resolve, reject });
-      flushing ??= flushCompletions();
+      if (!flushing) {
+        flushing = true;
+        void flushCompletions();
+      }
     });
 
   async function settleFailure(queue: Queue<unknown>, job: FetchedJob, error: unknown, attempt: number) {
