@@ -101,7 +101,7 @@ const report = `## Jobs: enqueue cost and throughput (issue 7)
 ${new Date().toISOString().slice(0, 10)} · ${machine()} · \`pnpm bench:jobs\` · shared machine (2 cores, other engineers' tests running; 1-minute load average ${loadBefore.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end): one run, indicative.
 
 placeOrder's write transaction (order + 3 lines; ${WRITES} runs each, interleaved in 10 rounds), without and with the
-jobs enqueued in the same transaction (`enqueueOrderPlaced`: the confirmation job, the PENDING invoice row and the
+jobs enqueued in the same transaction (enqueueOrderPlaced: the confirmation job, the PENDING invoice row and the
 invoice job; pg-boss inserts through the transaction):
 
 | write | p50 (ms) | p90 (ms) | p99 (ms) |
