@@ -58,6 +58,8 @@ export async function produceInvoice(
       .insert(invoices)
       .values({ orderId, ...ready })
       .onConflictDoUpdate({ target: invoices.orderId, set: ready });
+    // Cached responses holding this Order (PRIVATE, up to 10 s) still say PENDING: with the
+    // cache outbox, recordInvalidations(tx, [{ typename: 'Order', id }]) belongs here.
     return true;
   });
   return !result.skipped && result.value;
