@@ -101,12 +101,13 @@ const report = `## Jobs: enqueue cost and throughput (issue 7)
 ${new Date().toISOString().slice(0, 10)} · ${machine()} · \`pnpm bench:jobs\` · shared machine (2 cores, other engineers' tests running; 1-minute load average ${loadBefore.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end): one run, indicative.
 
 placeOrder's write transaction (order + 3 lines; ${WRITES} runs each, interleaved in 10 rounds), without and with the
-confirmation job enqueued in the same transaction (pg-boss insert through the transaction):
+jobs enqueued in the same transaction (enqueueOrderPlaced: the confirmation job, the PENDING invoice row and the
+invoice job; pg-boss inserts through the transaction):
 
 | write | p50 (ms) | p90 (ms) | p99 (ms) |
 |---|---|---|---|
 | order + lines | ${fmt(p50(without))} | ${fmt(percentile(without, 90))} | ${fmt(percentile(without, 99))} |
-| order + lines + job | ${fmt(p50(withJob))} | ${fmt(percentile(withJob, 90))} | ${fmt(percentile(withJob, 99))} |
+| order + lines + jobs | ${fmt(p50(withJob))} | ${fmt(percentile(withJob, 90))} | ${fmt(percentile(withJob, 99))} |
 
 Added by the enqueue at p50: **${fmt(added)} ms** (target ≤ 2 ms).
 

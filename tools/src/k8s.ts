@@ -109,6 +109,10 @@ function deployables(): Deployable[] {
       env: [
         ...subgraphEnv(s.name, s.name, s.port, SUBGRAPH_POOL),
         ...Object.entries(s.env).map(([name, value]) => plainEnv(name, value)),
+        ...Object.entries(s.secrets).map(([name, ref]) => {
+          const [secret = '', key = ''] = ref.split('/');
+          return secretEnv(name, secret, key);
+        }),
       ],
       resources: { cpu: '250m', memory: '256Mi', cpuLimit: '1', memoryLimit: '384Mi' },
       replicas: { min: 2, max: 6 },

@@ -24,6 +24,8 @@ export interface SubgraphInfo {
   worker?: { port: number; mainPath: string; secrets: Record<string, string> };
   /** Plain settings its deployments need (package.json `trellis.env`), e.g. another service's URL. */
   env: Record<string, string>;
+  /** Secrets its service deployment needs (package.json `trellis.secrets`): variable → `<secret>/<key>`. */
+  secrets: Record<string, string>;
   /** GraphQL type name → `path#Export` of its mapper (relative to src/generated). */
   mappers: Record<string, string>;
 }
@@ -45,6 +47,7 @@ export function listSubgraphs(root = ROOT): SubgraphInfo[] {
         mainPath: join(dir, 'src', 'main.ts'),
         mappers: meta.mappers ?? {},
         env: meta.env ?? {},
+        secrets: meta.secrets ?? {},
         ...(meta.worker
           ? {
               worker: {

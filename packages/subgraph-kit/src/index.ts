@@ -20,6 +20,7 @@ import {
   createHttpServer,
   listen,
   type RequestLogFields,
+  type Route,
   type RunningServer,
   requestLogFields,
 } from '@trellis/http';
@@ -30,7 +31,7 @@ import { createMetricsRegistry, metricsRoute } from '@trellis/telemetry/metrics'
 import { type DocumentNode, type GraphQLError, GraphQLScalarType, Kind, parse } from 'graphql';
 
 export type AnySchema = Record<string, unknown>;
-export type { Viewer };
+export type { Route, Viewer };
 
 /** What every resolver receives. `loaders` are built fresh for each request. */
 export interface SubgraphContext<TSchema extends AnySchema, TLoaders> {
@@ -74,6 +75,11 @@ export interface SubgraphDefinition<TSchema extends AnySchema, TLoaders> {
   seed: (database: Database<TSchema>, plan: SeedPlan) => Promise<void>;
   /** True when the subgraph's tables hold no data yet (seed-when-empty in dev). */
   isEmpty: (database: Database<TSchema>) => Promise<boolean>;
+  /**
+   * Extra HTTP routes by exact path beside /graphql (e.g. signed file downloads). They get
+   * no gateway identity: each authorises its own requests. 503 until the database is ready.
+   */
+  routes?: (database: Database<TSchema>) => Record<string, Route>;
   /** The subgraph's job queues (@trellis/jobs): installed in `<name>_jobs` with the migrations. */
   jobs?: Jobs;
 }
@@ -210,8 +216,20 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
   });
   await apollo.start();
 
+  const ownRoutes = Object.entries(definition.routes?.(database) ?? {}).map(([path, route]): [string, Route] => [
+    path,
+    (req, res) => {
+      if (ready) return route(req, res);
+      res.writeHead(503, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(
+        JSON.stringify({
+          errors: [{ message: `${definition.name} is not ready`, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } }],
+        }),
+      );
+    },
+  ]);
   const server = createHttpServer<SubgraphContext<TSchema, TLoaders>>({
-    routes: { '/metrics': metricsRoute(registry) },
+    routes: { ...Object.fromEntries(ownRoutes), '/metrics': metricsRoute(registry) },
     apollo,
     logger,
     isReady: () => ready,

@@ -122,3 +122,21 @@ export async function sequentialScans(
   }
   return found;
 }
+
+/**
+ * Polls `probe` every 50 ms until `done(value)`; returns that value, or throws with the last
+ * value after `timeoutMs`. For state that another process changes (workers, queues).
+ */
+export async function until<T>(
+  probe: () => T | Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > end) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,8 +1,11 @@
 // Settings of the orders subgraph beyond the kit's: where catalogue prices come from (API)
 // and where order confirmations go (worker). The only place orders reads process.env;
 // parsed on first use, so tools that import the subgraph definition need none of it.
-import { parseEnv, z } from '@trellis/config';
+import { loadEnv, parseEnv, z } from '@trellis/config';
 import { DEV_AUTH } from '@trellis/identity';
+
+/** Development-only default; production requires INVOICE_LINK_SECRET. */
+export const DEV_INVOICE_LINK_SECRET = 'trellis-dev-invoice-link-secret-not-for-production';
 
 export const DEV_WEBHOOK = {
   url: 'http://127.0.0.1:4199/webhooks/orders',
@@ -52,6 +55,11 @@ export function retryEnv(source: Record<string, string | undefined> = process.en
       NOTIFY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
       /** A delivery job still active after this long (its worker died) is failed and retried. */
       NOTIFY_EXPIRE_S: z.coerce.number().int().min(1).max(3600).default(120),
+      /** The same for invoice rendering. */
+      INVOICE_RETRY_BASE_MS: z.coerce.number().int().min(1).default(2000),
+      INVOICE_RETRY_MAX_MS: z.coerce.number().int().min(1).default(120_000),
+      INVOICE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+      INVOICE_EXPIRE_S: z.coerce.number().int().min(1).max(3600).default(120),
     },
     source,
   );
@@ -62,4 +70,33 @@ let cached: OrdersEnv | undefined;
 export function settings(): OrdersEnv {
   cached ??= ordersEnv();
   return cached;
+}
+
+/** Invoice download links (the API only: the worker never signs links). */
+export function invoiceLinkEnv(source: Record<string, string | undefined> = process.env) {
+  const production = source.NODE_ENV === 'production';
+  return loadEnv(
+    {
+      /** Signs invoice download links (HMAC-SHA256). Required in production, ≥ 32 characters. */
+      INVOICE_LINK_SECRET: production
+        ? z.string().min(32, 'must be at least 32 characters')
+        : z.string().min(1).default(DEV_INVOICE_LINK_SECRET),
+      /** How long an issued invoice link stays valid. */
+      INVOICE_LINK_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+      /**
+       * Public origin that routes `/invoices` to the orders service (an ingress rule in
+       * production); Invoice.url is this plus Invoice.downloadPath.
+       */
+      INVOICE_BASE_URL: z.url().default('http://localhost:4005'),
+    },
+    source,
+  );
+}
+export type InvoiceLinkEnv = ReturnType<typeof invoiceLinkEnv>;
+
+let cachedLinks: InvoiceLinkEnv | undefined;
+/** The process's invoice link settings, parsed once. */
+export function invoiceLinks(): InvoiceLinkEnv {
+  cachedLinks ??= invoiceLinkEnv();
+  return cachedLinks;
 }

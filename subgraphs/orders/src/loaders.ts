@@ -3,7 +3,15 @@ import type { Database } from '@trellis/db';
 import { batchLoader, loaderByKey } from '@trellis/db/loaders';
 import { nestedConnectionLoaders } from '@trellis/relay';
 import { asc, inArray } from 'drizzle-orm';
-import { type OrderLineRow, type OrderRow, orderLines, orders, type schema } from './db/schema.ts';
+import {
+  type InvoiceSummary,
+  invoices,
+  type OrderLineRow,
+  type OrderRow,
+  orderLines,
+  orders,
+  type schema,
+} from './db/schema.ts';
 import { orderPagesByBuyer } from './lists.ts';
 
 export function createLoaders(database: Database<typeof schema>) {
@@ -24,6 +32,15 @@ export function createLoaders(database: Database<typeof schema>) {
       return ids.map((id) => byOrder.get(id) ?? []);
     }),
     ordersByBuyer: nestedConnectionLoaders(orderPagesByBuyer(database)),
+    /** Invoice status by order id (never the PDF bytes), one statement per request. */
+    invoiceByOrderId: loaderByKey<number, InvoiceSummary>(
+      (ids) =>
+        db
+          .select({ orderId: invoices.orderId, status: invoices.status, generatedAt: invoices.generatedAt })
+          .from(invoices)
+          .where(inArray(invoices.orderId, ids)),
+      (row) => row.orderId,
+    ),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -4,8 +4,12 @@ import { defineSubgraph, loadTypeDefs } from '@trellis/subgraph-kit';
 import { sql } from 'drizzle-orm';
 import { schema } from './db/schema.ts';
 import { seedOrders } from './db/seed.ts';
+import { invoiceLinks } from './env.ts';
+import { INVOICE_ROUTE } from './invoices/link.ts';
+import { invoiceRoute } from './invoices/route.ts';
 import { jobs } from './jobs/queues.ts';
 import { createLoaders } from './loaders.ts';
+import { Invoice } from './resolvers/invoice.ts';
 import { Mutation } from './resolvers/mutation.ts';
 import { Order, OrderLine } from './resolvers/order.ts';
 import { Query } from './resolvers/query.ts';
@@ -15,11 +19,14 @@ export const subgraph = defineSubgraph({
   name: 'orders',
   defaultPort: 4005,
   typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
-  resolvers: { Query, Mutation, Order, OrderLine, User },
+  resolvers: { Query, Mutation, Order, OrderLine, Invoice, User },
   schema,
   migrationsFolder: fileURLToPath(new URL('../migrations', import.meta.url)),
   createLoaders,
   jobs,
   seed: seedOrders,
+  routes: (database) => ({
+    [INVOICE_ROUTE]: invoiceRoute(database, { secret: () => invoiceLinks().INVOICE_LINK_SECRET }),
+  }),
   isEmpty: async ({ db }) => (await db.execute(sql`select 1 from orders.orders limit 1`)).length === 0,
 });

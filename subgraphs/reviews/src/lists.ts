@@ -55,6 +55,9 @@ type RawReview = {
   body: string;
   /** Raw statements return timestamps as text through Drizzle's driver setup. */
   created_at: string;
+  sentiment: number | string | null;
+  keywords: string[] | null;
+  enriched_at: string | null;
 };
 
 /** The columns a review list can hang from. */
@@ -77,6 +80,9 @@ export function reviewPagesBy(database: Database<typeof schema>, parentColumn: P
       rating: r.rating,
       body: r.body,
       createdAt: new Date(r.created_at),
+      sentiment: r.sentiment === null ? null : Number(r.sentiment),
+      keywords: r.keywords,
+      enrichedAt: r.enriched_at === null ? null : new Date(r.enriched_at),
     }));
     const counts = countsBy(database, parentColumn, filter, parentIds);
     return connectionsByParent(parentIds, rows, ordering, page, async (id) => (await counts()).get(id) ?? 0);

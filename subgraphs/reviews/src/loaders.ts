@@ -2,13 +2,15 @@
 import type { Database } from '@trellis/db';
 import { batchLoader, loaderByKey } from '@trellis/db/loaders';
 import { nestedConnectionLoaders } from '@trellis/relay';
-import { avg, count, inArray } from 'drizzle-orm';
-import { type ReviewRow, reviews, type schema } from './db/schema.ts';
+import { inArray } from 'drizzle-orm';
+import { productRatings, type ReviewRow, reviews, type schema } from './db/schema.ts';
 import { reviewPagesBy } from './lists.ts';
 
 export interface RatingStats {
   count: number;
   average: number | null;
+  /** Mean sentiment of the counted reviews that have one. */
+  sentiment: number | null;
 }
 
 export function createLoaders(database: Database<typeof schema>) {
@@ -18,19 +20,31 @@ export function createLoaders(database: Database<typeof schema>) {
       (ids) => db.select().from(reviews).where(inArray(reviews.id, ids)),
       (row) => row.id,
     ),
-    /** averageRating and reviewCount for many products in one grouped statement. */
+    /**
+     * averageRating, reviewCount and averageSentiment for many products in one statement,
+     * by key from the aggregates the enrich-review job maintains (a review counts once
+     * enriched: eventually consistent, seconds behind addReview).
+     */
     ratingStatsByProductId: batchLoader<number, RatingStats>(async (ids) => {
       const rows = await db
-        .select({ productId: reviews.productId, count: count(), average: avg(reviews.rating) })
-        .from(reviews)
-        .where(inArray(reviews.productId, ids as number[]))
-        .groupBy(reviews.productId);
+        .select({
+          productId: productRatings.productId,
+          reviewCount: productRatings.reviewCount,
+          ratingSum: productRatings.ratingSum,
+          sentimentSum: productRatings.sentimentSum,
+          sentimentCount: productRatings.sentimentCount,
+        })
+        .from(productRatings)
+        .where(inArray(productRatings.productId, ids as number[]));
       const byId = new Map(rows.map((row) => [row.productId, row]));
       return ids.map((id) => {
         const row = byId.get(id);
-        return row
-          ? { count: row.count, average: row.average === null ? null : Number(row.average) }
-          : { count: 0, average: null };
+        if (!row || row.reviewCount === 0) return { count: 0, average: null, sentiment: null };
+        return {
+          count: row.reviewCount,
+          average: row.ratingSum / row.reviewCount,
+          sentiment: row.sentimentCount === 0 ? null : row.sentimentSum / row.sentimentCount,
+        };
       });
     }),
     reviewsByProduct: nestedConnectionLoaders(reviewPagesBy(database, reviews.productId)),

@@ -4,6 +4,7 @@ import { defineSubgraph, loadTypeDefs } from '@trellis/subgraph-kit';
 import { sql } from 'drizzle-orm';
 import { schema } from './db/schema.ts';
 import { seedReviews } from './db/seed.ts';
+import { reviewsJobs } from './jobs/queues.ts';
 import { createLoaders } from './loaders.ts';
 import { Mutation } from './resolvers/mutation.ts';
 import { Product } from './resolvers/product.ts';
@@ -20,5 +21,6 @@ export const subgraph = defineSubgraph({
   migrationsFolder: fileURLToPath(new URL('../migrations', import.meta.url)),
   createLoaders,
   seed: seedReviews,
+  jobs: reviewsJobs,
   isEmpty: async ({ db }) => (await db.execute(sql`select 1 from reviews.reviews limit 1`)).length === 0,
 });

@@ -2,6 +2,7 @@
 import { processedMessagesTable } from '@trellis/jobs/schema';
 import {
   bigint,
+  customType,
   index,
   integer,
   pgSchema,
@@ -11,6 +12,9 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+
+/** Binary column (Postgres bytea) as a Node Buffer. */
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
 export const ordersSchema = pgSchema('orders');
 
@@ -62,4 +66,26 @@ export interface EntityRef {
   id: string;
 }
 
-export const schema = { orders, orderLines, orderStatus, processedMessages };
+export const invoiceStatus = ordersSchema.enum('invoice_status', ['PENDING', 'READY', 'FAILED']);
+
+/**
+ * One invoice per order: PENDING when the order is placed (with its `invoice` job), READY
+ * with the PDF once the job rendered it, FAILED when the job gave up (dead-lettered).
+ */
+export const invoices = ordersSchema.table('invoices', {
+  orderId: bigint('order_id', { mode: 'number' })
+    .primaryKey()
+    .references(() => orders.id, { onDelete: 'cascade' }),
+  status: invoiceStatus('status').notNull().default('PENDING'),
+  pdf: bytea('pdf'),
+  generatedAt: timestamp('generated_at', { withTimezone: true, mode: 'date' }),
+  /** Why the last attempt failed (FAILED only). */
+  error: text('error'),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+export type InvoiceRow = typeof invoices.$inferSelect;
+/** What Order.invoice resolves to (never the bytes). */
+export type InvoiceSummary = Pick<InvoiceRow, 'orderId' | 'status' | 'generatedAt'>;
+
+export const schema = { orders, orderLines, orderStatus, processedMessages, invoices, invoiceStatus };

@@ -5,7 +5,7 @@ import type { schema } from './schema.ts';
 
 export async function seedOrders({ sql }: Database<typeof schema>, plan: SeedPlan): Promise<void> {
   await sql.begin(async (tx) => {
-    await tx`truncate orders.order_lines, orders.orders restart identity`;
+    await tx`truncate orders.invoices, orders.order_lines, orders.orders restart identity`;
     await tx.unsafe(`
       insert into orders.orders (id, buyer_id, status, total_cents, created_at)
       select i, 1 + ${hashMod('i', 21, plan.users)},

@@ -2,7 +2,7 @@
 /* eslint-disable */
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { AnyConnection } from '@trellis/relay';
-import type { OrderRow, OrderLineRow, EntityRef } from '../db/schema.ts';
+import type { OrderRow, OrderLineRow, EntityRef, InvoiceSummary } from '../db/schema.ts';
 import type { Context } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -105,7 +105,36 @@ export type Order = {
   total: Scalars['Float']['output'];
   status: OrderStatus;
   createdAt: Scalars['DateTime']['output'];
+  /**
+   * The invoice document, rendered asynchronously after the order is placed. Visible to the
+   * buyer only; null for anyone else and for orders placed before invoicing existed.
+   */
+  invoice: Maybe<Invoice>;
 };
+
+/** An order's invoice (a PDF) and how to download it. */
+export type Invoice = {
+  __typename?: 'Invoice';
+  status: InvoiceStatus;
+  /**
+   * Short-lived signed download path (GET, no session needed), relative to the public
+   * origin; null until the invoice is READY.
+   */
+  downloadPath: Maybe<Scalars['String']['output']>;
+  /** downloadPath as an absolute URL on the public origin; null until READY. */
+  url: Maybe<Scalars['String']['output']>;
+  /** When downloadPath stops working; query the order again for a fresh one. */
+  expiresAt: Maybe<Scalars['DateTime']['output']>;
+  /** When the PDF was rendered; null until READY. */
+  generatedAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type InvoiceStatus =
+  /** Rendering is queued or running. */
+  | 'PENDING'
+  | 'READY'
+  /** Rendering gave up after its retries (the job is in the dead-letter queue). */
+  | 'FAILED';
 
 export type OrderLine = {
   __typename?: 'OrderLine';
@@ -299,6 +328,8 @@ export type ResolversTypes = {
   JobQueueStats: ResolverTypeWrapper<JobQueueStats>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Order: ResolverTypeWrapper<OrderRow>;
+  Invoice: ResolverTypeWrapper<InvoiceSummary>;
+  InvoiceStatus: InvoiceStatus;
   OrderLine: ResolverTypeWrapper<OrderLineRow>;
   OrderStatus: OrderStatus;
   User: ResolverTypeWrapper<EntityRef>;
@@ -329,6 +360,7 @@ export type ResolversParentTypes = {
   JobQueueStats: JobQueueStats;
   Float: Scalars['Float']['output'];
   Order: OrderRow;
+  Invoice: InvoiceSummary;
   OrderLine: OrderLineRow;
   User: EntityRef;
   Product: EntityRef;
@@ -425,6 +457,15 @@ export type OrderResolvers<ContextType = Context, ParentType extends ResolversPa
   total?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  invoice?: Resolver<Maybe<ResolversTypes['Invoice']>, ParentType, ContextType>;
+};
+
+export type InvoiceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Invoice'] = ResolversParentTypes['Invoice']> = {
+  status?: Resolver<ResolversTypes['InvoiceStatus'], ParentType, ContextType>;
+  downloadPath?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  url?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  generatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type OrderLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderLine'] = ResolversParentTypes['OrderLine']> = {
@@ -472,6 +513,7 @@ export type Resolvers<ContextType = Context> = {
   UserError?: UserErrorResolvers<ContextType>;
   JobQueueStats?: JobQueueStatsResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
+  Invoice?: InvoiceResolvers<ContextType>;
   OrderLine?: OrderLineResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;

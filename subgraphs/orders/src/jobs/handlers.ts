@@ -4,6 +4,7 @@ import type { WorkerDeps } from '@trellis/subgraph-kit/worker';
 import { Gauge } from 'prom-client';
 import type { schema } from '../db/schema.ts';
 import { settings } from '../env.ts';
+import { invoiceHandler } from './invoice.ts';
 import { notificationHandler } from './notification.ts';
 
 export function orderHandlers({ database, logger, registry }: WorkerDeps<typeof schema>): JobHandler[] {
@@ -29,5 +30,6 @@ export function orderHandlers({ database, logger, registry }: WorkerDeps<typeof 
         logger[state === 'open' ? 'warn' : 'info']({ state }, `webhook circuit breaker ${state}`);
       },
     }),
+    invoiceHandler(database),
   ];
 }

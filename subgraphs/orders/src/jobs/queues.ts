@@ -19,4 +19,17 @@ export const orderConfirmation = defineQueue({
   expireInSeconds: retry.NOTIFY_EXPIRE_S,
 });
 
-export const jobs = createJobs({ domain: 'orders', queues: [orderConfirmation] });
+/** Renders the order's invoice PDF (src/jobs/invoice.ts). */
+export const invoiceQueue = defineQueue({
+  name: 'invoice',
+  payload: z.strictObject({ orderId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
+  maxPayloadBytes: 256,
+  retry: {
+    attempts: retry.INVOICE_ATTEMPTS,
+    baseDelayMs: retry.INVOICE_RETRY_BASE_MS,
+    maxDelayMs: retry.INVOICE_RETRY_MAX_MS,
+  },
+  expireInSeconds: retry.INVOICE_EXPIRE_S,
+});
+
+export const jobs = createJobs({ domain: 'orders', queues: [orderConfirmation, invoiceQueue] });

@@ -11,6 +11,9 @@ export const Order: OrderResolvers = {
   buyer: (row) => ({ id: String(row.buyerId) }),
   lines: (row, _args, { loaders }) => loaders.linesByOrderId.load(row.id),
   total: (row) => row.totalCents / 100,
+  // The buyer's only, even when the order is reached as an entity.
+  invoice: (row, _args, { loaders, viewer }) =>
+    viewer.userId === String(row.buyerId) ? loaders.invoiceByOrderId.load(row.id) : null,
 };
 
 export const OrderLine: OrderLineResolvers = {

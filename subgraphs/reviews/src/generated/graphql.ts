@@ -29,6 +29,8 @@ export type Query = {
    * counts every review: exact, but it reads the whole table.
    */
   reviews: ReviewConnection;
+  /** Each job queue of the reviews subgraph: backlog, age, failures, dead letters (admin scope). */
+  reviewJobQueues: Array<JobQueueStats>;
 };
 
 
@@ -46,6 +48,23 @@ export type QueryReviewsArgs = {
   before?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ReviewFilter>;
   orderBy?: InputMaybe<ReviewOrder>;
+};
+
+/** A job queue of one subgraph (pg-boss), read when asked. */
+export type JobQueueStats = {
+  __typename?: 'JobQueueStats';
+  /** Queue name, e.g. order-confirmation. */
+  queue: Scalars['String']['output'];
+  /** Jobs waiting to run, retries whose backoff has not elapsed included. */
+  depth: Scalars['Int']['output'];
+  /** Jobs running now. */
+  active: Scalars['Int']['output'];
+  /** Age of the oldest waiting job, in seconds (0 when none waits). */
+  oldestAgeSeconds: Scalars['Float']['output'];
+  /** Jobs that used up their attempts (kept until archived). */
+  failed: Scalars['Int']['output'];
+  /** Jobs waiting in this queue's dead-letter queue (pnpm jobs:redrive moves them back). */
+  deadLetters: Scalars['Int']['output'];
 };
 
 export type Mutation = {
@@ -89,15 +108,28 @@ export type Review = {
   author: User;
   product: Product;
   createdAt: Scalars['DateTime']['output'];
+  /**
+   * Sentiment of the body from -1 (very negative) to 1 (very positive), computed
+   * asynchronously after the review is added: null until then.
+   */
+  sentiment: Maybe<Scalars['Float']['output']>;
+  /** Up to five keywords of the body, most frequent first; null until enrichment ran. */
+  keywords: Maybe<Array<Scalars['String']['output']>>;
 };
 
 export type Product = {
   __typename?: 'Product';
   id: Scalars['ID']['output'];
   reviews: ReviewConnection;
-  /** Mean rating, or null when the product has no reviews. */
+  /**
+   * Mean rating, or null when the product has no reviews. A new review counts once its
+   * asynchronous enrichment ran (normally within seconds).
+   */
   averageRating: Maybe<Scalars['Float']['output']>;
+  /** Number of reviews counted in averageRating. */
   reviewCount: Scalars['Int']['output'];
+  /** Mean sentiment (-1 to 1) of the product's enriched reviews, or null when none has one. */
+  averageSentiment: Maybe<Scalars['Float']['output']>;
 };
 
 
@@ -276,13 +308,14 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  JobQueueStats: ResolverTypeWrapper<JobQueueStats>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   AddReviewInput: AddReviewInput;
   AddReviewPayload: ResolverTypeWrapper<Omit<AddReviewPayload, 'review'> & { review?: Maybe<ResolversTypes['Review']> }>;
   UserError: ResolverTypeWrapper<UserError>;
   Review: ResolverTypeWrapper<ReviewRow>;
   Product: ResolverTypeWrapper<EntityRef>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   User: ResolverTypeWrapper<EntityRef>;
   ReviewFilter: ReviewFilter;
   ReviewOrder: ReviewOrder;
@@ -302,13 +335,14 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
+  JobQueueStats: JobQueueStats;
+  Float: Scalars['Float']['output'];
   Mutation: Record<PropertyKey, never>;
   AddReviewInput: AddReviewInput;
   AddReviewPayload: Omit<AddReviewPayload, 'review'> & { review?: Maybe<ResolversParentTypes['Review']> };
   UserError: UserError;
   Review: ReviewRow;
   Product: EntityRef;
-  Float: Scalars['Float']['output'];
   User: EntityRef;
   ReviewFilter: ReviewFilter;
   ReviewOrder: ReviewOrder;
@@ -369,6 +403,16 @@ export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context,
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   review?: Resolver<Maybe<ResolversTypes['Review']>, ParentType, ContextType, RequireFields<QueryReviewArgs, 'id'>>;
   reviews?: Resolver<ResolversTypes['ReviewConnection'], ParentType, ContextType, Partial<QueryReviewsArgs>>;
+  reviewJobQueues?: Resolver<Array<ResolversTypes['JobQueueStats']>, ParentType, ContextType>;
+};
+
+export type JobQueueStatsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['JobQueueStats'] = ResolversParentTypes['JobQueueStats']> = {
+  queue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  depth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  active?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  oldestAgeSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -394,6 +438,8 @@ export type ReviewResolvers<ContextType = Context, ParentType extends ResolversP
   author?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  sentiment?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  keywords?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
 };
 
 export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = {
@@ -402,6 +448,7 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   reviews?: Resolver<ResolversTypes['ReviewConnection'], ParentType, ContextType, Partial<ProductReviewsArgs>>;
   averageRating?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   reviewCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  averageSentiment?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 };
 
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = {
@@ -434,6 +481,7 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 
 export type Resolvers<ContextType = Context> = {
   Query?: QueryResolvers<ContextType>;
+  JobQueueStats?: JobQueueStatsResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   AddReviewPayload?: AddReviewPayloadResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;

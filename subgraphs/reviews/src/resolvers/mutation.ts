@@ -1,8 +1,9 @@
-// Review writes: one short INSERT; business outcomes are userErrors.
+// Review writes: one short transaction (the review and its enrich-review job commit or roll
+// back together); business outcomes are userErrors.
 import { userError } from '@trellis/errors';
 import { parseId, requireUser } from '@trellis/subgraph-kit';
-import { reviews } from '../db/schema.ts';
 import type { MutationResolvers } from '../generated/graphql.ts';
+import { insertReview } from '../writes.ts';
 
 const MAX_BODY = 5000;
 
@@ -22,7 +23,7 @@ export const Mutation: MutationResolvers = {
     if (errors.length > 0 || productId === null) return { review: null, userErrors: errors };
     // The catalogue is another subgraph: the product id is taken as given (an unknown id
     // yields a review whose product resolves to null), never looked up across services.
-    const [row] = await db.insert(reviews).values({ productId, authorId, rating: input.rating, body }).returning();
-    return { review: row ?? null, userErrors: [] };
+    const row = await db.transaction((tx) => insertReview(tx, { productId, authorId, rating: input.rating, body }));
+    return { review: row, userErrors: [] };
   },
 };

@@ -19,4 +19,8 @@ export const Product: ProductResolvers = {
     const id = parseId(product.id);
     return id === null ? 0 : (await loaders.ratingStatsByProductId.load(id)).count;
   },
+  averageSentiment: async (product, _args, { loaders }) => {
+    const id = parseId(product.id);
+    return id === null ? null : (await loaders.ratingStatsByProductId.load(id)).sentiment;
+  },
 };

@@ -1,9 +1,11 @@
 // Query fields of the reviews subgraph.
+import { queueStats } from '@trellis/jobs';
 import { paginate } from '@trellis/relay';
-import { parseId } from '@trellis/subgraph-kit';
+import { parseId, requireScope } from '@trellis/subgraph-kit';
 import { and, count } from 'drizzle-orm';
 import { reviews } from '../db/schema.ts';
 import type { QueryResolvers } from '../generated/graphql.ts';
+import { reviewsJobs } from '../jobs/queues.ts';
 import { reviewFilter, reviewOrdering } from '../lists.ts';
 
 export const Query: QueryResolvers = {
@@ -25,5 +27,10 @@ export const Query: QueryResolvers = {
           .limit(page.limit),
       async () => (await db.select({ n: count() }).from(reviews).where(where))[0]?.n ?? 0,
     );
+  },
+  // @requiresScopes at the gateway; checked again here (defence in depth).
+  reviewJobQueues: async (_parent, _args, { sql, viewer }) => {
+    requireScope(viewer, 'admin');
+    return (await queueStats(sql, reviewsJobs)).map(({ completed: _completed, ...stats }) => stats);
   },
 };

@@ -1,0 +1,11 @@
+// The reviews worker: the enrich-review handler over the reviews database.
+import type { WorkerDefinition } from '@trellis/subgraph-kit/worker';
+import type { schema } from '../db/schema.ts';
+import { subgraph } from '../service.ts';
+import { enrichReviewHandler } from './enrich-review.ts';
+
+export const reviewsWorker: WorkerDefinition<typeof schema> = {
+  subgraph,
+  defaultPort: 4104,
+  handlers: ({ database }) => [enrichReviewHandler(database)],
+};
