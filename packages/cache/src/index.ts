@@ -124,7 +124,11 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   const isOpen = () => openUntil > Date.now();
   circuit?.set(0);
 
-  async function guarded<T>(op: 'get' | 'set' | 'delete' | 'tag' | 'purge', call: () => Promise<T>, fallback: T): Promise<T> {
+  async function guarded<T>(
+    op: 'get' | 'set' | 'delete' | 'tag' | 'purge',
+    call: () => Promise<T>,
+    fallback: T,
+  ): Promise<T> {
     if (isOpen()) {
       calls?.inc({ op, outcome: 'skipped' });
       return fallback;
@@ -222,7 +226,10 @@ class MemoryTagIndex {
     const expires = Date.now() + ttlSeconds * 1000;
     for (const tag of tags) {
       let set = this.sets.get(tag);
-      if (!set) this.sets.set(tag, (set = new Map()));
+      if (!set) {
+        set = new Map();
+        this.sets.set(tag, set);
+      }
       set.set(key, expires);
     }
     // Sweep expired members now and then so the index stays as small as the cache.

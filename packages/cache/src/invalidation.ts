@@ -5,6 +5,9 @@
 import { createClient } from '@redis/client';
 import { z } from 'zod';
 
+/** Scope of the service identity a relay presents to the gateway's purge endpoint (no Redis). */
+export const INVALIDATE_SCOPE = 'cache:invalidate';
+
 /** An entity as federation knows it: its type name and its key (`id`). */
 export interface EntityRef {
   typename: string;
@@ -25,7 +28,9 @@ export const MAX_BATCH = 1000;
 export const invalidationBatchSchema = z
   .object({
     entities: z
-      .array(z.object({ typename: z.string().regex(TYPENAME, 'not a GraphQL type name'), id: z.string().min(1).max(256) }))
+      .array(
+        z.object({ typename: z.string().regex(TYPENAME, 'not a GraphQL type name'), id: z.string().min(1).max(256) }),
+      )
       .max(MAX_BATCH)
       .default([]),
     types: z.array(z.string().regex(TYPENAME, 'not a GraphQL type name')).max(MAX_BATCH).optional(),

@@ -4,9 +4,9 @@
 // publishes pending rows after commit — woken by LISTEN/NOTIFY, with a poll as fallback —
 // and deletes them only once published: a process dying right after the commit loses nothing,
 // the next relay publishes them (at least once; purging is idempotent).
-import { getTableConfig, type PgDatabase, type PgSchema } from 'drizzle-orm/pg-core';
-import { bigint, index, text, timestamp } from 'drizzle-orm/pg-core';
+
 import { sql as raw } from 'drizzle-orm';
+import { bigint, getTableConfig, type PgDatabase, type PgSchema, text, timestamp } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EntityRef, InvalidationBatch, Publisher } from './invalidation.ts';
@@ -15,16 +15,13 @@ export type { EntityRef, InvalidationBatch, Publisher } from './invalidation.ts'
 
 /** The outbox table in a subgraph's own Postgres schema (its migration creates it). */
 export function cacheOutboxTable(schema: PgSchema) {
-  return schema.table(
-    'cache_outbox',
-    {
-      id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-      typename: text('typename').notNull(),
-      entityId: text('entity_id').notNull(),
-      createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-    },
-    (t) => [index('cache_outbox_created_at_idx').on(t.createdAt)],
-  );
+  // The relay reads in id order: the primary key is the only index it needs.
+  return schema.table('cache_outbox', {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    typename: text('typename').notNull(),
+    entityId: text('entity_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  });
 }
 export type CacheOutboxTable = ReturnType<typeof cacheOutboxTable>;
 
@@ -87,7 +84,11 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
     options.registry,
     'trellis_cache_outbox_pending',
     (registers) =>
-      new Gauge({ name: 'trellis_cache_outbox_pending', help: 'Cache invalidations committed, not yet published', registers }),
+      new Gauge({
+        name: 'trellis_cache_outbox_pending',
+        help: 'Cache invalidations committed, not yet published',
+        registers,
+      }),
   );
   const published = metric(
     options.registry,

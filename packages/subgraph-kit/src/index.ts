@@ -12,7 +12,8 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import type { CacheOutboxTable } from '@trellis/cache/outbox';
+import type { Publisher } from '@trellis/cache/invalidation';
+import type { CacheOutboxTable, OutboxRelay } from '@trellis/cache/outbox';
 import { createDatabase, type Database, ping, postgres, retryWithBackoff, runMigrations } from '@trellis/db';
 import type { SeedPlan } from '@trellis/db/seed';
 import { ErrorCode, forbidden, maskError, trellisError, unauthenticated } from '@trellis/errors';
@@ -24,22 +25,11 @@ import {
   type RunningServer,
   requestLogFields,
 } from '@trellis/http';
-import {
-  createViewerSigner,
-  createViewerVerifier,
-  DEV_AUTH,
-  IDENTITY_HEADER,
-  type Viewer,
-} from '@trellis/identity';
+import { createViewerSigner, createViewerVerifier, DEV_AUTH, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
 import { createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
-import type { OutboxRelay } from '@trellis/cache/outbox';
-import type { Publisher } from '@trellis/cache/invalidation';
 import { type DocumentNode, type GraphQLError, GraphQLScalarType, Kind, parse } from 'graphql';
 import { createEntityTagsPlugin } from './entity-tags.ts';
-
-/** Scope of the service identity a relay presents to the gateway's invalidation endpoint. */
-export const INVALIDATE_SCOPE = 'cache:invalidate';
 
 export type AnySchema = Record<string, unknown>;
 export type { Viewer };
@@ -180,7 +170,7 @@ async function startRelay(
     publisher = transport.createRedisPublisher({ url: target.redisUrl, namespace: target.namespace, onError });
   } else {
     const sign = createViewerSigner(options.signingSecret ?? DEV_AUTH.subgraphSecret);
-    const service: Viewer = { userId: null, scopes: [INVALIDATE_SCOPE] };
+    const service: Viewer = { userId: null, scopes: [transport.INVALIDATE_SCOPE] };
     publisher = transport.createHttpPublisher({
       url: target.gatewayUrl as string,
       headers: async () => ({ [IDENTITY_HEADER]: await sign(service) }),

@@ -15,6 +15,7 @@ export const subgraph = defineSubgraph({
   typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
   resolvers: { Query, Order, OrderLine, User },
   schema,
+  outbox: schema.cacheOutbox,
   migrationsFolder: fileURLToPath(new URL('../migrations', import.meta.url)),
   createLoaders,
   seed: seedOrders,

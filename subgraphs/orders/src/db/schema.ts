@@ -1,4 +1,6 @@
 // Tables of the orders subgraph, in Postgres schema `orders`. Pure: no connection.
+
+import { cacheOutboxTable } from '@trellis/cache/outbox';
 import { bigint, index, integer, pgSchema, primaryKey, smallint, timestamp } from 'drizzle-orm/pg-core';
 
 export const ordersSchema = pgSchema('orders');
@@ -43,4 +45,7 @@ export interface EntityRef {
   id: string;
 }
 
-export const schema = { orders, orderLines, orderStatus };
+/** Cache invalidations this subgraph's writes commit (published by the relay, see @trellis/cache/outbox). */
+export const cacheOutbox = cacheOutboxTable(ordersSchema);
+
+export const schema = { orders, orderLines, orderStatus, cacheOutbox };

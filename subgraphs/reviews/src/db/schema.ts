@@ -1,4 +1,6 @@
 // Tables of the reviews subgraph, in Postgres schema `reviews`. Pure: no connection.
+
+import { cacheOutboxTable } from '@trellis/cache/outbox';
 import { sql } from 'drizzle-orm';
 import { bigint, check, index, pgSchema, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -36,4 +38,7 @@ export interface EntityRef {
   id: string;
 }
 
-export const schema = { reviews };
+/** Cache invalidations this subgraph's writes commit (published by the relay, see @trellis/cache/outbox). */
+export const cacheOutbox = cacheOutboxTable(reviewsSchema);
+
+export const schema = { reviews, cacheOutbox };

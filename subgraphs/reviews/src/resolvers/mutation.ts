@@ -1,7 +1,10 @@
-// Review writes: one short INSERT; business outcomes are userErrors.
+// Review writes: one short transaction (the INSERT and the cache invalidations it causes:
+// the review, its product's reviews and rating, its author's reviews); business outcomes are userErrors.
+
+import { recordInvalidations } from '@trellis/cache/outbox';
 import { userError } from '@trellis/errors';
 import { parseId, requireUser } from '@trellis/subgraph-kit';
-import { reviews } from '../db/schema.ts';
+import { cacheOutbox, reviews } from '../db/schema.ts';
 import type { MutationResolvers } from '../generated/graphql.ts';
 
 const MAX_BODY = 5000;
@@ -22,7 +25,20 @@ export const Mutation: MutationResolvers = {
     if (errors.length > 0 || productId === null) return { review: null, userErrors: errors };
     // The catalogue is another subgraph: the product id is taken as given (an unknown id
     // yields a review whose product resolves to null), never looked up across services.
-    const [row] = await db.insert(reviews).values({ productId, authorId, rating: input.rating, body }).returning();
+    const row = await db.transaction(async (tx) => {
+      const [inserted] = await tx
+        .insert(reviews)
+        .values({ productId, authorId, rating: input.rating, body })
+        .returning();
+      if (inserted) {
+        await recordInvalidations(tx, cacheOutbox, [
+          { typename: 'Review', id: String(inserted.id) },
+          { typename: 'Product', id: String(productId) },
+          { typename: 'User', id: String(authorId) },
+        ]);
+      }
+      return inserted;
+    });
     return { review: row ?? null, userErrors: [] };
   },
 };
