@@ -39,7 +39,9 @@ export function createPurgeRoute(
   const verifyClient = createClientVerifier(auth);
   const verifyService = auth.subgraphSecret ? createViewerVerifier(auth.subgraphSecret) : null;
 
-  async function authorize(req: IncomingMessage): Promise<{ source: InvalidationSource } | { status: number; message: string; code: string }> {
+  async function authorize(
+    req: IncomingMessage,
+  ): Promise<{ source: InvalidationSource } | { status: number; message: string; code: string }> {
     const service = req.headers[IDENTITY_HEADER];
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     let viewer: Viewer;
@@ -55,7 +57,11 @@ export function createPurgeRoute(
         needed = ADMIN_SCOPE;
         source = 'admin';
       } else {
-        return { status: 401, message: 'Authentication required (an admin bearer token)', code: ErrorCode.UNAUTHENTICATED };
+        return {
+          status: 401,
+          message: 'Authentication required (an admin bearer token)',
+          code: ErrorCode.UNAUTHENTICATED,
+        };
       }
     } catch (error) {
       return { status: 401, message: `Invalid token: ${(error as Error).message}`, code: ErrorCode.UNAUTHENTICATED };

@@ -132,7 +132,12 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   // Committed writes arrive on Redis pub/sub (every replica subscribes) or, without Redis,
   // as POSTs from the relays to the purge route (cache-admin.ts), which operators use too.
   const cacheRoutes = responseCache
-    ? { [(await import('./cache-admin.ts')).PURGE_PATH]: (await import('./cache-admin.ts')).createPurgeRoute(responseCache, config.auth) }
+    ? {
+        [(await import('./cache-admin.ts')).PURGE_PATH]: (await import('./cache-admin.ts')).createPurgeRoute(
+          responseCache,
+          config.auth,
+        ),
+      }
     : {};
   const subscription =
     responseCache && config.responseCache.redisUrl

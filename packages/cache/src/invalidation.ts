@@ -156,8 +156,8 @@ export async function subscribeInvalidations(
 }
 
 export interface HttpPublisherOptions {
-  /** The gateway's invalidation endpoint, e.g. http://localhost:4000/admin/cache/invalidate */
-  url: string;
+  /** The gateway's purge endpoint, e.g. http://localhost:4000/admin/cache/purge (or a function giving it). */
+  url: string | (() => string);
   /** Headers of each POST (the relay's signed service identity). */
   headers: () => Promise<Record<string, string>>;
   /** @default 2000 */
@@ -168,7 +168,7 @@ export interface HttpPublisherOptions {
 export function createHttpPublisher(options: HttpPublisherOptions): Publisher {
   return {
     async publish(batch) {
-      const response = await fetch(options.url, {
+      const response = await fetch(typeof options.url === 'string' ? options.url : options.url(), {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(await options.headers()) },
         body: JSON.stringify(batch),

@@ -83,13 +83,23 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(text);
 }
 
-export function requestError(res: ServerResponse, status: number, message: string, code: string = ErrorCode.BAD_REQUEST) {
+export function requestError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  code: string = ErrorCode.BAD_REQUEST,
+) {
   sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }
 

@@ -140,7 +140,12 @@ export interface StartOptions {
    * gateway replica) or, without Redis, a POST to the gateway (`gatewayUrl`). No relay when
    * neither is set (rows then wait in the outbox until one runs).
    */
-  invalidation?: { redisUrl?: string | undefined; namespace?: string | undefined; gatewayUrl?: string | undefined };
+  invalidation?: {
+    redisUrl?: string | undefined;
+    namespace?: string | undefined;
+    /** The gateway's purge endpoint, or a function giving it (tests start the gateway later). */
+    gatewayUrl?: string | (() => string) | undefined;
+  };
 }
 
 export interface RunningSubgraph extends RunningServer {
@@ -156,7 +161,6 @@ export interface RunningSubgraph extends RunningServer {
 async function startRelay(
   definition: { name: string; outbox?: CacheOutboxTable | undefined },
   options: StartOptions,
-  sql: Database<AnySchema>['sql'],
   registry: Registry,
   logger: Logger,
 ): Promise<OutboxRelay | undefined> {
@@ -172,11 +176,20 @@ async function startRelay(
     const sign = createViewerSigner(options.signingSecret ?? DEV_AUTH.subgraphSecret);
     const service: Viewer = { userId: null, scopes: [transport.INVALIDATE_SCOPE] };
     publisher = transport.createHttpPublisher({
-      url: target.gatewayUrl as string,
+      url: target.gatewayUrl as string | (() => string),
       headers: async () => ({ [IDENTITY_HEADER]: await sign(service) }),
     });
   }
-  return startOutboxRelay({ sql, table: definition.outbox, publisher, registry, onError });
+  // Its own connections (one for LISTEN): relay traffic is not request traffic.
+  const sql = postgres(options.databaseUrl, { max: 2, idle_timeout: 30, connect_timeout: 5, onnotice: () => {} });
+  const relay = await startOutboxRelay({ sql, table: definition.outbox, publisher, registry, onError });
+  return {
+    drain: relay.drain,
+    async stop() {
+      await relay.stop();
+      await sql.end({ timeout: 1 });
+    },
+  };
 }
 
 /**
@@ -271,7 +284,7 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
         migrationsFolder: definition.migrationsFolder,
       });
       ready = true;
-      relay = await startRelay(definition, options, database.sql, registry, logger);
+      relay = await startRelay(definition, options, registry, logger);
     },
     {
       signal: abort.signal,
