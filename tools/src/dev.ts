@@ -101,7 +101,12 @@ try {
   const routes: Record<string, string> = {};
   for (const info of subgraphs) {
     const port = info.port + offset;
-    run(info.name, info.mainPath, [], { PORT: String(port), DATABASE_URL: database.url });
+    run(info.name, info.mainPath, [], {
+      PORT: String(port),
+      DATABASE_URL: database.url,
+      // Without REDIS_URL the outbox relays POST committed invalidations to the gateway.
+      CACHE_INVALIDATION_URL: `http://127.0.0.1:${GATEWAY_PORT}/admin/cache/purge`,
+    });
     // The committed supergraph routes to the default ports; shifted ports are overridden.
     if (offset) routes[`SUBGRAPH_URL_${info.name.toUpperCase()}`] = `http://127.0.0.1:${port}/graphql`;
   }

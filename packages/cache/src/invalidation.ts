@@ -104,7 +104,9 @@ export function createRedisPublisher(options: RedisTransportOptions): Publisher 
   let connecting: Promise<unknown> | undefined;
   return {
     async publish(batch) {
-      if (!client.isOpen) connecting ??= client.connect().catch(() => {});
+      // isOpen stays true while the client reconnects on its own; false only before the first
+      // connect or after a failed one.
+      if (!client.isOpen) connecting = client.connect().catch(() => {});
       await withTimeout(
         (async () => {
           await connecting;
