@@ -78,7 +78,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
         registers: registry ? [registry] : [],
       }),
   );
-  const circuit = metric(
+  metric(
     registry,
     'trellis_cache_circuit_open',
     () =>
@@ -86,6 +86,10 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
         name: 'trellis_cache_circuit_open',
         help: '1 while the cache circuit is open (cache skipped)',
         registers: registry ? [registry] : [],
+        // Read at scrape time: the circuit closes by time as well as by calls.
+        collect() {
+          this.set(isOpen() ? 1 : 0);
+        },
       }),
   );
 
@@ -122,7 +126,6 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   let failures = 0;
   let openUntil = 0;
   const isOpen = () => openUntil > Date.now();
-  circuit?.set(0);
 
   async function guarded<T>(
     op: 'get' | 'set' | 'delete' | 'tag' | 'purge',
@@ -136,7 +139,6 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     try {
       const value = await withTimeout(call(), timeoutMs);
       failures = 0;
-      circuit?.set(0);
       calls?.inc({ op, outcome: 'ok' });
       return value;
     } catch (error) {
@@ -144,7 +146,6 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       calls?.inc({ op, outcome: error instanceof CacheTimeout ? 'timeout' : 'error' });
       if (failures >= failuresToOpen && !isOpen()) {
         openUntil = Date.now() + openMs;
-        circuit?.set(1);
         reconnect();
       }
       options.onError?.(error);
