@@ -170,11 +170,13 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     await guarded(
       'tag',
       async () => {
-        const client = await store.getClient();
-        const multi = client.multi();
+        const multi = (await rawClient(store)).multi();
         // A set lives as long as its longest-lived member: NX sets a first TTL, GT extends it.
+        const ttl = String(ttlSeconds);
         for (const name of tags.map(tagSet)) {
-          multi.sAdd(name, key).expire(name, ttlSeconds, 'NX').expire(name, ttlSeconds, 'GT');
+          multi.addCommand(['SADD', name, key]);
+          multi.addCommand(['EXPIRE', name, ttl, 'NX']);
+          multi.addCommand(['EXPIRE', name, ttl, 'GT']);
         }
         await multi.exec();
       },
@@ -197,11 +199,14 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     return guarded(
       'purge',
       async () => {
-        const client = await store.getClient();
+        const client = await rawClient(store);
         const names = tags.map(tagSet);
-        const members = (await client.multi().sUnion(names).del(names).exec()) as unknown[];
-        const keys = (members[0] as string[]).map((key) => store.createKeyPrefix(key, namespace));
-        return keys.length ? Number(await client.unlink(keys)) : 0;
+        const multi = client.multi();
+        multi.addCommand(['SUNION', ...names]);
+        multi.addCommand(['DEL', ...names]);
+        const [members] = (await multi.exec()) as [string[], number];
+        const keys = members.map((key) => store.createKeyPrefix(key, namespace));
+        return keys.length ? Number(await client.sendCommand(['UNLINK', ...keys])) : 0;
       },
       0,
     );
@@ -217,6 +222,16 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     },
   };
 }
+
+/**
+ * The few raw commands the tag index sends. node-redis's full client typings are expensive
+ * to instantiate (the type checker blows up on chained multi() calls): one narrow view.
+ */
+interface RawRedis {
+  multi(): { addCommand(args: string[]): unknown; exec(): Promise<unknown[]> };
+  sendCommand(args: string[]): Promise<unknown>;
+}
+const rawClient = async (store: KeyvRedis<string>) => (await store.getClient()) as unknown as RawRedis;
 
 /** Tag → entry keys with expiry, for the in-memory store (one process: no sharing needed). */
 class MemoryTagIndex {
