@@ -15,6 +15,7 @@ import {
   createHttpServer,
   listen,
   REQUEST_ID_HEADER,
+  type Route,
   type RunningServer,
   requestLogFields,
 } from '@trellis/http';
@@ -131,20 +132,19 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   const cachePlugins = responseCache?.plugins ?? [];
   // Committed writes arrive on Redis pub/sub (every replica subscribes) or, without Redis,
   // as POSTs from the relays to the purge route (cache-admin.ts), which operators use too.
-  const cacheRoutes = responseCache
-    ? {
-        [(await import('./cache-admin.ts')).PURGE_PATH]: (await import('./cache-admin.ts')).createPurgeRoute(
-          responseCache,
-          config.auth,
-        ),
-      }
-    : {};
+  const cacheRoutes: Record<string, Route> = {};
+  if (responseCache) {
+    const admin = await import('./cache-admin.ts');
+    cacheRoutes[admin.PURGE_PATH] = admin.createPurgeRoute(responseCache, config.auth);
+  }
   const subscription =
     responseCache && config.responseCache.redisUrl
       ? await (await import('@trellis/cache/invalidation')).subscribeInvalidations({
           url: config.responseCache.redisUrl,
           namespace: config.responseCache.namespace,
-          onBatch: (batch) => responseCache.invalidate(batch, 'pubsub'),
+          onBatch: async (batch) => {
+            await responseCache.invalidate(batch, 'pubsub');
+          },
           onError: (error) => log.warn({ err: String(error) }, 'cache invalidation subscription'),
         })
       : undefined;

@@ -99,12 +99,10 @@ export function createResponseCache(store: CacheStore, registry: Registry): Resp
     generateCacheKey(context, keyData) {
       const key = createHash('sha256').update(JSON.stringify(keyData)).digest('hex');
       // Called again right before the write, once the fetches reported their entities.
-      const tags = context.contextValue.cacheTags;
+      const contextValue = context.contextValue as GatewayContext;
+      const tags = contextValue.cacheTags;
       if (tags && tags.size > 0) {
-        pending.set(`fqc:${key}`, {
-          tags: [...tags],
-          startedAt: started.get(context.contextValue) ?? 0,
-        });
+        pending.set(`fqc:${key}`, { tags: [...tags], startedAt: started.get(contextValue) ?? 0 });
       }
       return key;
     },
