@@ -43,6 +43,14 @@ describe('cache invalidation outbox', () => {
     await database?.drop();
   });
 
+  /** A relay that only NOTIFY (or an explicit drain) wakes, publishing to `url`. */
+  const relayTo = (url: string, timeoutMs?: number) =>
+    startOutboxRelay({
+      sql,
+      table: outbox,
+      publisher: createRedisPublisher({ url, namespace, ...(timeoutMs ? { timeoutMs } : {}) }),
+      pollMs: 60_000,
+    });
   const pendingRows = async () => (await sql`select count(*)::int as n from outbox_test.cache_outbox`)[0]?.n as number;
   const publishedIds = () => received.flatMap((b) => b.entities.map((e) => `${e.typename}:${e.id}`));
 
@@ -63,12 +71,7 @@ describe('cache invalidation outbox', () => {
       .catch(() => {});
     expect(await pendingRows()).toBe(2);
 
-    const relay = await startOutboxRelay({
-      sql,
-      table: outbox,
-      publisher: createRedisPublisher({ url: REDIS_URL, namespace }),
-      pollMs: 60_000,
-    });
+    const relay = await relayTo(REDIS_URL);
     try {
       await relay.drain();
       for (let i = 0; i < 40 && publishedIds().length < 2; i++) await sleep(25);
@@ -81,25 +84,14 @@ describe('cache invalidation outbox', () => {
 
   it('keeps rows when publishing fails, and the next relay publishes them', async () => {
     received.length = 0;
-    const failing = await startOutboxRelay({
-      sql,
-      table: outbox,
-      // Nothing listens there: every publish fails.
-      publisher: createRedisPublisher({ url: 'redis://127.0.0.1:1', namespace, timeoutMs: 300 }),
-      pollMs: 60_000,
-    });
+    const failing = await relayTo('redis://127.0.0.1:1', 300); // nothing listens there: every publish fails
     await db().transaction((tx) => recordInvalidations(tx, outbox, [{ typename: 'User', id: '3' }]));
     await expect(failing.drain()).rejects.toThrow();
     await failing.stop();
     expect(await pendingRows()).toBe(1);
     expect(received).toEqual([]);
 
-    const relay = await startOutboxRelay({
-      sql,
-      table: outbox,
-      publisher: createRedisPublisher({ url: REDIS_URL, namespace }),
-      pollMs: 60_000,
-    });
+    const relay = await relayTo(REDIS_URL);
     try {
       for (let i = 0; i < 80 && publishedIds().length < 1; i++) await sleep(25);
       expect(publishedIds()).toEqual(['User:3']);
@@ -111,12 +103,7 @@ describe('cache invalidation outbox', () => {
 
   it('NOTIFY at commit wakes the relay: published well within 1 s without a poll', async () => {
     received.length = 0;
-    const relay = await startOutboxRelay({
-      sql,
-      table: outbox,
-      publisher: createRedisPublisher({ url: REDIS_URL, namespace }),
-      pollMs: 60_000,
-    });
+    const relay = await relayTo(REDIS_URL);
     try {
       await relay.drain();
       const committed = performance.now();
