@@ -470,6 +470,34 @@ function restrictCachePolicy(options: object, hint: CacheHint): void {
   incoming?.overallCachePolicy?.restrict(hint);
 }
 
+/**
+ * Moves a subgraph's entity report (`extensions.trellis`, see subgraph-kit entity-tags) into
+ * the request's cache tags — when the response cache asked for them — and off the result.
+ */
+function collectEntityTags(options: { context?: unknown }, result: GatewayResponse): void {
+  const extensions = result.extensions as { trellis?: { entities?: unknown; overflow?: unknown } } | undefined;
+  const report = extensions?.trellis;
+  if (!report) return;
+  delete extensions.trellis;
+  const tags = (options.context as { cacheTags?: Set<string> } | undefined)?.cacheTags;
+  if (!tags) return;
+  if (Array.isArray(report.entities)) {
+    for (const entity of report.entities) {
+      if (typeof entity !== 'string') continue;
+      tags.add(entity);
+      const colon = entity.indexOf(':');
+      if (colon > 0) tags.add(entity.slice(0, colon));
+    }
+  }
+  if (Array.isArray(report.overflow)) {
+    for (const typename of report.overflow) {
+      if (typeof typename !== 'string') continue;
+      tags.add(typename);
+      tags.add(`${typename}:*`);
+    }
+  }
+}
+
 const live = new Set<TrellisDataSource>();
 
 const tracer = trace.getTracer('@trellis/gateway');
@@ -699,7 +727,9 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
             // Each caller gets its own objects: the gateway merges into and rewrites fetch results.
             const settled = await shared.settled;
             restrictCachePolicy(processOptions, settled.cacheHint);
-            return JSON.parse(settled.text) as GatewayResponse;
+            const copy = JSON.parse(settled.text) as GatewayResponse;
+            collectEntityTags(processOptions, copy);
+            return copy;
           }
           const fetching = fetchWithPolicy(body, traced(headers), true, span);
           inflight.set(key, { settled: fetching, span });
@@ -714,6 +744,7 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
           restrictCachePolicy(processOptions, settled.cacheHint);
           result = settled.parsed;
         }
+        collectEntityTags(processOptions, result);
         outcome = 'ok';
         return result;
       } catch (error) {

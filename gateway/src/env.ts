@@ -20,7 +20,13 @@ export interface GatewayConfig {
   /** Deadline of one subgraph fetch, retries included; keep it below clients' deadline. @default 5000 */
   subgraphTimeoutMs: number;
   /** Whole-response cache: `redisUrl` (shared by replicas) or in memory; off to measure. */
-  responseCache: { enabled: boolean; redisUrl?: string | undefined; timeoutMs: number };
+  responseCache: {
+    enabled: boolean;
+    redisUrl?: string | undefined;
+    timeoutMs: number;
+    /** Prefix of Redis keys and the invalidation channel (CACHE_NAMESPACE). @default 'trellis' */
+    namespace?: string | undefined;
+  };
   /** Manifest of trusted documents: when set, only its operations run. */
   trustedDocuments?: string | undefined;
   /** Largest request body accepted. @default 1 MB */
@@ -77,6 +83,7 @@ export function gatewayConfig(
       GATEWAY_FEATURES: z.enum(['on', 'off']).default('on'),
       RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
       REDIS_URL: common.REDIS_URL.optional(),
+      CACHE_NAMESPACE: common.CACHE_NAMESPACE,
       CACHE_TIMEOUT_MS: limit(50),
       SUBGRAPH_TIMEOUT_MS: limit(5000),
       MAX_BODY_BYTES: limit(1_000_000),
@@ -103,7 +110,12 @@ export function gatewayConfig(
   const dev = env.NODE_ENV !== 'production';
   return {
     features: env.GATEWAY_FEATURES === 'on',
-    responseCache: { enabled: env.RESPONSE_CACHE === 'on', redisUrl: env.REDIS_URL, timeoutMs: env.CACHE_TIMEOUT_MS },
+    responseCache: {
+      enabled: env.RESPONSE_CACHE === 'on',
+      redisUrl: env.REDIS_URL,
+      timeoutMs: env.CACHE_TIMEOUT_MS,
+      namespace: env.CACHE_NAMESPACE,
+    },
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     trustedDocuments: env.TRUSTED_DOCUMENTS,
     maxBodyBytes: env.MAX_BODY_BYTES,

@@ -13,6 +13,8 @@ export interface GatewayContext {
   logFields?: RequestLogFields;
   /** Headers every subgraph fetch of this request carries (the signed identity). */
   subgraphHeaders: Record<string, string>;
+  /** Entity tags the subgraph fetches reported (set when the response cache is on). */
+  cacheTags?: Set<string>;
 }
 
 function unauthenticated(message: string) {

@@ -16,6 +16,7 @@ import {
   createHttpServer,
   listen,
   REQUEST_ID_HEADER,
+  type Route,
   type RunningServer,
   requestLogFields,
 } from '@trellis/http';
@@ -121,13 +122,33 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     ? (await import('@trellis/cache')).createCacheStore({
         redisUrl: config.responseCache.redisUrl,
         timeoutMs: config.responseCache.timeoutMs,
+        namespace: config.responseCache.namespace,
         registry,
         onError: (error) => log.warn({ err: String(error) }, 'response cache unavailable; serving uncached'),
       })
     : undefined;
-  const cachePlugins = cacheStore
-    ? (await import('./response-cache.ts')).createResponseCachePlugins(cacheStore.cache, registry)
-    : [];
+  const responseCache = cacheStore
+    ? (await import('./response-cache.ts')).createResponseCache(cacheStore, registry)
+    : undefined;
+  const cachePlugins = responseCache?.plugins ?? [];
+  // Committed writes arrive on Redis pub/sub (every replica subscribes) or, without Redis,
+  // as POSTs from the relays to the purge route (cache-admin.ts), which operators use too.
+  const cacheRoutes: Record<string, Route> = {};
+  if (responseCache) {
+    const admin = await import('./cache-admin.ts');
+    cacheRoutes[admin.PURGE_PATH] = admin.createPurgeRoute(responseCache, config.auth);
+  }
+  const subscription =
+    responseCache && config.responseCache.redisUrl
+      ? await (await import('@trellis/cache/invalidation')).subscribeInvalidations({
+          url: config.responseCache.redisUrl,
+          namespace: config.responseCache.namespace,
+          onBatch: async (batch) => {
+            await responseCache.invalidate(batch, 'pubsub');
+          },
+          onError: (error) => log.warn({ err: String(error) }, 'cache invalidation subscription'),
+        })
+      : undefined;
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ...(config.features ? features : []),
     ...cachePlugins,
@@ -162,7 +183,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   // Bind the port first (a port in use fails fast), answer 503 until the supergraph is loaded.
   let ready = false;
   const server = createHttpServer<GatewayContext>({
-    routes: { '/metrics': metricsRoute(registry) },
+    routes: { '/metrics': metricsRoute(registry), ...cacheRoutes },
     apollo,
     logger: log,
     isReady: () => ready,
@@ -178,6 +199,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   } catch (error) {
     await running.close(0);
     await closeDataSources(dataSources);
+    await subscription?.close();
+    await cacheStore?.close();
     throw error;
   }
   ready = true;
@@ -189,6 +212,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       await running.close(10_000);
       await apollo.stop();
       await closeDataSources(dataSources);
+      await subscription?.close();
       await cacheStore?.close();
     },
   };

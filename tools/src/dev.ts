@@ -107,6 +107,8 @@ try {
     ...(products ? { CATALOGUE_URL: `http://127.0.0.1:${products.port + offset}/graphql` } : {}),
     NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${sinkPort}/webhooks/orders`,
     NOTIFY_WEBHOOK_SECRET: toolEnv.NOTIFY_WEBHOOK_SECRET,
+    // Without REDIS_URL the outbox relays POST committed invalidations to the gateway.
+    CACHE_INVALIDATION_URL: `http://127.0.0.1:${GATEWAY_PORT}/admin/cache/purge`,
   };
   run('webhooks', join(ROOT, 'tools', 'src', 'webhook-sink.ts'), [], { WEBHOOK_SINK_PORT: String(sinkPort) });
   for (const info of subgraphs) {

@@ -63,12 +63,27 @@ export async function startGraph(
     nodeEnv?: 'development' | 'test' | 'production';
     trustedDocuments?: string;
     responseCache?: GatewayConfig['responseCache'];
+    /**
+     * Start the subgraphs' outbox relays: on Redis pub/sub when the response cache has a
+     * Redis URL, otherwise POSTing to this gateway's purge endpoint.
+     */
+    invalidation?: boolean;
   } = {},
 ): Promise<TestGraph> {
   const definitions = await loadDefinitions();
   const subgraphs: Record<string, TestSubgraph> = {};
+  let gatewayUrl = '';
+  const cache = options.responseCache;
+  const invalidation = options.invalidation
+    ? cache?.redisUrl
+      ? { redisUrl: cache.redisUrl, namespace: cache.namespace }
+      : { gatewayUrl: () => `${gatewayUrl}/admin/cache/purge` }
+    : undefined;
   for (const definition of definitions) {
-    subgraphs[definition.name] = await startTestSubgraph(definition, serverUrl, { plan: options.plan ?? TEST_SEED });
+    subgraphs[definition.name] = await startTestSubgraph(definition, serverUrl, {
+      plan: options.plan ?? TEST_SEED,
+      ...(invalidation ? { invalidation } : {}),
+    });
   }
   const dir = await mkdtemp(join(tmpdir(), 'trellis-graph-'));
   const supergraphPath = join(dir, 'supergraph.graphql');
@@ -85,6 +100,7 @@ export async function startGraph(
       ...(options.responseCache ? { responseCache: options.responseCache } : {}),
     }),
   );
+  gatewayUrl = gateway.url;
   return {
     url: `${gateway.url}/graphql`,
     gateway,

@@ -2,7 +2,9 @@
 // REDIS_URL is given, in memory otherwise — behind a guard that makes an outage a miss.
 // Every call is bounded by a timeout (keyv's defaults wait forever on a dead Redis), and after
 // consecutive failures a circuit opens so requests stop paying even the timeout; it half-opens
-// after `openMs` and closes on the next success.
+// after `openMs` and closes on the next success. Entries can carry tags (the entities a
+// response holds, see ./tags.ts): a tag index (Redis sets, or a map in memory) lets
+// `purge(tags)` drop every entry holding one of them.
 
 import { KeyvAdapter } from '@apollo/utils.keyvadapter';
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
@@ -21,6 +23,8 @@ export interface CacheStoreOptions {
   failuresToOpen?: number;
   /** How long the circuit stays open before one trial call. @default 5000 */
   openMs?: number;
+  /** Prefix of every Redis key (entries and tag sets), so tests and deployments can isolate. @default 'trellis' */
+  namespace?: string;
   registry?: Registry;
   onError?: (error: unknown) => void;
 }
@@ -30,6 +34,13 @@ export interface CacheStore {
   /** Where entries live: `redis` or `memory`. */
   kind: 'redis' | 'memory';
   circuitOpen(): boolean;
+  /**
+   * Records that entry `key` (as passed to `cache.set`) holds `tags`, for `ttlSeconds` (the
+   * entry's own TTL). Best effort: an outage skips it like any cache call.
+   */
+  tag(key: string, tags: readonly string[], ttlSeconds: number): Promise<void>;
+  /** Deletes every entry tagged with one of `tags`; resolves to the number of entries deleted. */
+  purge(tags: readonly string[]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -54,6 +65,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   const timeoutMs = options.timeoutMs ?? 50;
   const failuresToOpen = options.failuresToOpen ?? 3;
   const openMs = options.openMs ?? 5000;
+  const namespace = options.namespace ?? 'trellis';
   const registry = options.registry;
   const calls = metric(
     registry,
@@ -66,7 +78,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
         registers: registry ? [registry] : [],
       }),
   );
-  const circuit = metric(
+  metric(
     registry,
     'trellis_cache_circuit_open',
     () =>
@@ -74,14 +86,20 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
         name: 'trellis_cache_circuit_open',
         help: '1 while the cache circuit is open (cache skipped)',
         registers: registry ? [registry] : [],
+        // Read at scrape time: the circuit closes by time as well as by calls.
+        collect() {
+          this.set(isOpen() ? 1 : 0);
+        },
       }),
   );
 
   let inner: KeyValueCache<string>;
   let redis: KeyvRedis<string> | undefined;
+  const memoryTags = new MemoryTagIndex();
+  let memory: InMemoryLRUCache<string> | undefined;
   const connect = (url: string) => {
     redis = new KeyvRedis<string>(url, { throwOnConnectError: false, throwOnErrors: true, connectionTimeout: 500 });
-    const keyv = new Keyv<string>({ store: redis, namespace: 'trellis', useKeyPrefix: false });
+    const keyv = new Keyv<string>({ store: redis, namespace, useKeyPrefix: false });
     // Without listeners an 'error' event would crash the process.
     keyv.on('error', (error) => options.onError?.(error));
     redis.on('error', (error) => options.onError?.(error));
@@ -89,7 +107,10 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     inner = new KeyvAdapter(keyv as never) as unknown as KeyValueCache<string>;
   };
   if (options.redisUrl) connect(options.redisUrl);
-  else inner = new InMemoryLRUCache<string>({ maxSize: 64 * 1024 * 1024 });
+  else {
+    memory = new InMemoryLRUCache<string>({ maxSize: 64 * 1024 * 1024 });
+    inner = memory;
+  }
 
   /**
    * A connection that swallowed commands (a partition, a hung server) may never answer
@@ -105,9 +126,12 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   let failures = 0;
   let openUntil = 0;
   const isOpen = () => openUntil > Date.now();
-  circuit?.set(0);
 
-  async function guarded<T>(op: 'get' | 'set' | 'delete', call: () => Promise<T>, fallback: T): Promise<T> {
+  async function guarded<T>(
+    op: 'get' | 'set' | 'delete' | 'tag' | 'purge',
+    call: () => Promise<T>,
+    fallback: T,
+  ): Promise<T> {
     if (isOpen()) {
       calls?.inc({ op, outcome: 'skipped' });
       return fallback;
@@ -115,7 +139,6 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     try {
       const value = await withTimeout(call(), timeoutMs);
       failures = 0;
-      circuit?.set(0);
       calls?.inc({ op, outcome: 'ok' });
       return value;
     } catch (error) {
@@ -123,7 +146,6 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       calls?.inc({ op, outcome: error instanceof CacheTimeout ? 'timeout' : 'error' });
       if (failures >= failuresToOpen && !isOpen()) {
         openUntil = Date.now() + openMs;
-        circuit?.set(1);
         reconnect();
       }
       options.onError?.(error);
@@ -137,12 +159,116 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       guarded('set', () => inner.set(key, value, setOptions), undefined),
     delete: (key) => guarded('delete', () => Promise.resolve(inner.delete(key)).then(Boolean), false),
   };
+  const tagSet = (tag: string) => `${namespace}:tag:${tag}`;
+  const tag = async (key: string, tags: readonly string[], ttlSeconds: number) => {
+    if (tags.length === 0 || !(ttlSeconds > 0)) return;
+    const store = redis;
+    if (!store) {
+      memoryTags.add(key, tags, ttlSeconds);
+      return;
+    }
+    await guarded(
+      'tag',
+      async () => {
+        const multi = (await rawClient(store)).multi();
+        // A set lives as long as its longest-lived member: NX sets a first TTL, GT extends it.
+        const ttl = String(ttlSeconds);
+        for (const name of tags.map(tagSet)) {
+          multi.addCommand(['SADD', name, key]);
+          multi.addCommand(['EXPIRE', name, ttl, 'NX']);
+          multi.addCommand(['EXPIRE', name, ttl, 'GT']);
+        }
+        await multi.exec();
+      },
+      undefined,
+    );
+  };
+  const purge = async (tags: readonly string[]): Promise<number> => {
+    if (tags.length === 0) return 0;
+    const store = redis;
+    if (!store) {
+      const keys = memoryTags.take(tags);
+      let deleted = 0;
+      for (const key of keys) {
+        if ((await memory?.get(key)) === undefined) continue;
+        await memory?.delete(key);
+        deleted++;
+      }
+      return deleted;
+    }
+    return guarded(
+      'purge',
+      async () => {
+        const client = await rawClient(store);
+        const names = tags.map(tagSet);
+        const multi = client.multi();
+        multi.addCommand(['SUNION', ...names]);
+        multi.addCommand(['DEL', ...names]);
+        const [members] = (await multi.exec()) as [string[], number];
+        const keys = members.map((key) => store.createKeyPrefix(key, namespace));
+        return keys.length ? Number(await client.sendCommand(['UNLINK', ...keys])) : 0;
+      },
+      0,
+    );
+  };
   return {
     cache,
     kind: options.redisUrl ? 'redis' : 'memory',
     circuitOpen: isOpen,
+    tag,
+    purge,
     async close() {
       if (redis) await withTimeout(redis.disconnect(), 1000).catch(() => {});
     },
   };
+}
+
+/**
+ * The few raw commands the tag index sends. node-redis's full client typings are expensive
+ * to instantiate (the type checker blows up on chained multi() calls): one narrow view.
+ */
+interface RawRedis {
+  multi(): { addCommand(args: string[]): unknown; exec(): Promise<unknown[]> };
+  sendCommand(args: string[]): Promise<unknown>;
+}
+const rawClient = async (store: KeyvRedis<string>) => (await store.getClient()) as unknown as RawRedis;
+
+/** Tag → entry keys with expiry, for the in-memory store (one process: no sharing needed). */
+class MemoryTagIndex {
+  private readonly sets = new Map<string, Map<string, number>>();
+  private added = 0;
+
+  add(key: string, tags: readonly string[], ttlSeconds: number): void {
+    const expires = Date.now() + ttlSeconds * 1000;
+    for (const tag of tags) {
+      let set = this.sets.get(tag);
+      if (!set) {
+        set = new Map();
+        this.sets.set(tag, set);
+      }
+      set.set(key, expires);
+    }
+    // Sweep expired members now and then so the index stays as small as the cache.
+    if (++this.added % 1000 === 0) this.sweep();
+  }
+
+  take(tags: readonly string[]): Set<string> {
+    const now = Date.now();
+    const keys = new Set<string>();
+    for (const tag of tags) {
+      const set = this.sets.get(tag);
+      if (!set) continue;
+      this.sets.delete(tag);
+      for (const [key, expires] of set) if (expires > now) keys.add(key);
+    }
+    return keys;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [tag, set] of this.sets) {
+      for (const [key, expires] of set) if (expires <= now) set.delete(key);
+      if (set.size === 0) this.sets.delete(tag);
+    }
+  }
 }

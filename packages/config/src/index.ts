@@ -32,6 +32,11 @@ export const common = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: postgresUrl,
   REDIS_URL: redisUrl,
+  /** Prefix of the response cache's Redis keys and invalidation channel (replicas of one graph share it). */
+  CACHE_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _ . or -')
+    .default('trellis'),
 };
 
 /** Treat empty strings as unset, so `FOO= cmd` behaves like an absent variable. */

@@ -85,19 +85,29 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(text);
 }
 
-function requestError(res: ServerResponse, status: number, message: string, code: string = ErrorCode.BAD_REQUEST) {
+export function requestError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  code: string = ErrorCode.BAD_REQUEST,
+) {
   sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }
 
-class BodyTooLarge extends Error {}
+export class BodyTooLarge extends Error {}
 
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new BodyTooLarge();
   const chunks: Buffer[] = [];

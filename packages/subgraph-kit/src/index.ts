@@ -1,7 +1,8 @@
 // createSubgraph(): the one way a Trellis subgraph is assembled. A subgraph supplies its
 // SDL, resolvers, Drizzle schema, migrations and per-request loaders; the kit wires Apollo
 // Server + @apollo/subgraph, the Postgres pool, migrations at start, readiness, error
-// masking, identity verification, cache hints, access logs, /metrics and the HTTP front.
+// masking, identity verification, cache hints, entity tags for the gateway's response cache,
+// the cache-invalidation outbox relay, access logs, /metrics and the HTTP front.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -11,6 +12,8 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { Publisher } from '@trellis/cache/invalidation';
+import type { CacheOutboxTable, OutboxRelay } from '@trellis/cache/outbox';
 import { createDatabase, type Database, ping, postgres, retryWithBackoff, runMigrations } from '@trellis/db';
 import type { SeedPlan } from '@trellis/db/seed';
 import { ErrorCode, forbidden, maskError, trellisError, unauthenticated } from '@trellis/errors';
@@ -24,11 +27,12 @@ import {
   type RunningServer,
   requestLogFields,
 } from '@trellis/http';
-import { createViewerVerifier, DEV_AUTH, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
+import { createViewerSigner, createViewerVerifier, DEV_AUTH, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
 import { installJobs, type Jobs } from '@trellis/jobs';
 import { activeTraceId, createLogger, type Logger } from '@trellis/telemetry';
-import { createMetricsRegistry, metricsRoute } from '@trellis/telemetry/metrics';
+import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
 import { type DocumentNode, type GraphQLError, GraphQLScalarType, Kind, parse } from 'graphql';
+import { createEntityTagsPlugin } from './entity-tags.ts';
 
 export type AnySchema = Record<string, unknown>;
 export type { Route, Viewer };
@@ -82,6 +86,8 @@ export interface SubgraphDefinition<TSchema extends AnySchema, TLoaders> {
   routes?: (database: Database<TSchema>) => Record<string, Route>;
   /** The subgraph's job queues (@trellis/jobs): installed in `<name>_jobs` with the migrations. */
   jobs?: Jobs;
+  /** The cache-invalidation outbox (`cacheOutboxTable(schema)`) its writes record into. */
+  outbox?: CacheOutboxTable;
 }
 
 /**
@@ -152,6 +158,17 @@ export interface StartOptions {
   plugins?: ApolloServerPlugin[];
   /** Verifies the gateway's identity header. @default the development secret */
   signingSecret?: string;
+  /**
+   * Where the outbox relay publishes invalidations: Redis pub/sub (`redisUrl`, shared by every
+   * gateway replica) or, without Redis, a POST to the gateway (`gatewayUrl`). No relay when
+   * neither is set (rows then wait in the outbox until one runs).
+   */
+  invalidation?: {
+    redisUrl?: string | undefined;
+    namespace?: string | undefined;
+    /** The gateway's purge endpoint, or a function giving it (tests start the gateway later). */
+    gatewayUrl?: string | (() => string) | undefined;
+  };
 }
 
 export interface RunningSubgraph extends RunningServer {
@@ -161,6 +178,41 @@ export interface RunningSubgraph extends RunningServer {
   ready: Promise<void>;
   isReady(): boolean;
   stop(): Promise<void>;
+}
+
+/** The outbox relay, when the subgraph has an outbox and a transport is configured. */
+async function startRelay(
+  definition: { name: string; outbox?: CacheOutboxTable | undefined },
+  options: StartOptions,
+  registry: Registry,
+  logger: Logger,
+): Promise<OutboxRelay | undefined> {
+  const target = options.invalidation;
+  if (!definition.outbox || !(target?.redisUrl || target?.gatewayUrl)) return undefined;
+  const { startOutboxRelay } = await import('@trellis/cache/outbox');
+  const transport = await import('@trellis/cache/invalidation');
+  const onError = (error: unknown) => logger.warn({ err: String(error) }, 'cache invalidation relay: will retry');
+  let publisher: Publisher;
+  if (target.redisUrl) {
+    publisher = transport.createRedisPublisher({ url: target.redisUrl, namespace: target.namespace, onError });
+  } else {
+    const sign = createViewerSigner(options.signingSecret ?? DEV_AUTH.subgraphSecret);
+    const service: Viewer = { userId: null, scopes: [transport.INVALIDATE_SCOPE] };
+    publisher = transport.createHttpPublisher({
+      url: target.gatewayUrl as string | (() => string),
+      headers: async () => ({ [IDENTITY_HEADER]: await sign(service) }),
+    });
+  }
+  // Its own connections (one for LISTEN): relay traffic is not request traffic.
+  const sql = postgres(options.databaseUrl, { max: 2, idle_timeout: 30, connect_timeout: 5, onnotice: () => {} });
+  const relay = await startOutboxRelay({ sql, table: definition.outbox, publisher, registry, onError });
+  return {
+    drain: relay.drain,
+    async stop() {
+      await relay.stop();
+      await sql.end({ timeout: 1 });
+    },
+  };
 }
 
 /**
@@ -211,6 +263,7 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
       ApolloServerPluginInlineTraceDisabled(),
       accessLogPlugin(),
       createGraphQLMetricsPlugin({ registry }),
+      createEntityTagsPlugin({ typeDefs: definition.typeDefs }),
       ...(options.plugins ?? []),
     ],
   });
@@ -264,10 +317,12 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
   });
   const running = await listen(server, options.port, options.host);
 
+  let relay: OutboxRelay | undefined;
   const readyPromise = retryWithBackoff(
     async () => {
       await migrateSubgraph(definition as never, database as Database<AnySchema>, options.databaseUrl);
       ready = true;
+      relay = await startRelay(definition, options, registry, logger);
     },
     {
       signal: abort.signal,
@@ -297,6 +352,7 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
     async stop() {
       abort.abort();
       clearInterval(probe);
+      await relay?.stop();
       await probeSql.end({ timeout: 1 });
       await running.close(5_000);
       await apollo.stop();

@@ -42,6 +42,11 @@ export async function runSubgraph<TSchema extends AnySchema, TLoaders>(
       nodeEnv: env.NODE_ENV,
       poolMax: env.DB_POOL_MAX,
       signingSecret: env.SUBGRAPH_SIGNING_SECRET,
+      invalidation: {
+        redisUrl: env.REDIS_URL,
+        namespace: env.CACHE_NAMESPACE,
+        gatewayUrl: env.CACHE_INVALIDATION_URL,
+      },
       logger,
     });
   } catch (error) {

@@ -3,7 +3,13 @@
 import { createDatabase } from '@trellis/db';
 import type { SeedPlan } from '@trellis/db/seed';
 import { ANONYMOUS, createViewerSigner, DEV_AUTH, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
-import { type AnySchema, type RunningSubgraph, type SubgraphDefinition, startSubgraph } from '@trellis/subgraph-kit';
+import {
+  type AnySchema,
+  type RunningSubgraph,
+  type StartOptions,
+  type SubgraphDefinition,
+  startSubgraph,
+} from '@trellis/subgraph-kit';
 import {
   createTestDatabase,
   type GraphQLResponse,
@@ -30,7 +36,7 @@ export interface TestSubgraph {
 export async function startTestSubgraph<TSchema extends AnySchema, TLoaders>(
   definition: SubgraphDefinition<TSchema, TLoaders>,
   serverUrl: string,
-  options: { plan?: SeedPlan | null } = {},
+  options: { plan?: SeedPlan | null; invalidation?: StartOptions['invalidation'] } = {},
 ): Promise<TestSubgraph> {
   const database = await createTestDatabase(serverUrl, `trellis_${definition.name}`);
   const statements = new StatementCounter();
@@ -39,6 +45,7 @@ export async function startTestSubgraph<TSchema extends AnySchema, TLoaders>(
     databaseUrl: database.url,
     nodeEnv: 'test',
     onQuery: statements.onQuery,
+    ...(options.invalidation ? { invalidation: options.invalidation } : {}),
   });
   await running.ready;
   const plan = options.plan === undefined ? TEST_SEED : options.plan;

@@ -14,6 +14,7 @@ export const subgraph = defineSubgraph({
   typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
   resolvers: { Query, User },
   schema,
+  outbox: schema.cacheOutbox,
   migrationsFolder: fileURLToPath(new URL('../migrations', import.meta.url)),
   createLoaders,
   seed: seedUsers,

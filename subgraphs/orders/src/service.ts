@@ -21,6 +21,7 @@ export const subgraph = defineSubgraph({
   typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
   resolvers: { Query, Mutation, Order, OrderLine, Invoice, User },
   schema,
+  outbox: schema.cacheOutbox,
   migrationsFolder: fileURLToPath(new URL('../migrations', import.meta.url)),
   createLoaders,
   jobs,

@@ -15,6 +15,7 @@ export const subgraph = defineSubgraph({
   typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
   resolvers: { Query, Mutation, Product },
   schema,
+  outbox: schema.cacheOutbox,
   migrationsFolder: fileURLToPath(new URL('../migrations', import.meta.url)),
   createLoaders,
   seed: seedProducts,

@@ -18,6 +18,7 @@ export const subgraph = defineSubgraph({
   typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
   resolvers: { Query, Mutation, Review, Product, User },
   schema,
+  outbox: schema.cacheOutbox,
   migrationsFolder: fileURLToPath(new URL('../migrations', import.meta.url)),
   createLoaders,
   seed: seedReviews,

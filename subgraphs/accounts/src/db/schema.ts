@@ -1,4 +1,6 @@
 // Tables of the accounts subgraph, in Postgres schema `accounts`. Pure: no connection.
+
+import { cacheOutboxTable } from '@trellis/cache/outbox';
 import { bigint, pgSchema, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 export const accountsSchema = pgSchema('accounts');
@@ -16,4 +18,7 @@ export const users = accountsSchema.table(
 );
 
 export type UserRow = typeof users.$inferSelect;
-export const schema = { users };
+/** Cache invalidations this subgraph's writes commit (published by the relay, see @trellis/cache/outbox). */
+export const cacheOutbox = cacheOutboxTable(accountsSchema);
+
+export const schema = { users, cacheOutbox };

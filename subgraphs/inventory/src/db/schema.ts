@@ -1,4 +1,6 @@
 // Tables of the inventory subgraph, in Postgres schema `inventory`. Pure: no connection.
+
+import { cacheOutboxTable } from '@trellis/cache/outbox';
 import { sql } from 'drizzle-orm';
 import { bigint, check, integer, pgSchema, timestamp } from 'drizzle-orm/pg-core';
 
@@ -24,4 +26,7 @@ export interface ProductRef {
   weight?: number | null;
 }
 
-export const schema = { stock };
+/** Cache invalidations this subgraph's writes commit (published by the relay, see @trellis/cache/outbox). */
+export const cacheOutbox = cacheOutboxTable(inventorySchema);
+
+export const schema = { stock, cacheOutbox };

@@ -1,8 +1,11 @@
-// Stock writes: one atomic statement each, so concurrent adjustments never race.
+// Stock writes: one atomic statement each, so concurrent adjustments never race, in a short
+// transaction with the cache invalidation of the product (the transactional outbox).
+
+import { recordInvalidations } from '@trellis/cache/outbox';
 import { userError } from '@trellis/errors';
 import { parseId, requireScope } from '@trellis/subgraph-kit';
 import { and, eq, gte, sql } from 'drizzle-orm';
-import { stock } from '../db/schema.ts';
+import { cacheOutbox, stock } from '../db/schema.ts';
 import type { MutationResolvers } from '../generated/graphql.ts';
 
 const MAX_DELTA = 1_000_000;
@@ -20,21 +23,27 @@ export const Mutation: MutationResolvers = {
         userErrors: [userError('INVALID', `delta must be an integer within ±${MAX_DELTA}`, ['input', 'delta'])],
       };
     }
-    const rows =
-      input.delta >= 0
-        ? await db
-            .insert(stock)
-            .values({ productId, quantity: input.delta })
-            .onConflictDoUpdate({
-              target: stock.productId,
-              set: { quantity: sql`${stock.quantity} + excluded.quantity`, updatedAt: sql`now()` },
-            })
-            .returning({ quantity: stock.quantity })
-        : await db
-            .update(stock)
-            .set({ quantity: sql`${stock.quantity} + ${input.delta}`, updatedAt: sql`now()` })
-            .where(and(eq(stock.productId, productId), gte(stock.quantity, -input.delta)))
-            .returning({ quantity: stock.quantity });
+    const rows = await db.transaction(async (tx) => {
+      const changed =
+        input.delta >= 0
+          ? await tx
+              .insert(stock)
+              .values({ productId, quantity: input.delta })
+              .onConflictDoUpdate({
+                target: stock.productId,
+                set: { quantity: sql`${stock.quantity} + excluded.quantity`, updatedAt: sql`now()` },
+              })
+              .returning({ quantity: stock.quantity })
+          : await tx
+              .update(stock)
+              .set({ quantity: sql`${stock.quantity} + ${input.delta}`, updatedAt: sql`now()` })
+              .where(and(eq(stock.productId, productId), gte(stock.quantity, -input.delta)))
+              .returning({ quantity: stock.quantity });
+      if (changed.length > 0) {
+        await recordInvalidations(tx, cacheOutbox, [{ typename: 'Product', id: String(productId) }]);
+      }
+      return changed;
+    });
     if (rows.length === 0) {
       return {
         product: null,

@@ -1,4 +1,5 @@
 // Tables of the orders subgraph, in Postgres schema `orders`. Pure: no connection.
+import { cacheOutboxTable } from '@trellis/cache/outbox';
 import { processedMessagesTable } from '@trellis/jobs/schema';
 import {
   bigint,
@@ -88,4 +89,7 @@ export type InvoiceRow = typeof invoices.$inferSelect;
 /** What Order.invoice resolves to (never the bytes). */
 export type InvoiceSummary = Pick<InvoiceRow, 'orderId' | 'status' | 'generatedAt'>;
 
-export const schema = { orders, orderLines, orderStatus, processedMessages, invoices, invoiceStatus };
+/** Cache invalidations this subgraph's writes commit (published by the relay, see @trellis/cache/outbox). */
+export const cacheOutbox = cacheOutboxTable(ordersSchema);
+
+export const schema = { orders, orderLines, orderStatus, processedMessages, invoices, invoiceStatus, cacheOutbox };

@@ -3,11 +3,12 @@
 // stores the PDF in the same transaction as its processed-message record, so neither a
 // redelivery nor a duplicate job renders twice. After the last attempt the invoice is
 // FAILED (the job is dead-lettered; a redrive renders it and makes it READY).
+import { recordInvalidations } from '@trellis/cache/outbox';
 import type { Database } from '@trellis/db';
 import { type Executor, pgBossDb, processOnce } from '@trellis/jobs';
 import { handler, type JobInfo, PermanentJobError } from '@trellis/jobs/worker';
 import { and, asc, eq, ne } from 'drizzle-orm';
-import { invoices, orderLines, orders, processedMessages, type schema } from '../db/schema.ts';
+import { cacheOutbox, invoices, orderLines, orders, processedMessages, type schema } from '../db/schema.ts';
 import { renderInvoicePdf } from '../invoices/render.ts';
 import { invoiceQueue, jobs } from './queues.ts';
 
@@ -58,8 +59,8 @@ export async function produceInvoice(
       .insert(invoices)
       .values({ orderId, ...ready })
       .onConflictDoUpdate({ target: invoices.orderId, set: ready });
-    // Cached responses holding this Order (PRIVATE, up to 10 s) still say PENDING: with the
-    // cache outbox, recordInvalidations(tx, [{ typename: 'Order', id }]) belongs here.
+    // Cached responses holding this Order (PRIVATE, up to 10 s) still say PENDING.
+    await recordInvalidations(tx, cacheOutbox, [{ typename: 'Order', id: String(orderId) }]);
     return true;
   });
   return !result.skipped && result.value;
@@ -75,10 +76,13 @@ export function invoiceHandler(database: Database<typeof schema>, options: Invoi
         const last = error instanceof PermanentJobError || job.attempt >= invoiceQueue.retry.attempts;
         if (last) {
           // The job is about to be dead-lettered: say so on the invoice (never over a READY one).
-          await database.db
-            .update(invoices)
-            .set({ status: 'FAILED', error: String((error as Error)?.message ?? error), updatedAt: new Date() })
-            .where(and(eq(invoices.orderId, orderId), ne(invoices.status, 'READY')));
+          await database.db.transaction(async (tx) => {
+            await tx
+              .update(invoices)
+              .set({ status: 'FAILED', error: String((error as Error)?.message ?? error), updatedAt: new Date() })
+              .where(and(eq(invoices.orderId, orderId), ne(invoices.status, 'READY')));
+            await recordInvalidations(tx, cacheOutbox, [{ typename: 'Order', id: String(orderId) }]);
+          });
         }
         throw error;
       }

@@ -2,13 +2,15 @@
 // order, its lines and its jobs in one short transaction. The (buyer, idempotency key)
 // unique index makes a repeat — sequential or concurrent — return the first order; the
 // stored hash of the lines tells a replay from a reused key with another payload.
+
 import { createHash } from 'node:crypto';
+import { recordInvalidations } from '@trellis/cache/outbox';
 import { ErrorCode, trellisError, type UserError, userError } from '@trellis/errors';
 import { parseId, requireUser } from '@trellis/subgraph-kit';
 import { and, eq } from 'drizzle-orm';
 import { CatalogueUnavailable, catalogue } from '../catalogue.ts';
 import type { Context } from '../context.ts';
-import { type OrderRow, orderLines, orders } from '../db/schema.ts';
+import { cacheOutbox, type OrderRow, orderLines, orders } from '../db/schema.ts';
 import type { MutationResolvers, PlaceOrderInput } from '../generated/graphql.ts';
 import { enqueueOrderPlaced } from '../jobs/enqueue.ts';
 
@@ -153,8 +155,14 @@ export const Mutation: MutationResolvers = {
 
     // A concurrent duplicate that committed first leaves null: nothing written or enqueued here.
     const placed = await db.transaction((tx) =>
-      insertOrder(tx, { buyerId, idempotencyKey: input.idempotencyKey, requestHash: hash, lines: priced }, (orderId) =>
-        enqueueOrderPlaced(tx, orderId),
+      insertOrder(
+        tx,
+        { buyerId, idempotencyKey: input.idempotencyKey, requestHash: hash, lines: priced },
+        async (orderId) => {
+          await enqueueOrderPlaced(tx, orderId);
+          // The buyer's cached order lists (User.orders) now miss this order.
+          await recordInvalidations(tx, cacheOutbox, [{ typename: 'User', id: String(buyerId) }]);
+        },
       ),
     );
     if (placed) return { order: placed, userErrors: [] };

@@ -1,4 +1,6 @@
 // Tables of the products subgraph, in Postgres schema `products`. Pure: no connection.
+
+import { cacheOutboxTable } from '@trellis/cache/outbox';
 import { sql } from 'drizzle-orm';
 import { bigint, index, integer, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -29,4 +31,7 @@ export const products = productsSchema.table(
 );
 
 export type ProductRow = typeof products.$inferSelect;
-export const schema = { products };
+/** Cache invalidations this subgraph's writes commit (published by the relay, see @trellis/cache/outbox). */
+export const cacheOutbox = cacheOutboxTable(productsSchema);
+
+export const schema = { products, cacheOutbox };

@@ -1,8 +1,11 @@
-// Catalogue writes. Business outcomes are userErrors; one short statement per write.
+// Catalogue writes. Business outcomes are userErrors; one short transaction per write, which
+// records the cache invalidations of what it changed (the transactional outbox).
+
+import { recordInvalidations } from '@trellis/cache/outbox';
 import { userError } from '@trellis/errors';
 import { parseId, requireScope } from '@trellis/subgraph-kit';
 import { eq, sql } from 'drizzle-orm';
-import { products } from '../db/schema.ts';
+import { cacheOutbox, products } from '../db/schema.ts';
 import type { MutationResolvers } from '../generated/graphql.ts';
 
 export const Mutation: MutationResolvers = {
@@ -33,11 +36,15 @@ export const Mutation: MutationResolvers = {
     }
     if (id === null) errors.push(userError('NOT_FOUND', 'No product has this id', ['input', 'id']));
     if (errors.length > 0 || id === null) return { product: null, userErrors: errors };
-    const [row] = await db
-      .update(products)
-      .set({ ...changes, updatedAt: sql`now()` })
-      .where(eq(products.id, id))
-      .returning();
+    const row = await db.transaction(async (tx) => {
+      const [updated] = await tx
+        .update(products)
+        .set({ ...changes, updatedAt: sql`now()` })
+        .where(eq(products.id, id))
+        .returning();
+      if (updated) await recordInvalidations(tx, cacheOutbox, [{ typename: 'Product', id: String(updated.id) }]);
+      return updated;
+    });
     if (!row) return { product: null, userErrors: [userError('NOT_FOUND', 'No product has this id', ['input', 'id'])] };
     return { product: row, userErrors: [] };
   },

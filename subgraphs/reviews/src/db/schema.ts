@@ -1,4 +1,5 @@
 // Tables of the reviews subgraph, in Postgres schema `reviews`. Pure: no connection.
+import { cacheOutboxTable } from '@trellis/cache/outbox';
 import { processedMessagesTable } from '@trellis/jobs/schema';
 import { sql } from 'drizzle-orm';
 import {
@@ -86,4 +87,7 @@ export interface EntityRef {
 /** Jobs handled (enrich-review): written with each side effect so a re-run skips it. */
 export const processedMessages = processedMessagesTable(reviewsSchema);
 
-export const schema = { reviews, productRatings, processedMessages };
+/** Cache invalidations this subgraph's writes commit (published by the relay, see @trellis/cache/outbox). */
+export const cacheOutbox = cacheOutboxTable(reviewsSchema);
+
+export const schema = { reviews, productRatings, processedMessages, cacheOutbox };

@@ -1,9 +1,10 @@
 // The write side of review enrichment: stores a review's analysis and counts it in its
 // product's rating aggregates, in the caller's transaction (the enrich-review job's, with
 // its processed-message record), at most once per review.
+import { recordInvalidations } from '@trellis/cache/outbox';
 import type { Database } from '@trellis/db';
 import { eq, sql } from 'drizzle-orm';
-import { productRatings, reviews, type schema } from '../db/schema.ts';
+import { cacheOutbox, productRatings, reviews, type schema } from '../db/schema.ts';
 import { analyzeReview } from './analysis.ts';
 
 /** A transaction of the reviews database (drizzle). */
@@ -27,6 +28,7 @@ export async function enrichReview(tx: ReviewsTx, reviewId: number): Promise<Enr
   const { sentiment, keywords } = analyzeReview(review.body);
   await tx.update(reviews).set({ sentiment, keywords, enrichedAt: new Date() }).where(eq(reviews.id, reviewId));
   await addToProductRatings(tx, review.productId, { rating: review.rating, sentiment });
+  await recordInvalidations(tx, cacheOutbox, [{ typename: 'Review', id: String(reviewId) }]);
   return { reviewId, productId: review.productId, sentiment, keywords };
 }
 
@@ -59,4 +61,6 @@ export async function addToProductRatings(
         updatedAt: sql`now()`,
       },
     });
+  // Cached responses holding the product (averageRating, reviewCount) are now stale.
+  await recordInvalidations(tx, cacheOutbox, [{ typename: 'Product', id: String(productId) }]);
 }

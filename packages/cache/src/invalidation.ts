@@ -1,0 +1,184 @@
+// Entity invalidation: how cached responses are tagged with the entities they hold, the
+// message a committed write publishes, and its two transports — Redis pub/sub (every gateway
+// replica subscribes) or an HTTP POST to the gateway's invalidation endpoint when there is
+// no Redis (embedded development).
+import { createClient } from '@redis/client';
+import { z } from 'zod';
+
+/** Scope of the service identity a relay presents to the gateway's purge endpoint (no Redis). */
+export const INVALIDATE_SCOPE = 'cache:invalidate';
+
+/** An entity as federation knows it: its type name and its key (`id`). */
+export interface EntityRef {
+  typename: string;
+  id: string;
+}
+
+/** What a write publishes: changed entities, and/or whole types to drop (admin purge). */
+export interface InvalidationBatch {
+  entities: EntityRef[];
+  types?: string[];
+}
+
+const TYPENAME = /^[_A-Za-z][_0-9A-Za-z]{0,127}$/;
+/** Entities and types in one batch at most; a relay sends larger outboxes in several. */
+export const MAX_BATCH = 1000;
+
+/** The wire format, validated wherever a batch is received (Redis message or HTTP body). */
+export const invalidationBatchSchema = z
+  .object({
+    entities: z
+      .array(
+        z.object({ typename: z.string().regex(TYPENAME, 'not a GraphQL type name'), id: z.string().min(1).max(256) }),
+      )
+      .max(MAX_BATCH)
+      .default([]),
+    types: z.array(z.string().regex(TYPENAME, 'not a GraphQL type name')).max(MAX_BATCH).optional(),
+  })
+  .refine((batch) => batch.entities.length > 0 || (batch.types?.length ?? 0) > 0, {
+    message: 'name at least one entity or type',
+  });
+
+/** Tag of one entity in a cached response. */
+export const entityTag = (typename: string, id: string) => `${typename}:${id}`;
+/** Tag every response holding any `typename` carries (purge by type). */
+export const typeTag = (typename: string) => typename;
+/** Tag of responses whose subgraph listed too many `typename` entities to name them all. */
+export const overflowTag = (typename: string) => `${typename}:*`;
+
+/** The tags an invalidation batch drops. */
+export function tagsToPurge(batch: InvalidationBatch): string[] {
+  const tags = new Set<string>();
+  for (const { typename, id } of batch.entities) {
+    tags.add(entityTag(typename, id));
+    tags.add(overflowTag(typename));
+  }
+  for (const typename of batch.types ?? []) tags.add(typeTag(typename));
+  return [...tags];
+}
+
+/** The pub/sub channel of a cache namespace. */
+export const invalidationChannel = (namespace: string) => `${namespace}:invalidations`;
+
+export interface Publisher {
+  /** Resolves once the batch is handed over; rejects when it was not (the outbox keeps it). */
+  publish(batch: InvalidationBatch): Promise<void>;
+  close(): Promise<void>;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} exceeded ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** A Redis client that never waits forever: bounded connects, errors reported, retries on its own. */
+function redisClient(url: string, onError: (error: unknown) => void) {
+  const client = createClient({
+    url,
+    socket: { connectTimeout: 1000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+    disableOfflineQueue: true,
+  });
+  client.on('error', onError);
+  return client;
+}
+
+export interface RedisTransportOptions {
+  url: string;
+  /** Same namespace as the gateways' cache (CACHE_NAMESPACE). @default 'trellis' */
+  namespace?: string;
+  /** Bound on one publish. @default 2000 */
+  timeoutMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+/** Publishes batches on the namespace's Redis channel. */
+export function createRedisPublisher(options: RedisTransportOptions): Publisher {
+  const client = redisClient(options.url, options.onError ?? (() => {}));
+  const channel = invalidationChannel(options.namespace ?? 'trellis');
+  const timeoutMs = options.timeoutMs ?? 2000;
+  let connecting: Promise<unknown> | undefined;
+  return {
+    async publish(batch) {
+      // isOpen stays true while the client reconnects on its own; false only before the first
+      // connect or after a failed one.
+      if (!client.isOpen) connecting = client.connect().catch(() => {});
+      await withTimeout(
+        (async () => {
+          await connecting;
+          if (!client.isReady) throw new Error('Redis is not connected');
+          await client.publish(channel, JSON.stringify(batch));
+        })(),
+        timeoutMs,
+        'publish',
+      );
+    },
+    async close() {
+      if (client.isOpen) await withTimeout(client.close(), 1000, 'close').catch(() => client.destroy());
+    },
+  };
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+/** Subscribes to the namespace's channel; `onBatch` gets every valid batch (invalid ones go to onError). */
+export async function subscribeInvalidations(
+  options: RedisTransportOptions & { onBatch: (batch: InvalidationBatch) => void | Promise<void> },
+): Promise<Subscription> {
+  const onError = options.onError ?? (() => {});
+  const client = redisClient(options.url, onError);
+  const listener = (message: string) => {
+    let batch: InvalidationBatch;
+    try {
+      batch = invalidationBatchSchema.parse(JSON.parse(message));
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    Promise.resolve(options.onBatch(batch)).catch(onError);
+  };
+  // The client reconnects and resubscribes by itself after an outage; the first connect is
+  // bounded so a gateway starts (uncached invalidation-wise) even when Redis is down.
+  const connected = client
+    .connect()
+    .then(() => client.subscribe(invalidationChannel(options.namespace ?? 'trellis'), listener));
+  await withTimeout(connected, 2000, 'subscribe').catch(onError);
+  return {
+    async close() {
+      if (client.isOpen) await withTimeout(client.close(), 1000, 'close').catch(() => client.destroy());
+      else client.destroy();
+    },
+  };
+}
+
+export interface HttpPublisherOptions {
+  /** The gateway's purge endpoint, e.g. http://localhost:4000/admin/cache/purge (or a function giving it). */
+  url: string | (() => string);
+  /** Headers of each POST (the relay's signed service identity). */
+  headers: () => Promise<Record<string, string>>;
+  /** @default 2000 */
+  timeoutMs?: number;
+}
+
+/** Without Redis: POSTs each batch to the gateway (one gateway: embedded development). */
+export function createHttpPublisher(options: HttpPublisherOptions): Publisher {
+  return {
+    async publish(batch) {
+      const response = await fetch(typeof options.url === 'string' ? options.url : options.url(), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(await options.headers()) },
+        body: JSON.stringify(batch),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 2000),
+      });
+      await response.body?.cancel();
+      if (!response.ok) throw new Error(`invalidation POST answered ${response.status}`);
+    },
+    async close() {},
+  };
+}

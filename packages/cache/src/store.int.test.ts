@@ -1,0 +1,122 @@
+// The cache store on a private Redis (started on a free port, killed and restarted here —
+// never the shared one) and in memory: entries and their tags expire with their TTL, purge
+// deletes exactly the tagged entries, and a Redis that dies mid-test is a miss (bounded, no
+// hang) until it returns, when caching resumes.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { connect, createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CacheStore, createCacheStore } from './index.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (up) return child;
+    await sleep(50);
+  }
+  throw new Error('redis-server did not start');
+}
+
+async function stopRedis(child: ChildProcess | undefined) {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+describe('cache store', () => {
+  let port: number;
+  let redis: ChildProcess | undefined;
+  beforeAll(async () => {
+    port = await freePort();
+    redis = await startRedis(port);
+  });
+  afterAll(async () => {
+    await stopRedis(redis);
+  });
+
+  for (const kind of ['memory', 'redis'] as const) {
+    it(`${kind}: entries and tags expire with their TTL; purge drops only the tagged entries`, async () => {
+      const store = createCacheStore({
+        ...(kind === 'redis' ? { redisUrl: `redis://127.0.0.1:${port}` } : {}),
+        namespace: `ttl-${Date.now()}`,
+        timeoutMs: 500,
+      });
+      try {
+        await store.cache.set('short', 'a', { ttl: 1 });
+        await store.tag('short', ['Product:1'], 1);
+        await store.cache.set('long', 'b', { ttl: 60 });
+        await store.tag('long', ['Product:2', 'Product'], 60);
+        await store.cache.set('other', 'c', { ttl: 60 });
+        await store.tag('other', ['Product:3', 'Product'], 60);
+        expect(await store.cache.get('short')).toBe('a');
+        await sleep(1200);
+        expect(await store.cache.get('short')).toBeUndefined();
+        expect(await store.purge(['Product:1'])).toBe(0);
+        expect(await store.purge(['Product:2'])).toBe(1);
+        expect(await store.cache.get('long')).toBeUndefined();
+        expect(await store.cache.get('other')).toBe('c');
+        expect(await store.purge(['Product'])).toBe(1);
+        expect(await store.cache.get('other')).toBeUndefined();
+      } finally {
+        await store.close();
+      }
+    });
+  }
+
+  it('redis: killed mid-test is a miss — bounded, no hang — and caching resumes when it returns', async () => {
+    const store: CacheStore = createCacheStore({
+      redisUrl: `redis://127.0.0.1:${port}`,
+      namespace: `outage-${Date.now()}`,
+      timeoutMs: 50,
+      openMs: 500,
+    });
+    try {
+      await store.cache.set('k', 'v', { ttl: 60 });
+      expect(await store.cache.get('k')).toBe('v');
+      await stopRedis(redis);
+      const started = performance.now();
+      for (let i = 0; i < 10; i++) {
+        expect(await store.cache.get('k')).toBeUndefined();
+        await store.cache.set('k2', 'v2', { ttl: 60 });
+        expect(await store.purge(['x'])).toBe(0);
+      }
+      // 30 calls: at most a few pay the 50 ms timeout before the circuit opens.
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(store.circuitOpen()).toBe(true);
+      redis = await startRedis(port);
+      let resumed = false;
+      for (let i = 0; i < 50 && !resumed; i++) {
+        await sleep(100);
+        await store.cache.set('k3', 'v3', { ttl: 60 });
+        resumed = (await store.cache.get('k3')) === 'v3';
+      }
+      expect(resumed).toBe(true);
+    } finally {
+      await store.close();
+    }
+  }, 20_000);
+});
