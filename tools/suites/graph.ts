@@ -1,0 +1,134 @@
+// The whole graph as real processes for the load, fault and fuzz suites: each subgraph and
+// the gateway in its own Node process (production mode, development secrets), so a suite
+// can SIGKILL one, restart it, and read a process's resident memory from /proc.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '@trellis/db/embedded';
+import type { SeedPlan } from '@trellis/db/seed';
+import { DEV_AUTH } from '@trellis/identity';
+import { TEST_SEED } from '@trellis/testing';
+import { composeWorkspace } from '../src/compose.ts';
+import { type ServiceProcess, spawnService, waitForStatus } from '../src/process.ts';
+import { loadDefinition, prepareSubgraph } from '../src/subgraphs.ts';
+import { listSubgraphs, ROOT } from '../src/workspace.ts';
+
+/** Production mode with the development secrets, so errors are masked as in production. */
+const SECRETS = { AUTH_JWT_SECRET: DEV_AUTH.clientSecret, SUBGRAPH_SIGNING_SECRET: DEV_AUTH.subgraphSecret };
+
+export interface GraphProcess {
+  name: string;
+  port: number;
+  process: ServiceProcess;
+}
+
+export interface ProcessGraph {
+  /** The gateway's GraphQL endpoint. */
+  url: string;
+  gateway: GraphProcess;
+  subgraphs: Record<string, GraphProcess>;
+  /** SIGKILLs a subgraph and waits until it is gone. */
+  kill(name: string): Promise<void>;
+  /** Starts a (killed) subgraph again on its port; resolves once it reports ready. */
+  restart(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ProcessGraphOptions {
+  /** The database every subgraph uses (each in its own schema); migrated and seeded here. */
+  databaseUrl: string;
+  plan?: SeedPlan;
+  /** Extra gateway environment (RESPONSE_CACHE, REDIS_URL, limits…). */
+  gatewayEnv?: Record<string, string>;
+}
+
+function spawnSubgraph(mainPath: string, port: number, databaseUrl: string): ServiceProcess {
+  return spawnService(
+    mainPath,
+    [],
+    { ...SECRETS, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), DATABASE_URL: databaseUrl },
+    ROOT,
+  );
+}
+
+export async function startProcessGraph(options: ProcessGraphOptions): Promise<ProcessGraph> {
+  const infos = listSubgraphs();
+  const subgraphs: Record<string, GraphProcess> = {};
+  const mains: Record<string, string> = {};
+  let gateway: GraphProcess | undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'trellis-suite-'));
+  const stop = async () => {
+    const all = [...Object.values(subgraphs), ...(gateway ? [gateway] : [])];
+    for (const service of all) service.process.child.kill('SIGTERM');
+    await Promise.race([
+      Promise.all(all.map((s) => s.process.exited)),
+      new Promise((resolve) => setTimeout(resolve, 10_000)),
+    ]);
+    for (const service of all) service.process.killAll();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const info of infos) {
+      await prepareSubgraph(await loadDefinition(info), options.databaseUrl, {
+        seed: 'always',
+        plan: options.plan ?? TEST_SEED,
+      });
+      const port = await freePort();
+      mains[info.name] = info.mainPath;
+      subgraphs[info.name] = { name: info.name, port, process: spawnSubgraph(info.mainPath, port, options.databaseUrl) };
+    }
+    await Promise.all(
+      Object.values(subgraphs).map((s) => waitForStatus(`http://127.0.0.1:${s.port}/health/ready`, 60_000)),
+    );
+    const supergraphPath = join(dir, 'supergraph.graphql');
+    await writeFile(supergraphPath, composeWorkspace((name) => `http://127.0.0.1:${subgraphs[name]?.port}/graphql`));
+    const port = await freePort();
+    gateway = {
+      name: 'gateway',
+      port,
+      process: spawnService(
+        join(ROOT, 'gateway', 'src', 'main.ts'),
+        ['--supergraph', supergraphPath, '--port', String(port)],
+        { ...SECRETS, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...options.gatewayEnv },
+        ROOT,
+      ),
+    };
+    await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 60_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const running = gateway;
+  return {
+    url: `http://127.0.0.1:${running.port}/graphql`,
+    gateway: running,
+    subgraphs,
+    async kill(name) {
+      const service = subgraphs[name];
+      if (!service) throw new Error(`No subgraph ${name}`);
+      service.process.child.kill('SIGKILL');
+      await service.process.exited;
+    },
+    async restart(name) {
+      const service = subgraphs[name];
+      const main = mains[name];
+      if (!service || !main) throw new Error(`No subgraph ${name}`);
+      service.process = spawnSubgraph(main, service.port, options.databaseUrl);
+      await waitForStatus(`http://127.0.0.1:${service.port}/health/ready`, 60_000);
+    },
+    stop,
+  };
+}
+
+/** Resident set size of a process in bytes (VmRSS from /proc; Linux only). */
+export async function residentBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!match) throw new Error(`No VmRSS for process ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+/** True while the process has not exited. */
+export function isAlive(service: GraphProcess): boolean {
+  return service.process.child.exitCode === null && service.process.child.signalCode === null;
+}
