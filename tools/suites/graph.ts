@@ -1,6 +1,7 @@
 // The whole graph as real processes for the load, fault and fuzz suites: each subgraph and
 // the gateway in its own Node process (production mode, development secrets), so a suite
 // can SIGKILL one, restart it, and read a process's resident memory from /proc.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +14,28 @@ import { type ServiceProcess, spawnService, waitForStatus } from '../src/process
 import { loadDefinition, prepareSubgraph } from '../src/subgraphs.ts';
 import { listSubgraphs, ROOT } from '../src/workspace.ts';
 
-/** Production mode with the development secrets, so errors are masked as in production. */
-const SECRETS = { AUTH_JWT_SECRET: DEV_AUTH.clientSecret, SUBGRAPH_SIGNING_SECRET: DEV_AUTH.subgraphSecret };
+/** Waits until a service reports ready; fails with its output when it exits or times out first. */
+async function waitReady(service: GraphProcess, timeoutMs = 60_000): Promise<void> {
+  const exited = service.process.exited.then(({ code, signal }) => {
+    throw new Error(`${service.name} exited (${signal ?? code}): ${service.process.output().slice(-2000)}`);
+  });
+  try {
+    await Promise.race([waitForStatus(`http://127.0.0.1:${service.port}/health/ready`, timeoutMs), exited]);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${service.name} output: ${service.process.output().slice(-2000)}`);
+  } finally {
+    exited.catch(() => {});
+  }
+}
+
+/**
+ * Production mode (errors masked as in production) with the development client secret, so
+ * `tokenFor()` tokens verify; production insists on a long subgraph signing secret.
+ */
+const SECRETS = {
+  AUTH_JWT_SECRET: DEV_AUTH.clientSecret,
+  SUBGRAPH_SIGNING_SECRET: randomBytes(24).toString('base64url'),
+};
 
 export interface GraphProcess {
   name: string;
@@ -75,13 +96,18 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
       });
       const port = await freePort();
       mains[info.name] = info.mainPath;
-      subgraphs[info.name] = { name: info.name, port, process: spawnSubgraph(info.mainPath, port, options.databaseUrl) };
+      subgraphs[info.name] = {
+        name: info.name,
+        port,
+        process: spawnSubgraph(info.mainPath, port, options.databaseUrl),
+      };
     }
-    await Promise.all(
-      Object.values(subgraphs).map((s) => waitForStatus(`http://127.0.0.1:${s.port}/health/ready`, 60_000)),
-    );
+    await Promise.all(Object.values(subgraphs).map((s) => waitReady(s)));
     const supergraphPath = join(dir, 'supergraph.graphql');
-    await writeFile(supergraphPath, composeWorkspace((name) => `http://127.0.0.1:${subgraphs[name]?.port}/graphql`));
+    await writeFile(
+      supergraphPath,
+      composeWorkspace((name) => `http://127.0.0.1:${subgraphs[name]?.port}/graphql`),
+    );
     const port = await freePort();
     gateway = {
       name: 'gateway',
@@ -93,7 +119,7 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
         ROOT,
       ),
     };
-    await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 60_000);
+    await waitReady(gateway);
   } catch (error) {
     await stop();
     throw error;
@@ -114,7 +140,7 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
       const main = mains[name];
       if (!service || !main) throw new Error(`No subgraph ${name}`);
       service.process = spawnSubgraph(main, service.port, options.databaseUrl);
-      await waitForStatus(`http://127.0.0.1:${service.port}/health/ready`, 60_000);
+      await waitReady(service);
     },
     stop,
   };

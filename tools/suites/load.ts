@@ -24,6 +24,8 @@ export interface Sample {
   /** Error paths, joined with dots, aligned with `codes`. */
   paths: string[];
   hasData: boolean;
+  /** The gateway's `x-cache` header (HIT or MISS) when the response cache applied. */
+  cache?: string;
   /** Transport failure, or a body that was not a JSON object. */
   failure?: string;
   body?: unknown;
@@ -38,6 +40,11 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** Keep response bodies on the samples (memory: only for short runs). @default false */
   keepBodies?: boolean;
+  /**
+   * Target request rate over all clients (a fixed schedule: request i leaves at i/rate s);
+   * when the service falls behind, it degrades to a closed loop. @default unpaced
+   */
+  ratePerSecond?: number;
   /** Stops early when it returns true (checked between requests). */
   stopWhen?: () => boolean;
 }
@@ -60,7 +67,13 @@ export async function runLoad(options: LoadOptions): Promise<Sample[]> {
   let turn = 0;
   const client = async () => {
     while (performance.now() < deadline && !options.stopWhen?.()) {
-      const op = mix[turn++ % mix.length] as Operation;
+      const slot = turn++;
+      if (options.ratePerSecond) {
+        const wait = origin + (slot * 1000) / options.ratePerSecond - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (performance.now() >= deadline) break;
+      }
+      const op = mix[slot % mix.length] as Operation;
       const n = sent.get(op.name) ?? 0;
       sent.set(op.name, n + 1);
       samples.push(await send(options, op, n, origin));
@@ -90,6 +103,7 @@ async function send(options: LoadOptions, op: Operation, n: number, origin: numb
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
     sample.status = response.status;
+    sample.cache = response.headers.get('x-cache') ?? undefined;
     const text = await response.text();
     sample.latencyMs = performance.now() - started;
     const parsed = JSON.parse(text) as {

@@ -11,6 +11,8 @@ import { mib, ms, recordResult } from './report.ts';
 const WARMUP_MS = 20_000;
 const SOAK_MS = 90_000;
 const CONCURRENCY = 8;
+/** Offered load: what 2 shared cores carry with room; the SLO is judged at this rate. */
+const RATE = 60;
 /** docs/slo.md: catalogue reads (Catalogue, ProductPage) p99 ≤ 300 ms at the gateway. */
 const CATALOGUE_P99_MS = 300;
 const MAX_RSS_GROWTH = 0.1;
@@ -28,6 +30,11 @@ afterAll(async () => {
   await database?.drop();
 });
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
 /** What is wrong with a sample, or undefined when it is a success the mix expects. */
 function problem(sample: Sample, expected: Record<string, string[]>): string | undefined {
   if (sample.failure || sample.status !== 200) return describeSample(sample);
@@ -42,8 +49,13 @@ describe('soak', () => {
     const { operations, expected } = await mixedOperations();
     const pid = graph.gateway.process.child.pid as number;
 
-    const warmup = await runLoad({ url: graph.url, operations, concurrency: CONCURRENCY, durationMs: WARMUP_MS });
-    const rssAfterWarmup = await residentBytes(pid);
+    const warmup = await runLoad({
+      url: graph.url,
+      operations,
+      concurrency: CONCURRENCY,
+      ratePerSecond: RATE,
+      durationMs: WARMUP_MS,
+    });
 
     const rss: number[] = [];
     const sampler = setInterval(() => {
@@ -53,16 +65,25 @@ describe('soak', () => {
       );
     }, 1000);
     const started = Date.now();
-    const samples = await runLoad({ url: graph.url, operations, concurrency: CONCURRENCY, durationMs: SOAK_MS });
+    const samples = await runLoad({
+      url: graph.url,
+      operations,
+      concurrency: CONCURRENCY,
+      ratePerSecond: RATE,
+      durationMs: SOAK_MS,
+    });
     const elapsed = (Date.now() - started) / 1000;
     clearInterval(sampler);
-    const rssEnd = await residentBytes(pid);
+    // Garbage collection makes RSS a sawtooth: compare the medians of the first and the last
+    // ten seconds of the measured phase, not two single readings.
+    const rssAfterWarmup = median(rss.slice(0, 10));
+    const rssEnd = median(rss.slice(-10));
 
     const problems = [...warmup, ...samples].map((s) => problem(s, expected)).filter(Boolean) as string[];
     const stats = statsByOperation(samples);
     const catalogueP99 = Math.max(stats.Catalogue?.p99 ?? 0, stats.ProductPage?.p99 ?? 0);
     const growth = (rssEnd - rssAfterWarmup) / rssAfterWarmup;
-    const peak = Math.max(rssEnd, ...rss);
+    const peak = Math.max(...rss);
     const passed =
       problems.length === 0 && catalogueP99 <= CATALOGUE_P99_MS && growth < MAX_RSS_GROWTH && isAlive(graph.gateway);
 
@@ -72,11 +93,11 @@ describe('soak', () => {
       command: 'pnpm test:load',
       passed,
       lines: [
-        `- Load: ${CONCURRENCY} closed-loop clients, ${WARMUP_MS / 1000} s warm-up then ${SOAK_MS / 1000} s measured; response cache off; subgraphs and gateway as separate processes (NODE_ENV=production)`,
+        `- Load: ${RATE} req/s offered by ${CONCURRENCY} clients, ${WARMUP_MS / 1000} s warm-up then ${SOAK_MS / 1000} s measured; response cache off; subgraphs and gateway as separate processes (NODE_ENV=production)`,
         `- Requests measured: ${samples.length} (${(samples.length / elapsed).toFixed(0)} req/s), warm-up ${warmup.length}`,
         `- Unexpected responses (non-200, transport errors, errors other than the typed one asked for): ${problems.length} (criterion: 0)`,
         `- Catalogue-read p99 (Catalogue, ProductPage): ${ms(catalogueP99)} (criterion: ≤ ${CATALOGUE_P99_MS} ms)`,
-        `- Gateway RSS: ${mib(rssAfterWarmup)} after warm-up, ${mib(rssEnd)} at the end, peak ${mib(peak)}; growth ${(growth * 100).toFixed(1)} % (criterion: < ${MAX_RSS_GROWTH * 100} %)`,
+        `- Gateway RSS (median of 1 s readings): ${mib(rssAfterWarmup)} in the first 10 s after warm-up, ${mib(rssEnd)} in the last 10 s, peak ${mib(peak)}; growth ${(growth * 100).toFixed(1)} % (criterion: < ${MAX_RSS_GROWTH * 100} %)`,
         '',
         '| operation | requests | p50 | p95 | p99 | max |',
         '|---|---|---|---|---|---|',
