@@ -71,7 +71,7 @@ export async function hostileInputs(seed = 20261201, scale = 1): Promise<Hostile
     ).map(([type, body]) => ({
       category: 'content-type',
       method: 'POST',
-      headers: type ? { 'content-type': type } : {},
+      headers: (type ? { 'content-type': type } : {}) as Record<string, string>,
       body,
     })),
     ...sample(fc.constantFrom('PUT', 'DELETE', 'PATCH', 'GET', 'OPTIONS'), n(200), seed + 5).map((method) => ({
