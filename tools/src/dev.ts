@@ -32,7 +32,7 @@ function run(name: string, script: string, args: string[], env: Record<string, s
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: toolEnv.LOG_LEVEL, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const label = name.padEnd(9);
+  const label = name.padEnd(14);
   for (const stream of [child.stdout, child.stderr]) {
     if (stream) createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${label}| ${line}\n`));
   }
@@ -99,21 +99,40 @@ try {
     ensureRunning();
   }
   const routes: Record<string, string> = {};
+  // placeOrder prices from the products subgraph; confirmations go to the local sink.
+  const products = subgraphs.find((info) => info.name === 'products');
+  const sinkPort = toolEnv.WEBHOOK_SINK_PORT + offset;
+  const serviceEnv = {
+    DATABASE_URL: database.url,
+    ...(products ? { CATALOGUE_URL: `http://127.0.0.1:${products.port + offset}/graphql` } : {}),
+    NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${sinkPort}/webhooks/orders`,
+    NOTIFY_WEBHOOK_SECRET: toolEnv.NOTIFY_WEBHOOK_SECRET,
+  };
+  run('webhooks', join(ROOT, 'tools', 'src', 'webhook-sink.ts'), [], { WEBHOOK_SINK_PORT: String(sinkPort) });
   for (const info of subgraphs) {
     const port = info.port + offset;
-    run(info.name, info.mainPath, [], { PORT: String(port), DATABASE_URL: database.url });
+    run(info.name, info.mainPath, [], { ...serviceEnv, PORT: String(port) });
+    if (info.worker) {
+      run(`${info.name}-worker`, info.worker.mainPath, [], { ...serviceEnv, PORT: String(info.worker.port + offset) });
+    }
     // The committed supergraph routes to the default ports; shifted ports are overridden.
     if (offset) routes[`SUBGRAPH_URL_${info.name.toUpperCase()}`] = `http://127.0.0.1:${port}/graphql`;
   }
-  await Promise.all(
-    subgraphs.map((info) => waitReady(info.name, `http://127.0.0.1:${info.port + offset}/health/ready`)),
-  );
+  await Promise.all([
+    ...subgraphs.map((info) => waitReady(info.name, `http://127.0.0.1:${info.port + offset}/health/ready`)),
+    ...subgraphs.flatMap((info) =>
+      info.worker
+        ? [waitReady(`${info.name}-worker`, `http://127.0.0.1:${info.worker.port + offset}/health/ready`)]
+        : [],
+    ),
+  ]);
   run('gateway', join(ROOT, 'gateway', 'src', 'main.ts'), ['--supergraph', join(ROOT, 'supergraph.graphql')], {
     PORT: String(GATEWAY_PORT),
     ...routes,
   });
   await waitReady('gateway', `http://127.0.0.1:${GATEWAY_PORT}/health/ready`);
   ensureRunning();
+  say(`webhook deliveries: http://127.0.0.1:${sinkPort}/deliveries (also .data/webhook-sink/deliveries.jsonl)`);
   say(`graph ready: http://localhost:${GATEWAY_PORT}/graphql (explorer in a browser); Ctrl-C to stop`);
 } catch (error) {
   if (!stopping) {

@@ -3,6 +3,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { common, loadEnv, z } from '@trellis/config';
+import { DEV_WEBHOOK } from '../../subgraphs/orders/src/env.ts';
 import { ROOT } from './workspace.ts';
 
 export const toolEnv = loadEnv({
@@ -14,6 +15,10 @@ export const toolEnv = loadEnv({
   LOG_LEVEL: common.LOG_LEVEL,
   /** `pnpm dev` shifts every port (gateway 4000, subgraphs 4001…) by this much. */
   DEV_PORT_OFFSET: z.coerce.number().int().min(0).max(60000).default(0),
+  /** The development webhook sink (order confirmations): port before the offset, and its key. */
+  WEBHOOK_SINK_PORT: common.PORT.default(4199),
+  WEBHOOK_SINK_HOST: common.HOST,
+  NOTIFY_WEBHOOK_SECRET: z.string().min(1).default(DEV_WEBHOOK.secret),
 });
 
 /** Scratch folder for tests' embedded Postgres (reachable by the postgres OS user). */

@@ -68,9 +68,34 @@ function deployables(): Deployable[] {
         // One database role and URL per subgraph (its own schema only).
         secretEnv('DATABASE_URL', `trellis-${s.name}-db`, 'url'),
         secretEnv('SUBGRAPH_SIGNING_SECRET', 'trellis-identity', 'subgraph-signing-secret'),
+        ...Object.entries(s.env).map(([name, value]) => plainEnv(name, value)),
       ],
       resources: { cpu: '250m', memory: '256Mi', cpuLimit: '1', memoryLimit: '384Mi' },
     })),
+    // A job worker per owning subgraph: same database role, health and /metrics on its port.
+    ...subgraphs.flatMap((s) =>
+      s.worker
+        ? [
+            {
+              name: `${s.name}-worker`,
+              port: s.worker.port,
+              command: ['node', '--import', 'tsx', `subgraphs/${s.name}/src/worker.ts`],
+              env: [
+                plainEnv('NODE_ENV', 'production'),
+                plainEnv('HOST', '0.0.0.0'),
+                plainEnv('PORT', String(s.worker.port)),
+                secretEnv('DATABASE_URL', `trellis-${s.name}-db`, 'url'),
+                ...Object.entries(s.env).map(([name, value]) => plainEnv(name, value)),
+                ...Object.entries(s.worker.secrets).map(([name, ref]) => {
+                  const [secret = '', key = ''] = ref.split('/');
+                  return secretEnv(name, secret, key);
+                }),
+              ],
+              resources: { cpu: '250m', memory: '256Mi', cpuLimit: '1', memoryLimit: '384Mi' },
+            },
+          ]
+        : [],
+    ),
   ];
 }
 

@@ -1,7 +1,7 @@
 // Loads subgraph definitions (service.ts) for tooling: migrate, seed, test harnesses.
-import { createDatabase, runMigrations } from '@trellis/db';
+import { createDatabase } from '@trellis/db';
 import type { SeedPlan } from '@trellis/db/seed';
-import type { AnySchema, SubgraphDefinition } from '@trellis/subgraph-kit';
+import { type AnySchema, migrateSubgraph, type SubgraphDefinition } from '@trellis/subgraph-kit';
 import { listSubgraphs, type SubgraphInfo } from './workspace.ts';
 
 export type AnyDefinition = SubgraphDefinition<AnySchema, unknown>;
@@ -29,7 +29,7 @@ export async function prepareSubgraph(
     statementTimeoutMs: 600_000,
   });
   try {
-    await runMigrations(database, { domain: definition.name, migrationsFolder: definition.migrationsFolder });
+    await migrateSubgraph(definition, database, url);
     const mode = options.seed ?? 'never';
     if (mode === 'never' || !options.plan) return { seeded: false };
     if (mode === 'when-empty' && !(await definition.isEmpty(database))) return { seeded: false };

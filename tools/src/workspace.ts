@@ -14,6 +14,10 @@ export interface SubgraphInfo {
   schemaPath: string;
   servicePath: string;
   mainPath: string;
+  /** Its job worker (package.json `trellis.worker`), if it has one: src/worker.ts. */
+  worker?: { port: number; mainPath: string; secrets: Record<string, string> };
+  /** Plain settings its deployments need (package.json `trellis.env`), e.g. another service's URL. */
+  env: Record<string, string>;
   /** GraphQL type name → `path#Export` of its mapper (relative to src/generated). */
   mappers: Record<string, string>;
 }
@@ -34,6 +38,17 @@ export function listSubgraphs(root = ROOT): SubgraphInfo[] {
         servicePath: join(dir, 'src', 'service.ts'),
         mainPath: join(dir, 'src', 'main.ts'),
         mappers: meta.mappers ?? {},
+        env: meta.env ?? {},
+        ...(meta.worker
+          ? {
+              worker: {
+                port: Number(meta.worker.port),
+                mainPath: join(dir, 'src', 'worker.ts'),
+                // Variable → `<secret name>/<key>` in deployments.
+                secrets: meta.worker.secrets ?? {},
+              },
+            }
+          : {}),
       };
     })
     .sort((a, b) => a.port - b.port);

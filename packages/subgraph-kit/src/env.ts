@@ -22,3 +22,25 @@ export function subgraphEnv(defaultPort: number, source: Record<string, string |
   );
 }
 export type SubgraphEnv = ReturnType<typeof subgraphEnv>;
+
+/** The environment of a subgraph's job worker process. */
+export function workerEnv(defaultPort: number, source: Record<string, string | undefined> = process.env) {
+  return loadEnv(
+    {
+      NODE_ENV: common.NODE_ENV,
+      /** Health and /metrics. */
+      PORT: common.PORT.default(defaultPort),
+      HOST: common.HOST,
+      LOG_LEVEL: common.LOG_LEVEL,
+      DATABASE_URL: common.DATABASE_URL,
+      /** Wait between fetches of an empty queue. */
+      JOBS_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+      /** On SIGTERM, in-flight jobs get this long to finish before they are failed (and retried). */
+      JOBS_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+      /** pg-boss supervision: how often stuck (expired) jobs are failed back to retry. */
+      JOBS_MAINTENANCE_INTERVAL_S: z.coerce.number().int().min(1).max(3600).default(60),
+    },
+    source,
+  );
+}
+export type WorkerEnv = ReturnType<typeof workerEnv>;

@@ -23,6 +23,7 @@ import {
   requestLogFields,
 } from '@trellis/http';
 import { createViewerVerifier, DEV_AUTH, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
+import { installJobs, type Jobs } from '@trellis/jobs';
 import { createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute } from '@trellis/telemetry/metrics';
 import { type DocumentNode, type GraphQLError, GraphQLScalarType, Kind, parse } from 'graphql';
@@ -72,6 +73,21 @@ export interface SubgraphDefinition<TSchema extends AnySchema, TLoaders> {
   seed: (database: Database<TSchema>, plan: SeedPlan) => Promise<void>;
   /** True when the subgraph's tables hold no data yet (seed-when-empty in dev). */
   isEmpty: (database: Database<TSchema>) => Promise<boolean>;
+  /** The subgraph's job queues (@trellis/jobs): installed in `<name>_jobs` with the migrations. */
+  jobs?: Jobs;
+}
+
+/**
+ * Applies a subgraph's migrations, then installs its job queues (pg-boss schema and queues)
+ * when it has any: both must exist before the subgraph serves or enqueues.
+ */
+export async function migrateSubgraph(
+  definition: Pick<SubgraphDefinition<AnySchema, unknown>, 'name' | 'migrationsFolder' | 'jobs'>,
+  database: Database<AnySchema>,
+  databaseUrl: string,
+): Promise<void> {
+  await runMigrations(database, { domain: definition.name, migrationsFolder: definition.migrationsFolder });
+  if (definition.jobs) await installJobs({ databaseUrl, jobs: definition.jobs });
 }
 
 export function defineSubgraph<TSchema extends AnySchema, TLoaders>(
@@ -225,10 +241,7 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
 
   const readyPromise = retryWithBackoff(
     async () => {
-      await runMigrations(database as Database<AnySchema>, {
-        domain: definition.name,
-        migrationsFolder: definition.migrationsFolder,
-      });
+      await migrateSubgraph(definition as never, database as Database<AnySchema>, options.databaseUrl);
       ready = true;
     },
     {

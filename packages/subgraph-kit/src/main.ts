@@ -1,12 +1,12 @@
 // Process entry for a subgraph: env, logger, start, graceful SIGTERM/SIGINT.
 // `--migrate-only` applies migrations and exits (`pnpm db:migrate`).
 import { exitWith } from '@trellis/config';
-import { createDatabase, runMigrations } from '@trellis/db';
+import { createDatabase } from '@trellis/db';
 import { parseScale, seedPlan } from '@trellis/db/seed';
 import { exitOnSignals } from '@trellis/http';
 import { createLogger } from '@trellis/telemetry';
 import { subgraphEnv } from './env.ts';
-import { type AnySchema, type SubgraphDefinition, startSubgraph } from './index.ts';
+import { type AnySchema, migrateSubgraph, type SubgraphDefinition, startSubgraph } from './index.ts';
 
 export async function runSubgraph<TSchema extends AnySchema, TLoaders>(
   definition: SubgraphDefinition<TSchema, TLoaders>,
@@ -23,10 +23,7 @@ export async function runSubgraph<TSchema extends AnySchema, TLoaders>(
       max: 2,
     });
     try {
-      await runMigrations(database as never, {
-        domain: definition.name,
-        migrationsFolder: definition.migrationsFolder,
-      });
+      await migrateSubgraph(definition as never, database as never, env.DATABASE_URL);
       if (argv.includes('--seed')) await definition.seed(database, seedPlan(parseScale(argv)));
     } catch (error) {
       exitWith(`${definition.name}: ${error instanceof Error ? error.message : String(error)}`);

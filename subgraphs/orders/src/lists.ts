@@ -50,6 +50,8 @@ type RawOrder = {
   buyer_id: string;
   status: OrderRow['status'];
   total_cents: number;
+  idempotency_key: string | null;
+  request_hash: string | null;
   /** Raw statements return timestamps as text through Drizzle's driver setup. */
   created_at: string;
 };
@@ -71,6 +73,8 @@ export function orderPagesByBuyer(database: Database<typeof schema>) {
       status: r.status,
       totalCents: r.total_cents,
       createdAt: new Date(r.created_at),
+      idempotencyKey: r.idempotency_key ?? null,
+      requestHash: r.request_hash ?? null,
     }));
     let counts: Promise<Map<number, number>> | undefined;
     const countFor = async (buyerId: number) => {

@@ -1,5 +1,16 @@
 // Tables of the orders subgraph, in Postgres schema `orders`. Pure: no connection.
-import { bigint, index, integer, pgSchema, primaryKey, smallint, timestamp } from 'drizzle-orm/pg-core';
+import { processedMessagesTable } from '@trellis/jobs/schema';
+import {
+  bigint,
+  index,
+  integer,
+  pgSchema,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 
 export const ordersSchema = pgSchema('orders');
 
@@ -13,8 +24,13 @@ export const orders = ordersSchema.table(
     status: orderStatus('status').notNull().default('PENDING'),
     totalCents: integer('total_cents').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** placeOrder's idempotency key (null for seeded orders): unique per buyer. */
+    idempotencyKey: text('idempotency_key'),
+    /** sha256 of the placeOrder input lines: a reused key with other lines is refused. */
+    requestHash: text('request_hash'),
   },
   (t) => [
+    uniqueIndex('orders_buyer_idempotency_key_idx').on(t.buyerId, t.idempotencyKey),
     index('orders_buyer_created_at_id_idx').on(t.buyerId, t.createdAt, t.id),
     index('orders_buyer_total_id_idx').on(t.buyerId, t.totalCents, t.id),
     index('orders_buyer_status_created_at_id_idx').on(t.buyerId, t.status, t.createdAt, t.id),
@@ -35,6 +51,9 @@ export const orderLines = ordersSchema.table(
   (t) => [primaryKey({ columns: [t.orderId, t.lineNo] })],
 );
 
+/** Handler idempotency (@trellis/jobs): one record per processed job message. */
+export const processedMessages = processedMessagesTable(ordersSchema);
+
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderLineRow = typeof orderLines.$inferSelect;
 
@@ -43,4 +62,4 @@ export interface EntityRef {
   id: string;
 }
 
-export const schema = { orders, orderLines, orderStatus };
+export const schema = { orders, orderLines, orderStatus, processedMessages };

@@ -24,12 +24,76 @@ export type Query = {
   __typename?: 'Query';
   /** One of the signed-in user's orders by id, or null when they have no order with this id. */
   order: Maybe<Order>;
+  /** Each job queue of the orders subgraph: backlog, age, failures, dead letters (admin scope). */
+  orderJobQueues: Array<JobQueueStats>;
 };
 
 
 /** Orders and their lines. */
 export type QueryOrderArgs = {
   id: Scalars['ID']['input'];
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Places an order for the signed-in user. Prices are never taken from the client: the orders
+   * subgraph reads each product's current price from the products subgraph (a direct, signed
+   * `_entities` request, bounded in time) before it writes. The order, its lines and its jobs
+   * (the confirmation to the webhook) commit in one transaction. Repeating a call with the same
+   * idempotencyKey and the same lines returns the same order and enqueues nothing; the same key
+   * with other lines is the userError IDEMPOTENCY_KEY_REUSED. Other userErrors codes:
+   * INVALID_IDEMPOTENCY_KEY, NO_LINES, TOO_MANY_LINES (over 50), DUPLICATE_PRODUCT,
+   * INVALID_QUANTITY (1 to 1000), NOT_FOUND (unknown product).
+   */
+  placeOrder: PlaceOrderPayload;
+};
+
+
+export type MutationPlaceOrderArgs = {
+  input: PlaceOrderInput;
+};
+
+export type PlaceOrderInput = {
+  /** Chosen by the client per order (8 to 128 printable ASCII characters, e.g. a UUID); unique per buyer. */
+  idempotencyKey: Scalars['String']['input'];
+  lines: Array<PlaceOrderLineInput>;
+};
+
+export type PlaceOrderLineInput = {
+  productId: Scalars['ID']['input'];
+  quantity: Scalars['Int']['input'];
+};
+
+export type PlaceOrderPayload = {
+  __typename?: 'PlaceOrderPayload';
+  /** The placed order (or the one an earlier call with this key placed); null when userErrors is not empty. */
+  order: Maybe<Order>;
+  userErrors: Array<UserError>;
+};
+
+export type UserError = {
+  __typename?: 'UserError';
+  message: Scalars['String']['output'];
+  path: Array<Scalars['String']['output']>;
+  code: Scalars['String']['output'];
+};
+
+/** A job queue of one subgraph (pg-boss), read when asked. */
+export type JobQueueStats = {
+  __typename?: 'JobQueueStats';
+  /** Queue name, e.g. order-confirmation. */
+  queue: Scalars['String']['output'];
+  /** Jobs waiting to run, retries whose backoff has not elapsed included. */
+  depth: Scalars['Int']['output'];
+  /** Jobs running now. */
+  active: Scalars['Int']['output'];
+  /** Age of the oldest waiting job, in seconds (0 when none waits). */
+  oldestAgeSeconds: Scalars['Float']['output'];
+  /** Jobs that used up their attempts (kept until archived). */
+  failed: Scalars['Int']['output'];
+  /** Jobs waiting in this queue's dead-letter queue (pnpm jobs:redrive moves them back). */
+  deadLetters: Scalars['Int']['output'];
 };
 
 export type Order = {
@@ -227,8 +291,14 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Order: ResolverTypeWrapper<OrderRow>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PlaceOrderInput: PlaceOrderInput;
+  PlaceOrderLineInput: PlaceOrderLineInput;
+  PlaceOrderPayload: ResolverTypeWrapper<Omit<PlaceOrderPayload, 'order'> & { order?: Maybe<ResolversTypes['Order']> }>;
+  UserError: ResolverTypeWrapper<UserError>;
+  JobQueueStats: ResolverTypeWrapper<JobQueueStats>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  Order: ResolverTypeWrapper<OrderRow>;
   OrderLine: ResolverTypeWrapper<OrderLineRow>;
   OrderStatus: OrderStatus;
   User: ResolverTypeWrapper<EntityRef>;
@@ -251,8 +321,14 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
-  Order: OrderRow;
+  Mutation: Record<PropertyKey, never>;
+  PlaceOrderInput: PlaceOrderInput;
+  PlaceOrderLineInput: PlaceOrderLineInput;
+  PlaceOrderPayload: Omit<PlaceOrderPayload, 'order'> & { order?: Maybe<ResolversParentTypes['Order']> };
+  UserError: UserError;
+  JobQueueStats: JobQueueStats;
   Float: Scalars['Float']['output'];
+  Order: OrderRow;
   OrderLine: OrderLineRow;
   User: EntityRef;
   Product: EntityRef;
@@ -314,6 +390,31 @@ export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context,
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
+  orderJobQueues?: Resolver<Array<ResolversTypes['JobQueueStats']>, ParentType, ContextType>;
+};
+
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  placeOrder?: Resolver<ResolversTypes['PlaceOrderPayload'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
+};
+
+export type PlaceOrderPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PlaceOrderPayload'] = ResolversParentTypes['PlaceOrderPayload']> = {
+  order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  path?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type JobQueueStatsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['JobQueueStats'] = ResolversParentTypes['JobQueueStats']> = {
+  queue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  depth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  active?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  oldestAgeSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = {
@@ -366,6 +467,10 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 
 export type Resolvers<ContextType = Context> = {
   Query?: QueryResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  PlaceOrderPayload?: PlaceOrderPayloadResolvers<ContextType>;
+  UserError?: UserErrorResolvers<ContextType>;
+  JobQueueStats?: JobQueueStatsResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
   OrderLine?: OrderLineResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

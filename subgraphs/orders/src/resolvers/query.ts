@@ -1,6 +1,8 @@
 // Query fields of the orders subgraph.
-import { parseId, requireUser } from '@trellis/subgraph-kit';
+import { queueStats } from '@trellis/jobs';
+import { parseId, requireScope, requireUser } from '@trellis/subgraph-kit';
 import type { QueryResolvers } from '../generated/graphql.ts';
+import { jobs } from '../jobs/queues.ts';
 
 export const Query: QueryResolvers = {
   // Someone else's order is indistinguishable from a missing one.
@@ -9,5 +11,10 @@ export const Query: QueryResolvers = {
     const key = parseId(id);
     const order = key === null ? null : await loaders.orderById.load(key);
     return order && order.buyerId === buyer ? order : null;
+  },
+  // @requiresScopes at the gateway; checked again here (defence in depth).
+  orderJobQueues: async (_parent, _args, { sql, viewer }) => {
+    requireScope(viewer, 'admin');
+    return (await queueStats(sql, jobs)).map(({ completed: _completed, ...stats }) => stats);
   },
 };

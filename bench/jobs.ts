@@ -1,0 +1,114 @@
+// Benchmark: what enqueueing adds to placeOrder's write, and job throughput. `pnpm bench:jobs`
+// (uses DATABASE_URL's server; a throwaway database trellis_bench_jobs). Results:
+// docs/benchmarks.md. The machine is shared (2 cores): run it once, not in a loop.
+import { randomUUID } from 'node:crypto';
+import { createDatabase, postgres, withDatabase } from '@trellis/db';
+import { createJobs, defineQueue, installJobs, processOnce } from '@trellis/jobs';
+import { handler, startWorker } from '@trellis/jobs/worker';
+import { z } from 'zod';
+import { processedMessages, schema } from '../subgraphs/orders/src/db/schema.ts';
+import { enqueueOrderPlaced } from '../subgraphs/orders/src/jobs/enqueue.ts';
+import { insertOrder } from '../subgraphs/orders/src/resolvers/mutation.ts';
+import { subgraph as orders } from '../subgraphs/orders/src/service.ts';
+import { prepareSubgraph } from '../tools/src/subgraphs.ts';
+import { benchEnv } from './env.ts';
+import { fmt, machine, percentile, time, writeSection } from './lib.ts';
+
+const WRITES = 1000;
+const JOBS = 5000;
+const NAME = 'trellis_bench_jobs';
+
+const serverUrl = benchEnv.DATABASE_URL;
+const url = withDatabase(serverUrl, NAME);
+const admin = postgres(withDatabase(serverUrl, 'postgres'), { max: 1, onnotice: () => {} });
+await admin.unsafe(`drop database if exists ${NAME} with (force)`);
+await admin.unsafe(`create database ${NAME}`);
+
+await prepareSubgraph(orders as never, url);
+const database = createDatabase({ url, schema, applicationName: 'bench-jobs', max: 4 });
+const { db } = database;
+
+// 1. placeOrder's write transaction (order + 3 lines), without and with its confirmation job.
+const lines = [1, 2, 3].map((productId) => ({ productId, quantity: 2, unitPriceCents: 1999 }));
+const write = (enqueue: boolean) => () =>
+  db.transaction(async (tx) => {
+    const order = await insertOrder(tx, { buyerId: 1, idempotencyKey: randomUUID(), requestHash: 'bench', lines });
+    if (enqueue && order) await enqueueOrderPlaced(tx, order.id);
+  });
+// Interleaved rounds, so drift on the shared machine hits both sides alike.
+const without: number[] = [];
+const withJob: number[] = [];
+await time(write(false), 100, 0);
+await time(write(true), 100, 0);
+for (let round = 0; round < 10; round++) {
+  without.push(...(await time(write(false), WRITES / 10, 0)));
+  withJob.push(...(await time(write(true), WRITES / 10, 0)));
+}
+
+// 2. Throughput: JOBS waiting jobs, one worker process-slot pool (concurrency 16), handlers
+//    that write their processed-message record (the idempotency every handler pays).
+const queue = defineQueue({ name: 'bench', payload: z.object({ n: z.number().int() }) });
+const jobs = createJobs({ domain: 'benchjobs', queues: [queue] });
+await installJobs({ databaseUrl: url, jobs });
+const batch = 500;
+for (let i = 0; i < JOBS; i += batch) {
+  await database.sql.begin(async (tx) => {
+    for (let n = i; n < i + batch; n++) await jobs.enqueue(tx, queue, { n });
+  });
+}
+let done = 0;
+let finished: () => void = () => {};
+const allDone = new Promise<void>((resolve) => {
+  finished = resolve;
+});
+const started = performance.now();
+const worker = await startWorker({
+  databaseUrl: url,
+  jobs,
+  pollIntervalMs: 20,
+  handlers: [
+    handler(
+      queue,
+      async (_payload, job) => {
+        await processOnce(db, processedMessages, job, async () => {});
+        if (++done === JOBS) finished();
+      },
+      { concurrency: 16 },
+    ),
+  ],
+});
+await allDone;
+const seconds = (performance.now() - started) / 1000;
+await worker.stop(5000);
+const [{ completed }] = (await database.sql`
+  select count(*)::int as completed from benchjobs_jobs.job where name = 'bench' and state = 'completed'`) as unknown as [
+  { completed: number },
+];
+await database.close();
+await admin.unsafe(`drop database if exists ${NAME} with (force)`);
+await admin.end();
+
+const p50 = (s: number[]) => percentile(s, 50);
+const added = p50(withJob) - p50(without);
+const rate = JOBS / seconds;
+const report = `## Jobs: enqueue cost and throughput (issue 7)
+
+${new Date().toISOString().slice(0, 10)} · ${machine()} · \`pnpm bench:jobs\` · shared machine (2 cores, other engineers' tests running): one run, indicative.
+
+placeOrder's write transaction (order + 3 lines; ${WRITES} runs each, interleaved in 10 rounds), without and with the
+confirmation job enqueued in the same transaction (pg-boss insert through the transaction):
+
+| write | p50 (ms) | p90 (ms) | p99 (ms) |
+|---|---|---|---|
+| order + lines | ${fmt(p50(without))} | ${fmt(percentile(without, 90))} | ${fmt(percentile(without, 99))} |
+| order + lines + job | ${fmt(p50(withJob))} | ${fmt(percentile(withJob, 90))} | ${fmt(percentile(withJob, 99))} |
+
+Added by the enqueue at p50: **${fmt(added)} ms** (target ≤ 2 ms).
+
+Throughput: ${JOBS.toLocaleString('en-US')} waiting jobs drained by one worker (concurrency 16, each handler writing its
+processed-message record in its own transaction, fetch → handle → complete per job): ${completed.toLocaleString('en-US')} completed in ${seconds.toFixed(2)} s =
+**${Math.round(rate)} jobs/s** (target ≥ 500).
+`;
+writeSection('jobs', report);
+process.stdout.write(report);
+process.exit(0);

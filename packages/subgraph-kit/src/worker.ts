@@ -1,0 +1,139 @@
+// The job worker of a subgraph, assembled the same way for every domain: the subgraph's
+// database (Drizzle, for idempotent effects), its queues (@trellis/jobs), a small HTTP front
+// with health and /metrics, and SIGTERM → drain. A subgraph's src/worker.ts calls runWorker().
+import { createServer } from 'node:http';
+import { exitWith } from '@trellis/config';
+import { createDatabase, type Database, retryWithBackoff } from '@trellis/db';
+import { listen, type RunningServer } from '@trellis/http';
+import type { JobHandler, RunningWorker } from '@trellis/jobs/worker';
+import { startWorker } from '@trellis/jobs/worker';
+import { createLogger, type Logger } from '@trellis/telemetry';
+import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
+import { workerEnv } from './env.ts';
+import { type AnySchema, migrateSubgraph, type SubgraphDefinition } from './index.ts';
+
+export interface WorkerDeps<TSchema extends AnySchema> {
+  database: Database<TSchema>;
+  logger: Logger;
+  registry: Registry;
+}
+
+export interface WorkerDefinition<TSchema extends AnySchema> {
+  subgraph: SubgraphDefinition<TSchema, unknown>;
+  /** Health and /metrics port when PORT is unset (package.json `trellis.worker.port`). */
+  defaultPort: number;
+  /** The handlers of the subgraph's queues. */
+  handlers: (deps: WorkerDeps<TSchema>) => JobHandler[];
+}
+
+export interface WorkerStartOptions {
+  databaseUrl: string;
+  port: number;
+  host?: string;
+  logger?: Logger;
+  /** @default 1000 */
+  pollIntervalMs?: number;
+  /** @default 60 */
+  maintenanceIntervalSeconds?: number;
+}
+
+export interface RunningSubgraphWorker extends RunningServer {
+  worker: RunningWorker;
+  database: Database<AnySchema>;
+  /** Drain (see RunningWorker.stop), then close the HTTP front and the pool. */
+  stop(drainTimeoutMs?: number): Promise<void>;
+}
+
+export async function startSubgraphWorker<TSchema extends AnySchema>(
+  definition: WorkerDefinition<TSchema>,
+  options: WorkerStartOptions,
+): Promise<RunningSubgraphWorker> {
+  const { subgraph } = definition;
+  if (!subgraph.jobs) throw new Error(`${subgraph.name} defines no jobs`);
+  const name = `${subgraph.name}-worker`;
+  const logger = options.logger ?? createLogger({ service: name, level: 'silent' });
+  const registry = createMetricsRegistry(name);
+  const database = createDatabase({
+    url: options.databaseUrl,
+    schema: subgraph.schema,
+    applicationName: `trellis-${name}`,
+    max: 4,
+  });
+  let ready = false;
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') return void metricsRoute(registry)(req, res);
+    if (path === '/health/live')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"live"}');
+    if (path === '/health/ready' || path === '/health') {
+      return void res
+        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
+    }
+    res.writeHead(404).end();
+  });
+  const running = await listen(server, options.port, options.host);
+  // The worker needs its tables and queues: migrate (idempotent, serialised) with backoff.
+  await retryWithBackoff(() => migrateSubgraph(subgraph as never, database as never, options.databaseUrl), {
+    onRetry: (error, attempt, delayMs) =>
+      logger.warn({ attempt, delayMs, err: String(error) }, 'database not ready; retrying'),
+  });
+  const worker = await startWorker({
+    databaseUrl: options.databaseUrl,
+    jobs: subgraph.jobs,
+    handlers: definition.handlers({ database, logger, registry }),
+    logger,
+    registry,
+    ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    ...(options.maintenanceIntervalSeconds ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds } : {}),
+  });
+  ready = true;
+  return {
+    ...running,
+    worker,
+    database: database as Database<AnySchema>,
+    async stop(drainTimeoutMs) {
+      ready = false;
+      await worker.stop(drainTimeoutMs);
+      await running.close(1000);
+      await database.close();
+    },
+  };
+}
+
+/** Process entry of a worker: env, logger, start, SIGTERM/SIGINT drain. */
+export async function runWorker<TSchema extends AnySchema>(definition: WorkerDefinition<TSchema>): Promise<void> {
+  const env = workerEnv(definition.defaultPort);
+  const logger = createLogger({ service: `${definition.subgraph.name}-worker`, level: env.LOG_LEVEL });
+  let running: RunningSubgraphWorker;
+  try {
+    running = await startSubgraphWorker(definition, {
+      databaseUrl: env.DATABASE_URL,
+      port: env.PORT,
+      host: env.HOST,
+      logger,
+      pollIntervalMs: env.JOBS_POLL_INTERVAL_MS,
+      maintenanceIntervalSeconds: env.JOBS_MAINTENANCE_INTERVAL_S,
+    });
+  } catch (error) {
+    exitWith(`${definition.subgraph.name}-worker: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  logger.info({ port: running.port }, 'worker ready');
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, drainTimeoutMs: env.JOBS_DRAIN_TIMEOUT_MS }, 'draining');
+    const force = setTimeout(() => process.exit(1), env.JOBS_DRAIN_TIMEOUT_MS + 10_000);
+    force.unref();
+    running.stop(env.JOBS_DRAIN_TIMEOUT_MS).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}

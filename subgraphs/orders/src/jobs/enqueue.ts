@@ -1,0 +1,9 @@
+// The jobs a placed order causes, enqueued in placeOrder's write transaction (one place to
+// add a job: they commit, or roll back, with the order).
+import type { Executor } from '@trellis/jobs';
+import { jobs, orderConfirmation } from './queues.ts';
+
+export async function enqueueOrderPlaced(tx: Executor, orderId: number): Promise<void> {
+  // Keyed by order: even a replayed transaction cannot enqueue a second confirmation.
+  await jobs.enqueue(tx, orderConfirmation, { orderId: String(orderId) }, { key: `order-placed:${orderId}` });
+}
