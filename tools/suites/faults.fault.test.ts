@@ -1,20 +1,23 @@
 // Faults under load, each against its own graph of real processes: a subgraph SIGKILLed and
 // restarted, a (private) Postgres stopped and started, a (private) Redis stopped and
-// started. Pass criteria are asserted and the figures written to docs/reliability.md.
+// started, the orders job worker SIGKILLed mid-delivery. Pass criteria are asserted and
+// the figures written to docs/reliability.md.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startEmbeddedPostgres } from '@trellis/db/embedded';
 import { createTestDatabase, type TestDatabase } from '@trellis/testing';
+import { startWebhookSink } from '@trellis/testing/webhook-sink';
 import postgres from 'postgres';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { tokenFor } from '../src/harness.ts';
 import { portAcceptsConnections } from '../src/process.ts';
-import { isAlive, type ProcessGraph, startProcessGraph } from './graph.ts';
+import { type GraphProcess, isAlive, type ProcessGraph, startProcessGraph } from './graph.ts';
 import { describeSample, type Operation, runLoad, type Sample } from './load.ts';
-import { mixedOperations, storefront } from './operations.ts';
+import { mixedOperations, placeOrderOperation, storefront } from './operations.ts';
 import { ms, recordResult } from './report.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -296,5 +299,97 @@ describe('faults under load', () => {
     expect(allAlive(graph)).toBe(true);
     expect(hitsBefore).toBeGreaterThan(0);
     expect(hitsAfter).toBeGreaterThan(0);
+  });
+  it('the orders worker SIGKILLed under load: no job lost, each confirmation takes effect once', async () => {
+    const secret = randomBytes(24).toString('base64url');
+    const sink = await startWebhookSink({ secret });
+    cleanups.push(() => sink.close());
+    // Slow answers keep deliveries in flight, so the kill lands mid-delivery.
+    sink.setMode({ kind: 'slow', delayMs: 150 });
+    // Operator settings, shortened so the test is bounded: a delivery whose worker died is
+    // retried after 5 s (NOTIFY_EXPIRE_S; default 120) by a supervisor that looks every second.
+    const jobEnv = {
+      NOTIFY_EXPIRE_S: '5',
+      JOBS_MAINTENANCE_INTERVAL_S: '1',
+      JOBS_POLL_INTERVAL_MS: '100',
+      NOTIFY_RETRY_BASE_MS: '200',
+      NOTIFY_RETRY_MAX_MS: '2000',
+    };
+    const database = await sharedDatabase('trellis_fault_worker');
+    const graph = await startProcessGraph({
+      databaseUrl: database.url,
+      gatewayEnv: { RESPONSE_CACHE: 'off' },
+      serviceEnv: jobEnv,
+      webhook: { url: sink.url, secret },
+    });
+    cleanups.push(() => graph.stop());
+    const first = await graph.startWorker('orders');
+    const { operations, expected } = await mixedOperations();
+    const origin = performance.now();
+    const marks: Record<string, number> = {};
+    let second: GraphProcess | undefined;
+    const fault = (async () => {
+      await sleep(8000);
+      marks.killed = performance.now() - origin;
+      first.process.killAll();
+      await first.process.exited;
+      await sleep(3000);
+      second = await graph.startWorker('orders');
+      marks.restarted = performance.now() - origin;
+    })();
+    const samples = await runLoad({
+      url: graph.url,
+      operations: [...operations, await placeOrderOperation(6)],
+      concurrency: 6,
+      ratePerSecond: 30,
+      durationMs: 20_000,
+      keepBodies: true,
+    });
+    await fault;
+
+    const placed = samples
+      .filter((s) => s.operation === 'PlaceOrder' && s.status === 200)
+      .map((s) => (s.body as { data?: { placeOrder?: { order: { id: string } | null } } }).data?.placeOrder?.order?.id)
+      .filter((id): id is string => typeof id === 'string');
+    const bad = samples.filter((s) => !good(s, expected));
+    const key = (id: string) => `order-placed:${id}`;
+    const deadline = Date.now() + 90_000;
+    const delivered = () => new Set(sink.deliveries().map((d) => d.idempotencyKey));
+    while (Date.now() < deadline && !placed.every((id) => delivered().has(key(id)))) await sleep(250);
+    const keys = sink.deliveries().map((d) => d.idempotencyKey);
+    const missing = placed.filter((id) => !delivered().has(key(id)));
+    const recordedTwice = keys.filter((k, i) => keys.indexOf(k) !== i);
+    const unknown = keys.filter((k) => !placed.some((id) => key(id) === k));
+    const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+    const [effects] = await sql<{ total: number; distinct: number }[]>`
+      select count(*)::int as total, count(distinct message_id)::int as distinct from orders.processed_messages`;
+    await sql.end();
+    const passed =
+      bad.length === 0 &&
+      missing.length === 0 &&
+      recordedTwice.length === 0 &&
+      unknown.length === 0 &&
+      effects?.total === effects?.distinct &&
+      isAlive(graph.gateway);
+    await recordResult({
+      id: 'fault-worker-kill',
+      title: 'Fault: the orders worker SIGKILLed under load, then started again',
+      command: 'pnpm test:faults',
+      passed,
+      lines: [
+        `- Load: 30 req/s offered by 6 clients for 20 s (the soak mix with more PlaceOrder); webhook receiver answering after 150 ms; worker SIGKILLed at ${ms(marks.killed ?? 0)}, a new one ready at ${ms(marks.restarted ?? 0)}; NOTIFY_EXPIRE_S=5, JOBS_MAINTENANCE_INTERVAL_S=1`,
+        `- Orders placed (acknowledged): ${placed.length}; confirmations recorded by the receiver: ${keys.length}; missing: ${missing.length} (criterion: 0)`,
+        `- Confirmations recorded twice: ${recordedTwice.length} (criterion: 0); deliveries repeated after the kill and dropped by Idempotency-Key: ${sink.duplicates()}; processed-message records ${effects?.total} for ${effects?.distinct} messages`,
+        `- Unexpected responses under load: ${bad.length} (criterion: 0)`,
+      ],
+    });
+
+    expect(bad.map(describeSample).slice(0, 5)).toEqual([]);
+    expect(placed.length).toBeGreaterThan(30);
+    expect(missing).toEqual([]);
+    expect(recordedTwice).toEqual([]);
+    expect(unknown).toEqual([]);
+    expect(effects?.total).toBe(effects?.distinct);
+    expect(second && isAlive(second)).toBe(true);
   });
 });

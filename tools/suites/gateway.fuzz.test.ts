@@ -1,7 +1,8 @@
 // Fuzz: ≥ 10,000 hostile inputs against one running graph. Pass criteria: no process
 // crashes (every service alive and live afterwards), no untyped error (every response is
 // JSON; every error carries a code from @trellis/errors; never a 5xx or a hang; a bad token
-// identifies no one), and the gateway's memory stable after warm-up (a first pass). Counts per category go to docs/reliability.md.
+// identifies no one), and the gateway's memory stable after warm-up (a first pass). Counts
+// per category go to docs/reliability.md.
 import { ErrorCode } from '@trellis/errors';
 import { createTestDatabase, type TestDatabase } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -134,6 +135,9 @@ describe('fuzz', () => {
         `- Crashed or not live afterwards: ${crashed.length ? crashed.join(', ') : 'none'} (criterion: none)`,
         `- Untyped errors, 5xx, non-JSON bodies or hangs (> ${TIMEOUT_MS / 1000} s): ${problems.length} (criterion: 0)`,
         `- Gateway RSS: ${mib(rssAfterWarmup)} after the first pass, ${mib(rssEnd)} after the second; growth ${(growth * 100).toFixed(1)} % (criterion: < ${MAX_RSS_GROWTH * 100} %)`,
+        ...[...new Map(problems.map((p) => [`${p.category}: ${p.problem?.slice(0, 60)}`, p])).values()]
+          .slice(0, 10)
+          .map((p) => `  - ${p.category}: ${(p.problem ?? '').slice(0, 160).replace(/\|/g, '\\|')}`),
         '',
         '| category | inputs | responses by status | problems |',
         '|---|---|---|---|',

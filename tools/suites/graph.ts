@@ -52,6 +52,8 @@ export interface ProcessGraph {
   kill(name: string): Promise<void>;
   /** Starts a (killed) subgraph again on its port; resolves once it reports ready. */
   restart(name: string): Promise<void>;
+  /** Starts the job worker of a subgraph (`src/worker.ts`); resolves once it reports ready. */
+  startWorker(name: string, env?: Record<string, string>): Promise<GraphProcess>;
   stop(): Promise<void>;
 }
 
@@ -61,13 +63,17 @@ export interface ProcessGraphOptions {
   plan?: SeedPlan;
   /** Extra gateway environment (RESPONSE_CACHE, REDIS_URL, limits…). */
   gatewayEnv?: Record<string, string>;
+  /** Extra environment of every subgraph and worker (e.g. job settings). */
+  serviceEnv?: Record<string, string>;
+  /** Where orders' confirmations go (NOTIFY_WEBHOOK_URL; production requires one). @default a closed port */
+  webhook?: { url: string; secret: string };
 }
 
-function spawnSubgraph(mainPath: string, port: number, databaseUrl: string): ServiceProcess {
+function spawnProcess(mainPath: string, port: number, env: Record<string, string>): ServiceProcess {
   return spawnService(
     mainPath,
     [],
-    { ...SECRETS, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), DATABASE_URL: databaseUrl },
+    { ...SECRETS, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     ROOT,
   );
 }
@@ -76,10 +82,12 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
   const infos = listSubgraphs();
   const subgraphs: Record<string, GraphProcess> = {};
   const mains: Record<string, string> = {};
+  const workers: GraphProcess[] = [];
+  const env: Record<string, string> = {};
   let gateway: GraphProcess | undefined;
   const dir = await mkdtemp(join(tmpdir(), 'trellis-suite-'));
   const stop = async () => {
-    const all = [...Object.values(subgraphs), ...(gateway ? [gateway] : [])];
+    const all = [...workers, ...Object.values(subgraphs), ...(gateway ? [gateway] : [])];
     for (const service of all) service.process.child.kill('SIGTERM');
     await Promise.race([
       Promise.all(all.map((s) => s.process.exited)),
@@ -89,18 +97,27 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
     await rm(dir, { recursive: true, force: true });
   };
   try {
+    const ports: Record<string, number> = {};
     for (const info of infos) {
       await prepareSubgraph(await loadDefinition(info), options.databaseUrl, {
         seed: 'always',
         plan: options.plan ?? TEST_SEED,
       });
-      const port = await freePort();
+      ports[info.name] = await freePort();
+    }
+    // What services need besides the database (as `pnpm dev` gives them): orders reads prices
+    // from products and sends confirmations to a webhook.
+    Object.assign(env, {
+      DATABASE_URL: options.databaseUrl,
+      ...(ports.products ? { CATALOGUE_URL: `http://127.0.0.1:${ports.products}/graphql` } : {}),
+      NOTIFY_WEBHOOK_URL: options.webhook?.url ?? 'http://127.0.0.1:1/webhooks/orders',
+      NOTIFY_WEBHOOK_SECRET: options.webhook?.secret ?? randomBytes(24).toString('base64url'),
+      ...options.serviceEnv,
+    });
+    for (const info of infos) {
+      const port = ports[info.name] as number;
       mains[info.name] = info.mainPath;
-      subgraphs[info.name] = {
-        name: info.name,
-        port,
-        process: spawnSubgraph(info.mainPath, port, options.databaseUrl),
-      };
+      subgraphs[info.name] = { name: info.name, port, process: spawnProcess(info.mainPath, port, env) };
     }
     await Promise.all(Object.values(subgraphs).map((s) => waitReady(s)));
     const supergraphPath = join(dir, 'supergraph.graphql');
@@ -139,8 +156,21 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
       const service = subgraphs[name];
       const main = mains[name];
       if (!service || !main) throw new Error(`No subgraph ${name}`);
-      service.process = spawnSubgraph(main, service.port, options.databaseUrl);
+      service.process = spawnProcess(main, service.port, env);
       await waitReady(service);
+    },
+    async startWorker(name, extra = {}) {
+      const info = infos.find((i) => i.name === name);
+      if (!info?.worker) throw new Error(`Subgraph ${name} has no worker`);
+      const port = await freePort();
+      const worker: GraphProcess = {
+        name: `${name}-worker`,
+        port,
+        process: spawnProcess(info.worker.mainPath, port, { ...env, ...extra }),
+      };
+      workers.push(worker);
+      await waitReady(worker);
+      return worker;
     },
     stop,
   };

@@ -1,6 +1,7 @@
 // The operation mix the load and fault suites send: the storefront's own operations (from
 // its persisted manifest) plus a user page, a signed-in `me`, and one that must fail with a
-// typed GraphQL error (a forged cursor), never a transport error.
+// typed GraphQL error (a forged cursor), never a transport error, and placing orders.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tokenFor } from '../src/harness.ts';
@@ -65,6 +66,43 @@ export const FORGED_CURSOR = /* GraphQL */ `
   }
 `;
 
+export const PLACE_ORDER = /* GraphQL */ `
+  mutation PlaceOrder($input: PlaceOrderInput!) {
+    placeOrder(input: $input) {
+      order {
+        id
+        total
+      }
+      userErrors {
+        code
+        message
+      }
+    }
+  }
+`;
+
+/** A PlaceOrder operation: each send a new order (unique idempotency key) by one of 50 users. */
+export async function placeOrderOperation(weight = 1): Promise<Operation> {
+  const tokens = await Promise.all(Array.from({ length: 50 }, (_, i) => tokenFor(i + 1)));
+  const run = randomBytes(6).toString('hex');
+  return {
+    name: 'PlaceOrder',
+    weight,
+    request: (n) => ({
+      body: {
+        query: PLACE_ORDER,
+        variables: {
+          input: {
+            idempotencyKey: `suite-${run}-${n}`,
+            lines: [{ productId: String((n % 100) + 1), quantity: (n % 3) + 1 }],
+          },
+        },
+      },
+      headers: { authorization: `Bearer ${tokens[n % tokens.length]}` },
+    }),
+  };
+}
+
 /** Sizes of the seeded test data set (TEST_SEED): ids run from 1. */
 const PRODUCTS = 100;
 const USERS = 50;
@@ -105,6 +143,7 @@ export async function mixedOperations(): Promise<{ operations: Operation[]; expe
         body: { query: FORGED_CURSOR, variables: { after: Buffer.from(`forged:${n}`).toString('base64url') } },
       }),
     },
+    await placeOrderOperation(),
   ];
   return { operations, expected: { ForgedCursor: ['BAD_USER_INPUT'] } };
 }

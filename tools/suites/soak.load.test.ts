@@ -15,6 +15,8 @@ const CONCURRENCY = 8;
 const RATE = 60;
 /** docs/slo.md: catalogue reads (Catalogue, ProductPage) p99 ≤ 300 ms at the gateway. */
 const CATALOGUE_P99_MS = 300;
+/** docs/slo.md: placing an order (PlaceOrder) p99 ≤ 500 ms. */
+const PLACE_ORDER_P99_MS = 500;
 const MAX_RSS_GROWTH = 0.1;
 
 let database: TestDatabase;
@@ -82,10 +84,15 @@ describe('soak', () => {
     const problems = [...warmup, ...samples].map((s) => problem(s, expected)).filter(Boolean) as string[];
     const stats = statsByOperation(samples);
     const catalogueP99 = Math.max(stats.Catalogue?.p99 ?? 0, stats.ProductPage?.p99 ?? 0);
+    const placeOrderP99 = stats.PlaceOrder?.p99 ?? 0;
     const growth = (rssEnd - rssAfterWarmup) / rssAfterWarmup;
     const peak = Math.max(...rss);
     const passed =
-      problems.length === 0 && catalogueP99 <= CATALOGUE_P99_MS && growth < MAX_RSS_GROWTH && isAlive(graph.gateway);
+      problems.length === 0 &&
+      catalogueP99 <= CATALOGUE_P99_MS &&
+      placeOrderP99 <= PLACE_ORDER_P99_MS &&
+      growth < MAX_RSS_GROWTH &&
+      isAlive(graph.gateway);
 
     await recordResult({
       id: 'soak',
@@ -97,6 +104,7 @@ describe('soak', () => {
         `- Requests measured: ${samples.length} (${(samples.length / elapsed).toFixed(0)} req/s), warm-up ${warmup.length}`,
         `- Unexpected responses (non-200, transport errors, errors other than the typed one asked for): ${problems.length} (criterion: 0)`,
         `- Catalogue-read p99 (Catalogue, ProductPage): ${ms(catalogueP99)} (criterion: ≤ ${CATALOGUE_P99_MS} ms)`,
+        `- PlaceOrder p99: ${ms(placeOrderP99)} (criterion: ≤ ${PLACE_ORDER_P99_MS} ms)`,
         `- Gateway RSS (median of 1 s readings): ${mib(rssAfterWarmup)} in the first 10 s after warm-up, ${mib(rssEnd)} in the last 10 s, peak ${mib(peak)}; growth ${(growth * 100).toFixed(1)} % (criterion: < ${MAX_RSS_GROWTH * 100} %)`,
         '',
         '| operation | requests | p50 | p95 | p99 | max |',
@@ -111,6 +119,8 @@ describe('soak', () => {
     expect(problems.slice(0, 10), `${problems.length} unexpected responses`).toEqual([]);
     expect(stats.ForgedCursor?.count).toBeGreaterThan(0);
     expect(catalogueP99).toBeLessThanOrEqual(CATALOGUE_P99_MS);
+    expect(stats.PlaceOrder?.count).toBeGreaterThan(0);
+    expect(placeOrderP99).toBeLessThanOrEqual(PLACE_ORDER_P99_MS);
     expect(growth).toBeLessThan(MAX_RSS_GROWTH);
   });
 });
