@@ -13,7 +13,7 @@ const suite = (name: string) => ({
     include: [`tools/suites/**/*.${name === 'faults' ? 'fault' : name}.test.ts`],
     globalSetup,
     testTimeout: 600_000,
-    hookTimeout: 180_000,
+    hookTimeout: 300_000,
   },
 });
 

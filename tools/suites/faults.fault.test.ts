@@ -22,7 +22,8 @@ import { ms, recordResult } from './report.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+  // Bounded: a cleanup that hangs must not hold the suite.
+  for (const cleanup of cleanups.splice(0).reverse()) await Promise.race([cleanup().catch(() => {}), sleep(20_000)]);
 });
 
 async function sharedDatabase(prefix: string): Promise<TestDatabase> {

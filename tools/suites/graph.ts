@@ -15,7 +15,7 @@ import { loadDefinition, prepareSubgraph } from '../src/subgraphs.ts';
 import { listSubgraphs, ROOT } from '../src/workspace.ts';
 
 /** Waits until a service reports ready; fails with its output when it exits or times out first. */
-async function waitReady(service: GraphProcess, timeoutMs = 60_000): Promise<void> {
+async function waitReady(service: GraphProcess, timeoutMs = 120_000): Promise<void> {
   const exited = service.process.exited.then(({ code, signal }) => {
     throw new Error(`${service.name} exited (${signal ?? code}): ${service.process.output().slice(-2000)}`);
   });
