@@ -6,7 +6,7 @@
 import { ErrorCode } from '@trellis/errors';
 import { createTestDatabase, type TestDatabase } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isAlive, type ProcessGraph, residentBytes, startProcessGraph } from './graph.ts';
+import { heapUsedBytes, isAlive, type ProcessGraph, residentBytes, startProcessGraph } from './graph.ts';
 import { type HostileInput, hostileInputs } from './hostile.ts';
 import { mib, recordResult } from './report.ts';
 
@@ -102,7 +102,9 @@ describe('fuzz', () => {
     const started = Date.now();
     await pass();
     const rssAfterWarmup = await residentBytes(pid);
+    const heapAfterWarmup = await heapUsedBytes(graph.gateway);
     await pass();
+    const heapEnd = await heapUsedBytes(graph.gateway);
     const seconds = (Date.now() - started) / 1000;
     const rssEnd = await residentBytes(pid);
     const growth = (rssEnd - rssAfterWarmup) / rssAfterWarmup;
@@ -135,6 +137,7 @@ describe('fuzz', () => {
         `- Crashed or not live afterwards: ${crashed.length ? crashed.join(', ') : 'none'} (criterion: none)`,
         `- Untyped errors, 5xx, non-JSON bodies or hangs (> ${TIMEOUT_MS / 1000} s): ${problems.length} (criterion: 0)`,
         `- Gateway RSS: ${mib(rssAfterWarmup)} after the first pass, ${mib(rssEnd)} after the second; growth ${(growth * 100).toFixed(1)} % (criterion: < ${MAX_RSS_GROWTH * 100} %)`,
+        `- Gateway V8 heap in use (from /metrics; not a criterion): ${mib(heapAfterWarmup)} after the first pass, ${mib(heapEnd)} after the second`,
         ...[...new Map(problems.map((p) => [`${p.category}: ${p.problem?.slice(0, 60)}`, p])).values()]
           .slice(0, 10)
           .map((p) => `  - ${p.category}: ${(p.problem ?? '').slice(0, 160).replace(/\|/g, '\\|')}`),

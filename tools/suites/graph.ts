@@ -188,3 +188,13 @@ export async function residentBytes(pid: number): Promise<number> {
 export function isAlive(service: GraphProcess): boolean {
   return service.process.child.exitCode === null && service.process.child.signalCode === null;
 }
+
+/**
+ * The V8 heap in use of a service, from its /metrics (prom-client default metrics): a second
+ * view of memory next to RSS, which swapping on a busy machine also moves.
+ */
+export async function heapUsedBytes(service: GraphProcess): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${service.port}/metrics`)).text();
+  const match = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text);
+  return match ? Number(match[1]) : Number.NaN;
+}

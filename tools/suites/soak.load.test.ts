@@ -3,7 +3,7 @@
 // gateway's resident memory growing less than 10 % after warm-up.
 import { createTestDatabase, type TestDatabase } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isAlive, type ProcessGraph, residentBytes, startProcessGraph } from './graph.ts';
+import { heapUsedBytes, isAlive, type ProcessGraph, residentBytes, startProcessGraph } from './graph.ts';
 import { describeSample, runLoad, type Sample, statsByOperation } from './load.ts';
 import { mixedOperations } from './operations.ts';
 import { mib, ms, recordResult } from './report.ts';
@@ -59,6 +59,7 @@ describe('soak', () => {
       durationMs: WARMUP_MS,
     });
 
+    const heapAfterWarmup = await heapUsedBytes(graph.gateway);
     const rss: number[] = [];
     const sampler = setInterval(() => {
       residentBytes(pid).then(
@@ -84,6 +85,7 @@ describe('soak', () => {
     const problems = [...warmup, ...samples].map((s) => problem(s, expected)).filter(Boolean) as string[];
     const stats = statsByOperation(samples);
     const catalogueP99 = Math.max(stats.Catalogue?.p99 ?? 0, stats.ProductPage?.p99 ?? 0);
+    const heapEnd = await heapUsedBytes(graph.gateway);
     const placeOrderP99 = stats.PlaceOrder?.p99 ?? 0;
     const growth = (rssEnd - rssAfterWarmup) / rssAfterWarmup;
     const peak = Math.max(...rss);
@@ -106,6 +108,7 @@ describe('soak', () => {
         `- Catalogue-read p99 (Catalogue, ProductPage): ${ms(catalogueP99)} (criterion: ≤ ${CATALOGUE_P99_MS} ms)`,
         `- PlaceOrder p99: ${ms(placeOrderP99)} (criterion: ≤ ${PLACE_ORDER_P99_MS} ms)`,
         `- Gateway RSS (median of 1 s readings): ${mib(rssAfterWarmup)} in the first 10 s after warm-up, ${mib(rssEnd)} in the last 10 s, peak ${mib(peak)}; growth ${(growth * 100).toFixed(1)} % (criterion: < ${MAX_RSS_GROWTH * 100} %)`,
+        `- Gateway V8 heap in use (from /metrics; not a criterion): ${mib(heapAfterWarmup)} after warm-up, ${mib(heapEnd)} at the end`,
         '',
         '| operation | requests | p50 | p95 | p99 | max |',
         '|---|---|---|---|---|---|',
