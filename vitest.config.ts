@@ -8,7 +8,8 @@ import { defineConfig } from 'vitest/config';
 // below `extends: true` so they inherit it).
 const graphqlMain = createRequire(import.meta.url).resolve('graphql', { paths: ['./gateway'] });
 
-const exclude = ['**/node_modules/**', '**/dist/**', '**/.data/**'];
+// The load, fault and fuzz suites run only through vitest.suites.config.ts.
+const exclude = ['**/node_modules/**', '**/dist/**', '**/.data/**', 'tools/suites/**'];
 const globalSetup = ['./packages/testing/src/global-setup.ts'];
 
 export default defineConfig({

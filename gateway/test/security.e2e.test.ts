@@ -163,3 +163,18 @@ describe('persisted operations', () => {
     });
   });
 });
+
+// Regressions found by the fuzz suite (pnpm test:fuzz): each input once broke the contract.
+describe('fuzz-suite findings stay fixed', () => {
+  it('methods other than GET and POST → 405 with a typed JSON error and an Allow header', async () => {
+    for (const method of ['PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      const response = await fetch(graph.url, { method, body: method === 'OPTIONS' ? undefined : '{}' });
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('GET, POST');
+      expect(((await response.json()) as any).errors[0]).toEqual({
+        message: `Method ${method} is not allowed`,
+        extensions: { code: 'BAD_REQUEST' },
+      });
+    }
+  });
+});

@@ -1,6 +1,6 @@
 // Services as real processes: the operator interface (flags, env, health, SIGTERM) and
 // start-up failures that must be one clear line, not a stack trace or a crash loop.
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from '@trellis/db/embedded';
 import { ANONYMOUS, createViewerSigner, DEV_AUTH, IDENTITY_HEADER } from '@trellis/identity';
@@ -134,6 +134,45 @@ describe('a subgraph process', () => {
       products.child.kill('SIGTERM');
       await products.exited;
       proxy.close();
+    }
+  });
+  it('loses Postgres after start: reports not ready, then ready again when it returns, without a restart', async () => {
+    // Found by the fault suite (Postgres restarted under load): readiness never came back.
+    const pgPort = await freePort();
+    const target = new URL(database.url);
+    const url = new URL(database.url);
+    url.host = `127.0.0.1:${pgPort}`;
+    const sockets = new Set<import('node:net').Socket>();
+    const proxy = createServer((client) => {
+      const upstream = connect(Number(target.port || 5432), target.hostname);
+      sockets.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(pgPort, '127.0.0.1', resolve));
+    const port = await freePort();
+    const products = spawnService(PRODUCTS, [], { DATABASE_URL: url.toString(), PORT: String(port) }, ROOT);
+    try {
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 20_000)).toBe(200);
+      // The database goes away: listener closed, every open connection cut.
+      await new Promise<void>((resolve) => {
+        proxy.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 10_000, (s) => s === 503)).toBe(503);
+      await new Promise<void>((resolve) => proxy.listen(pgPort, '127.0.0.1', resolve));
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 10_000)).toBe(200);
+      const identity = { [IDENTITY_HEADER]: await createViewerSigner(DEV_AUTH.subgraphSecret)(ANONYMOUS) };
+      const answer = await graphql(`http://127.0.0.1:${port}/graphql`, '{ product(id: "1") { id } }', {}, identity);
+      expect(answer.body).toEqual({ data: { product: null } });
+      expect(products.child.exitCode).toBeNull();
+      expect(products.output()).toMatch(/database reachable again; reporting ready/);
+    } finally {
+      products.child.kill('SIGTERM');
+      await products.exited;
+      proxy.close();
+      for (const socket of sockets) socket.destroy();
     }
   });
 });

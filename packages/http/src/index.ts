@@ -138,7 +138,14 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
       return;
     }
     if (req.method !== 'GET' && req.method !== 'POST') {
-      res.writeHead(405, { allow: 'GET, POST' }).end();
+      // A typed error like every other refusal (an empty 405 body was a fuzz-suite finding).
+      sendJson(
+        res,
+        405,
+        { errors: [{ message: `Method ${req.method} is not allowed`, extensions: { code: ErrorCode.BAD_REQUEST } }] },
+        { allow: 'GET, POST' },
+      );
+      req.resume();
       return;
     }
     let body: unknown;

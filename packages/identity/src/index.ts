@@ -34,6 +34,19 @@ function scopesOf(payload: JWTPayload): string[] {
   return [];
 }
 
+/**
+ * The user id of a verified client token. RFC 7519 makes `sub` a string; jose checks it is
+ * present, not its type, so a validly signed `"sub": 42` was taken for user 42 (a fuzz-suite
+ * finding). Anything but a non-empty string is refused.
+ */
+function subjectOf(payload: JWTPayload): string {
+  const sub: unknown = payload.sub;
+  if (typeof sub !== 'string' || sub === '') {
+    throw new errors.JWTClaimValidationFailed('"sub" claim must be a non-empty string', payload, 'sub', 'check_failed');
+  }
+  return sub;
+}
+
 function describe(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'token expired';
   if (error instanceof errors.JWTClaimValidationFailed) return `token claim "${error.claim}" is not valid`;
@@ -117,7 +130,7 @@ export function createClientVerifier(options: ClientAuthOptions): ((token: strin
           ...verifyOptions,
           algorithms: ['RS256', 'ES256', 'EdDSA', 'PS256'],
         });
-        return { userId: String(payload.sub), scopes: scopesOf(payload) };
+        return { userId: subjectOf(payload), scopes: scopesOf(payload) };
       } catch (error) {
         throw new IdentityError(describe(error));
       }
@@ -128,7 +141,7 @@ export function createClientVerifier(options: ClientAuthOptions): ((token: strin
     return async (token) => {
       try {
         const { payload } = await jwtVerify(token, key, { ...verifyOptions, algorithms: ['HS256'] });
-        return { userId: String(payload.sub), scopes: scopesOf(payload) };
+        return { userId: subjectOf(payload), scopes: scopesOf(payload) };
       } catch (error) {
         throw new IdentityError(describe(error));
       }

@@ -335,10 +335,16 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
   // After start, readiness keeps following the database so a load balancer can react. The
   // probe has its own connection: it is not request traffic (and is not counted as such).
   const probeSql = postgres(options.databaseUrl, { max: 1, idle_timeout: 10, connect_timeout: 2, onnotice: () => {} });
+  // It keeps probing while not ready, so readiness (and traffic) comes back with the
+  // database, without a restart (a Postgres restart under load left it not ready for good).
+  let started = false;
+  readyPromise.then(() => (started = true)).catch(() => {});
   const probe = setInterval(async () => {
-    if (!ready) return;
+    if (!started) return;
     const ok = await ping(probeSql);
-    if (!ok) logger.warn('database ping failed; reporting not ready');
+    if (ok === ready) return;
+    if (ok) logger.info('database reachable again; reporting ready');
+    else logger.warn('database ping failed; reporting not ready');
     ready = ok;
   }, 2000);
   probe.unref();
