@@ -50,7 +50,11 @@ async function workerMetricsUrl(worker: ServiceProcess): Promise<string> {
 
 beforeAll(async () => {
   // The response cache on (in memory), so its metrics exist as they do in production.
-  graph = await startGraph(inject('databaseUrl'), { responseCache: { enabled: true, timeoutMs: 50 } });
+  // Outbox relays on, as in production: their metrics feed the invalidation-backlog alert.
+  graph = await startGraph(inject('databaseUrl'), {
+    responseCache: { enabled: true, timeoutMs: 50 },
+    invalidation: true,
+  });
   for (const info of listSubgraphs()) {
     const subgraph = graph.subgraphs[info.name];
     if (!info.worker || !subgraph) continue;
