@@ -6,6 +6,10 @@ import { jobs, orderConfirmation } from './queues.ts';
 
 export async function enqueueOrderPlaced(tx: Executor, orderId: number): Promise<void> {
   // Keyed by order: even a replayed transaction cannot enqueue a second confirmation.
-  await jobs.enqueue(tx, orderConfirmation, { orderId: String(orderId) }, { key: `order-placed:${orderId}` });
-  await requestInvoice(tx, orderId);
+  // Issued together: postgres.js pipelines them on the transaction's connection (one round
+  // trip instead of one per statement); they are independent inserts of one transaction.
+  await Promise.all([
+    jobs.enqueue(tx, orderConfirmation, { orderId: String(orderId) }, { key: `order-placed:${orderId}` }),
+    requestInvoice(tx, orderId),
+  ]);
 }

@@ -155,14 +155,12 @@ export const Mutation: MutationResolvers = {
 
     // A concurrent duplicate that committed first leaves null: nothing written or enqueued here.
     const placed = await db.transaction((tx) =>
-      insertOrder(
-        tx,
-        { buyerId, idempotencyKey: input.idempotencyKey, requestHash: hash, lines: priced },
-        async (orderId) => {
-          await enqueueOrderPlaced(tx, orderId);
+      insertOrder(tx, { buyerId, idempotencyKey: input.idempotencyKey, requestHash: hash, lines: priced }, (orderId) =>
+        Promise.all([
+          enqueueOrderPlaced(tx, orderId),
           // The buyer's cached order lists (User.orders) now miss this order.
-          await recordInvalidations(tx, cacheOutbox, [{ typename: 'User', id: String(buyerId) }]);
-        },
+          recordInvalidations(tx, cacheOutbox, [{ typename: 'User', id: String(buyerId) }]),
+        ]),
       ),
     );
     if (placed) return { order: placed, userErrors: [] };
