@@ -50,7 +50,7 @@ for (let round = 0; round < 10; round++) {
   withJob.push(...(await time(write(true), WRITES / 10, 0)));
 }
 
-// 2. Throughput: JOBS waiting jobs, one worker process-slot pool (concurrency 16), handlers
+// 2. Throughput: JOBS waiting jobs, one worker (concurrency 16, a 16-connection handler pool), handlers
 //    that write their processed-message record (the idempotency every handler pays).
 const queue = defineQueue({ name: 'bench', payload: z.object({ n: z.number().int() }) });
 const jobs = createJobs({ domain: 'benchjobs', queues: [queue] });
@@ -61,6 +61,9 @@ for (let i = 0; i < JOBS; i += batch) {
     for (let n = i; n < i + batch; n++) await jobs.enqueue(tx, queue, { n });
   });
 }
+// The handlers' own pool matches the worker's concurrency (as a deployment sizes it), so a
+// handler never waits for a connection.
+const handlerDatabase = createDatabase({ url, schema, applicationName: 'bench-jobs-handlers', max: 16 });
 let done = 0;
 let finished: () => void = () => {};
 const allDone = new Promise<void>((resolve) => {
@@ -75,7 +78,7 @@ const worker = await startWorker({
     handler(
       queue,
       async (_payload, job) => {
-        await processOnce(db, processedMessages, job, async () => {});
+        await processOnce(handlerDatabase.db, processedMessages, job, async () => {});
         if (++done === JOBS) finished();
       },
       { concurrency: 16 },
@@ -85,6 +88,7 @@ const worker = await startWorker({
 await allDone;
 const seconds = (performance.now() - started) / 1000;
 await worker.stop(5000);
+await handlerDatabase.close();
 const [{ completed }] = (await database.sql`
   select count(*)::int as completed from benchjobs_jobs.job where name = 'bench' and state = 'completed'`) as unknown as [
   { completed: number },

@@ -14,8 +14,11 @@ import { invoiceQueue, jobs } from './queues.ts';
 
 /** Inside the order's write transaction: a PENDING invoice and its job (one per order). */
 export async function requestInvoice(tx: Executor, orderId: number): Promise<void> {
-  await pgBossDb(tx).executeSql('insert into orders.invoices (order_id) values ($1) on conflict do nothing', [orderId]);
-  await jobs.enqueue(tx, invoiceQueue, { orderId }, { key: `invoice:${orderId}` });
+  // Pipelined like the other jobs of the order (enqueueOrderPlaced): independent inserts.
+  await Promise.all([
+    pgBossDb(tx).executeSql('insert into orders.invoices (order_id) values ($1) on conflict do nothing', [orderId]),
+    jobs.enqueue(tx, invoiceQueue, { orderId }, { key: `invoice:${orderId}` }),
+  ]);
 }
 
 export interface InvoiceHandlerOptions {
