@@ -3,6 +3,8 @@
 -- One LOGIN role per subgraph that may create and use only its own schemas:
 -- <domain> (tables), <domain>_jobs (pg-boss) and <domain>_migrations (the ledger). It has
 -- no access to another subgraph's schemas (their owners grant nothing) nor to public.
+-- LISTEN/NOTIFY has no privileges in Postgres: the cache outboxes NOTIFY an empty payload
+-- (a wake-up only), so another role's NOTIFY at most makes a relay re-read its own table.
 -- Passwords equal role names: local compose only (production: see docs/scaling.md).
 
 -- Nobody but the owners and the superuser may create in or read public.

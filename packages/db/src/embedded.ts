@@ -19,6 +19,18 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   };
   process.on(signal, fallback);
 }
+// It also ends a natural exit (`beforeExit`) with `process.exit(0)` once the clusters are
+// stopped, dropping `process.exitCode`: a failed test run (vitest's global setup imports this
+// module) would exit 0. Keep its shutdown, and put the exit code back as the process exits.
+for (const listener of process.listeners('beforeExit')) {
+  if (!String(listener).includes('eventFilters')) continue; // async-exit-hook's
+  process.removeListener('beforeExit', listener);
+  process.on('beforeExit', (code) => {
+    const failed = process.exitCode;
+    if (failed) process.once('exit', () => (process.exitCode = failed));
+    listener(code);
+  });
+}
 
 export interface EmbeddedOptions {
   /** Data folder; reused when it already holds a cluster. Must be reachable by the
