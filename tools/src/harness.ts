@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import type { SeedPlan } from '@trellis/db/seed';
 import { DEFAULT_LIMITS, type GatewayConfig, type Limits, startGateway } from '@trellis/gateway';
 import { DEV_AUTH, mintClientToken } from '@trellis/identity';
+import type { AnySchema } from '@trellis/subgraph-kit';
+import { type RunningSubgraphWorker, startSubgraphWorker, type WorkerDefinition } from '@trellis/subgraph-kit/worker';
 import { TEST_SEED } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
 import { composeWorkspace } from './compose.ts';
@@ -112,4 +114,22 @@ export async function startGraph(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts a subgraph's job worker in this process, on that subgraph's database in `graph`,
+ * as its deployment runs it (real queues, real handlers); polls every 50 ms. Stop it after.
+ */
+export function startGraphWorker<TSchema extends AnySchema>(
+  graph: TestGraph,
+  definition: WorkerDefinition<TSchema>,
+): Promise<RunningSubgraphWorker> {
+  const subgraph = graph.subgraphs[definition.subgraph.name];
+  if (!subgraph) throw new Error(`no subgraph "${definition.subgraph.name}" in this graph`);
+  return startSubgraphWorker(definition, {
+    databaseUrl: subgraph.database.url,
+    port: 0,
+    host: '127.0.0.1',
+    pollIntervalMs: 50,
+  });
 }
