@@ -7,8 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { startGateway } from '@trellis/gateway';
 import { graphql, until } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { enrichReviewQueue, reviewsJobs } from '../../subgraphs/reviews/src/jobs/queues.ts';
-import { reviewsWorker } from '../../subgraphs/reviews/src/jobs/worker.ts';
 import { startGraph, startGraphWorker, type TestGraph, testGatewayConfig, tokenFor } from '../../tools/src/harness.ts';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -112,20 +110,21 @@ for (const store of ['memory', 'redis'] as const) {
       expect((stale.body.data as any).product.reviewCount).toBe(beforeCount);
       await warm(count);
 
-      // The reviews worker runs the job; its transaction's outbox row drops the product again.
+      // The reviews worker (its real process) runs the enrich-review job; the job's
+      // transaction records the product in the outbox, and the relay drops it again.
       const reviews = graph.subgraphs.reviews!.running.database.sql;
-      const worker = await startGraphWorker(graph, reviewsWorker);
+      const worker = await startGraphWorker(graph, 'reviews', { pollIntervalMs: 50 });
       try {
         await until(
           async () =>
             (
-              await reviews`select state::text from ${reviews(reviewsJobs.schema)}.job
-                where name = ${enrichReviewQueue.name} and (data->>'reviewId')::bigint = ${Number(reviewId)}`
+              await reviews`select state::text from reviews_jobs.job
+                where name = 'enrich-review' and (data->>'reviewId')::bigint = ${Number(reviewId)}`
             )[0]?.state,
           (state) => state === 'completed',
         );
       } finally {
-        await worker.stop(5000);
+        await worker.stop();
       }
       const recounted = await untilMiss(graph.url, count);
       expect(recounted.elapsed).toBeLessThan(1000);
