@@ -35,8 +35,12 @@ let graph: TestGraph;
 let workers: GraphWorker[] = [];
 
 beforeAll(async () => {
-  // The response cache on (in memory), so its metrics exist as they do in production.
-  graph = await startGraph(inject('databaseUrl'), { responseCache: { enabled: true, timeoutMs: 50 } });
+  // The response cache on (in memory) and the subgraphs' outbox relays publishing to it, so
+  // their metrics exist as they do in production.
+  graph = await startGraph(inject('databaseUrl'), {
+    responseCache: { enabled: true, timeoutMs: 50 },
+    invalidation: true,
+  });
   workers = await Promise.all(
     listSubgraphs()
       .filter((info) => info.worker && graph.subgraphs[info.name])
