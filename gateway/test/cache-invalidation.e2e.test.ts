@@ -1,13 +1,13 @@
 // Write-driven invalidation of the gateway's response cache, on real Redis and in memory:
-// a committed mutation (via each subgraph's outbox relay) drops every cached response holding
-// the entity within 1 s while unrelated entries stay cached; two gateways sharing one Redis
+// a committed mutation or job (via each subgraph's outbox relay) drops every cached response
+// holding the entity within 1 s while unrelated entries stay cached; two gateways sharing one Redis
 // both drop it; the admin purge is protected and validates its input; hostile input never
 // yields a wrong or leaked answer.
 import { randomBytes } from 'node:crypto';
 import { startGateway } from '@trellis/gateway';
-import { graphql } from '@trellis/testing';
+import { graphql, until } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startGraph, type TestGraph, testGatewayConfig, tokenFor } from '../../tools/src/harness.ts';
+import { startGraph, startGraphWorker, type TestGraph, testGatewayConfig, tokenFor } from '../../tools/src/harness.ts';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -77,13 +77,18 @@ for (const store of ['memory', 'redis'] as const) {
     it('stock changes (inventory) and new reviews (reviews) invalidate through their own outboxes', async () => {
       const quantity = `query Qty_${tag} { product(id: "8") { quantity } }`;
       const count = `query Count_${tag} { product(id: "9") { reviewCount } }`;
-      await warm(quantity, count);
+      const list = `query List_${tag} { product(id: "9") {
+        reviews(first: 1, orderBy: { field: CREATED_AT, direction: DESC }) { totalCount edges { node { id } } } } }`;
+      await warm(quantity, count, list);
       const before = (await send(quantity)).body.data as any;
       const beforeCount = ((await send(count)).body.data as any).product.reviewCount;
+      const beforeTotal = ((await send(list)).body.data as any).product.reviews.totalCount;
       await send('mutation { adjustStock(input: { productId: "8", delta: 3 }) { userErrors { code } } }', {}, admin);
       const adjusted = await untilMiss(graph.url, quantity);
       expect(adjusted.elapsed).toBeLessThan(1000);
       expect((adjusted.response.body.data as any).product.quantity).toBe(before.product.quantity + 3);
+
+      // A new review is in the product's review list at once: insertReview's own outbox rows.
       const reviewer = { authorization: `Bearer ${await tokenFor(3)}` };
       const added = await send(
         'mutation { addReview(input: { productId: "9", rating: 4, body: "solid" }) { review { id } userErrors { code } } }',
@@ -91,8 +96,39 @@ for (const store of ['memory', 'redis'] as const) {
         reviewer,
       );
       expect((added.body.data as any).addReview.userErrors).toEqual([]);
+      const reviewId = (added.body.data as any).addReview.review.id;
+      const relisted = await untilMiss(graph.url, list);
+      expect(relisted.elapsed).toBeLessThan(1000);
+      expect((relisted.response.body.data as any).product.reviews).toEqual({
+        totalCount: beforeTotal + 1,
+        edges: [{ node: { id: reviewId } }],
+      });
+      // The rating aggregates count it only once the enrich-review job has run: until then
+      // the product (dropped with the list) is re-read with the old count, and cached again.
+      const stale = await send(count);
+      expect(stale.headers.get('x-cache')).toBe('MISS');
+      expect((stale.body.data as any).product.reviewCount).toBe(beforeCount);
+      await warm(count);
+
+      // The reviews worker (its real process) runs the enrich-review job; the job's
+      // transaction records the product in the outbox, and the relay drops it again.
+      const reviews = graph.subgraphs.reviews!.running.database.sql;
+      const worker = await startGraphWorker(graph, 'reviews', { pollIntervalMs: 50 });
+      try {
+        await until(
+          async () =>
+            (
+              await reviews`select state::text from reviews_jobs.job
+                where name = 'enrich-review' and (data->>'reviewId')::bigint = ${Number(reviewId)}`
+            )[0]?.state,
+          (state) => state === 'completed',
+        );
+      } finally {
+        await worker.stop();
+      }
       const recounted = await untilMiss(graph.url, count);
       expect(recounted.elapsed).toBeLessThan(1000);
+      expect(recounted.response.headers.get('x-cache')).toBe('MISS');
       expect((recounted.response.body.data as any).product.reviewCount).toBe(beforeCount + 1);
     });
 

@@ -10,7 +10,9 @@ import { DEV_AUTH, mintClientToken } from '@trellis/identity';
 import { TEST_SEED } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
 import { composeWorkspace } from './compose.ts';
+import { type ServiceProcess, spawnService } from './process.ts';
 import { loadDefinitions } from './subgraphs.ts';
+import { listSubgraphs, ROOT } from './workspace.ts';
 
 /** A gateway configuration for tests: ephemeral port, development secrets, default limits. */
 export function testGatewayConfig(overrides: Partial<GatewayConfig> & { supergraphPath: string }): GatewayConfig {
@@ -112,4 +114,64 @@ export async function startGraph(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface GraphWorker {
+  /** `<subgraph>-worker`, its Prometheus job name. */
+  job: string;
+  process: ServiceProcess;
+  /** Its health and /metrics port. */
+  port: number;
+  /** SIGTERM (it drains, then exits); SIGKILL if it has not exited within `timeoutMs`. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Starts subgraph `name`'s job worker (package.json `trellis.worker`) as a real process on
+ * that subgraph's database in `graph`, as its deployment runs it; resolves once it is ready.
+ */
+export async function startGraphWorker(
+  graph: TestGraph,
+  name: string,
+  options: { pollIntervalMs?: number; readyTimeoutMs?: number } = {},
+): Promise<GraphWorker> {
+  const info = listSubgraphs().find((s) => s.name === name);
+  const subgraph = graph.subgraphs[name];
+  if (!info?.worker || !subgraph) throw new Error(`subgraph "${name}" has no job worker in this graph`);
+  const env = {
+    DATABASE_URL: subgraph.database.url,
+    PORT: '0',
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    ...(options.pollIntervalMs ? { JOBS_POLL_INTERVAL_MS: String(options.pollIntervalMs) } : {}),
+  };
+  const child = spawnService(info.worker.mainPath, [], env, ROOT);
+  const job = `${name}-worker`;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  for (;;) {
+    const ready = child
+      .output()
+      .split('\n')
+      .find((line) => line.includes('worker ready'));
+    if (ready) {
+      const { port } = JSON.parse(ready) as { port: number };
+      return {
+        job,
+        process: child,
+        port,
+        async stop(timeoutMs = 15_000) {
+          if (child.child.exitCode !== null || child.child.signalCode !== null) return;
+          child.child.kill('SIGTERM');
+          const timer = setTimeout(child.killAll, timeoutMs);
+          await child.exited;
+          clearTimeout(timer);
+        },
+      };
+    }
+    if (Date.now() > deadline || child.child.exitCode !== null) {
+      child.killAll();
+      throw new Error(`${job} not ready:\n${child.output()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { graphql } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startGraph, type TestGraph } from '../src/harness.ts';
+import { type GraphWorker, startGraph, startGraphWorker, type TestGraph } from '../src/harness.ts';
 import {
   dashboardQueries,
   exposedFamilies,
@@ -18,7 +18,6 @@ import {
   type Selector,
   selectors,
 } from '../src/observability.ts';
-import { type ServiceProcess, spawnService } from '../src/process.ts';
 import { listSubgraphs, ROOT } from '../src/workspace.ts';
 
 /** Series Prometheus writes itself for every scrape target; never on a /metrics page. */
@@ -33,35 +32,20 @@ const PRODUCT_PAGE = /* GraphQL */ `
 
 let graph: TestGraph;
 /** Each subgraph's job worker (`trellis.worker`), a real process on its subgraph's database. */
-const workers: { job: string; process: ServiceProcess; url?: string }[] = [];
-
-async function workerMetricsUrl(worker: ServiceProcess): Promise<string> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    for (const line of worker.output().split('\n')) {
-      if (!line.includes('worker ready')) continue;
-      const { port } = JSON.parse(line) as { port: number };
-      return `http://127.0.0.1:${port}/metrics`;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`worker not ready within 60 s:\n${worker.output()}`);
-}
+let workers: GraphWorker[] = [];
 
 beforeAll(async () => {
-  // The response cache on (in memory), so its metrics exist as they do in production.
-  // Outbox relays on, as in production: their metrics feed the invalidation-backlog alert.
+  // The response cache on (in memory) and the subgraphs' outbox relays publishing to it, so
+  // their metrics exist as they do in production.
   graph = await startGraph(inject('databaseUrl'), {
     responseCache: { enabled: true, timeoutMs: 50 },
     invalidation: true,
   });
-  for (const info of listSubgraphs()) {
-    const subgraph = graph.subgraphs[info.name];
-    if (!info.worker || !subgraph) continue;
-    const env = { DATABASE_URL: subgraph.database.url, PORT: '0', NODE_ENV: 'test', LOG_LEVEL: 'info' };
-    workers.push({ job: `${info.name}-worker`, process: spawnService(info.worker.mainPath, [], env, ROOT) });
-  }
-  for (const worker of workers) worker.url = await workerMetricsUrl(worker.process);
+  workers = await Promise.all(
+    listSubgraphs()
+      .filter((info) => info.worker && graph.subgraphs[info.name])
+      .map((info) => startGraphWorker(graph, info.name)),
+  );
 }, 120_000);
 afterAll(async () => {
   for (const worker of workers) worker.process.killAll();
@@ -107,7 +91,7 @@ describe('metrics used by the rules and dashboards', () => {
     // Scrape every service the way Prometheus does: its job is its name.
     const targets: Record<string, string> = { gateway: `${graph.gateway.url}/metrics` };
     for (const [name, subgraph] of Object.entries(graph.subgraphs)) targets[name] = `${subgraph.running.url}/metrics`;
-    for (const worker of workers) if (worker.url) targets[worker.job] = worker.url;
+    for (const worker of workers) targets[worker.job] = `http://127.0.0.1:${worker.port}/metrics`;
     expect(workers.map((w) => w.job).sort()).toEqual(['orders-worker', 'reviews-worker']);
     const scraped: Record<string, ReturnType<typeof exposedFamilies>> = {};
     for (const [job, url] of Object.entries(targets)) {

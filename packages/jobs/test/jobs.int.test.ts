@@ -205,9 +205,14 @@ describe('worker', () => {
       async () => ran.length,
       (length) => length === 3,
     );
+    // A job is marked completed after its handler returns (completions are batched): wait
+    // for the queue to settle — nothing active — before reading its final counts.
     const stats = await until(
       () => queueStats(sql, jobs),
-      (s) => s.find((q) => q.queue === 'echo')!.deadLetters === 1,
+      (s) => {
+        const queue = s.find((q) => q.queue === 'echo')!;
+        return queue.active === 0 && queue.depth === 0 && queue.completed + queue.failed === 4;
+      },
     );
     expect(stats.find((q) => q.queue === 'echo')).toMatchObject({ depth: 0, completed: 3, failed: 1, deadLetters: 1 });
     const failed = await sql`select retry_count from jobstest_jobs.job where name = 'echo' and state = 'failed'`;

@@ -78,6 +78,8 @@ describe('invoices', () => {
       data: {
         order: { invoice: { status: 'PENDING', downloadPath: null, url: null, expiresAt: null, generatedAt: null } },
       },
+      // The entity tags the gateway's response cache files this response under.
+      extensions: { trellis: { entities: [`Order:${id}`] } },
     });
   });
 
@@ -123,7 +125,10 @@ describe('invoices', () => {
       { r: [{ __typename: 'Order', id: String(id) }] },
       as(10),
     );
-    expect(entity.body).toEqual({ data: { _entities: [{ invoice: null }] } });
+    expect(entity.body).toEqual({
+      data: { _entities: [{ invoice: null }] },
+      extensions: { trellis: { entities: [`Order:${id}`] } },
+    });
 
     const download = await fetch(`${origin()}${invoice.downloadPath}`);
     expect(download.status).toBe(200);

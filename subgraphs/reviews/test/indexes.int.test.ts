@@ -60,6 +60,14 @@ describe('reviews: indexes match every query path', () => {
   }
 
   it('aggregates (averageRating, reviewCount) for a page of products', async () => {
+    // The aggregates are one narrow row per product (the enrich-review job keeps them): the
+    // seed's 4,000 fit in 34 pages, which the planner rightly reads whole rather than probe
+    // 50 keys. Give the table a catalogue's worth of products (as many as the reviews the
+    // aggregates used to be computed from) so the plan is the one production gets.
+    const sql = service.running.database.sql;
+    await sql`insert into reviews.product_ratings (product_id, review_count, rating_sum)
+      select i, 1, 4 from generate_series(100001, 140000) as i`;
+    await sql`vacuum analyze reviews.product_ratings`;
     service.statements.reset();
     const products = Array.from({ length: 50 }, (_, i) => ({ __typename: 'Product', id: String(i + 1) }));
     await service.query(
