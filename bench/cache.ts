@@ -286,6 +286,40 @@ const verdict = (name: Mode | 'redis_t500') => {
   const vsOff = m.rps / medians.off.rps;
   return `${name}: ${ratio(vsStatic)} static ${tick(vsStatic >= 0.5)} (target ≥ 0.5×), ${ratio(vsOff)} uncached ${tick(vsOff >= 10)} (target ≥ 10×)`;
 };
+/** What bounds the cached targets, from this run's own figures. */
+function limits(): string {
+  const m = medians.memory;
+  const ceiling = 1000 / m.cpuMsPerReq;
+  const lines = [
+    `What limits a hit: the gateway spends ${m.cpuMsPerReq.toFixed(2)} ms CPU per hit against ${medians.static.cpuMsPerReq.toFixed(2)} ms for \`static\`.`,
+    "A hit still runs Apollo Server's request pipeline (parse cache, plugins, limits) and the response-cache",
+    'plugin, which stores the response as JSON text and, on every hit, parses the 87 KB back into objects',
+    'for Apollo to serialize again, after hashing the document and variables into the key. At a full core',
+    `that is a ceiling of ~${ceiling.toFixed(0)} req/s (${ratio(ceiling / medians.static.rps)} static); in this run the gateway had ${m.gatewayCpuPct.toFixed(0)} % of its core.`,
+    'The lever left is a hit path that writes the stored bytes before the pipeline (no parse / serialize).',
+  ];
+  if (medians.redis.rps < medians.memory.rps / 2) {
+    lines.push(
+      '',
+      `Redis with the default \`CACHE_TIMEOUT_MS=50\` collapses (${medians.redis.rps.toFixed(0)} req/s, ${(medians.redis.subgraphFetchesPerReq ?? 0).toFixed(1)} subgraph fetches per request:`,
+      "mostly misses). The bound times out on the gateway's own queue, not on Redis: 50 connections on one",
+      'core, each hit ~1 ms of CPU, and each 87 KB reply needs two 64 KB socket reads, so a reply waits behind',
+      'the other requests for more than 50 ms; three timeouts open the circuit for 5 s, reconnecting drops the',
+      'commands in flight, and hits turn into misses (~9 ms CPU each), which lengthens the queue further (the',
+      'gateway logs `cache call exceeded 50 ms` then `Disconnects client`). A timeout now gives way to a reply',
+      'already in the socket (packages/cache), which is not enough here.',
+    );
+    if (medians.redis_t500) {
+      lines.push(
+        `With \`CACHE_TIMEOUT_MS=500\` the same Redis serves ${medians.redis_t500.rps.toFixed(0)} req/s (${(medians.redis_t500.subgraphFetchesPerReq ?? 0).toFixed(2)} fetches per request).`,
+        'The default stays 50 ms (it bounds what an outage costs each request before the circuit opens);',
+        'a gateway carrying large cached answers at high concurrency needs the looser bound.',
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
 const c = saved.catalogue;
 const crow = (label: string, m: CatalogueFigures) =>
   `| ${label} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(0)} | ${m.p99.toFixed(0)} | ${m.errors} | ${m.hitPct.toFixed(1)} % | ${ratio(m.rps / c.medians.off.rps)} |`;
@@ -313,6 +347,8 @@ ${row('Trellis, cache on Redis', medians.redis)}
 ${medians.redis_t500 ? row('Trellis, cache on Redis, `CACHE_TIMEOUT_MS=500`', medians.redis_t500) : ''}
 
 Targets (served from cache): ${verdict('memory')}; ${verdict('redis')}${medians.redis_t500 ? `; redis with \`CACHE_TIMEOUT_MS=500\`: ${verdict('redis_t500').slice('redis_t500: '.length)}` : ''}.
+
+${limits()}
 
 How the benchmark's answers become cacheable: its subgraphs send no \`Cache-Control\`, and a
 subgraph answer without a hint is uncacheable (TOOLCHAIN.md), so with the cache on nothing
