@@ -140,6 +140,7 @@ async function autocannon(url: string, seconds: number, connections: number) {
   args.push('-H', 'content-type=application/json', '-b', BODY, url);
   const pinned = availableParallelism() >= 2 && hasTaskset();
   const result = await runCommand(pinned ? 'taskset' : bin, pinned ? ['-c', '0', bin, ...args] : args, {
+    cwd: ROOT,
     timeoutMs: (seconds + 60) * 1000,
   });
   if (result.code !== 0) throw new Error(`autocannon failed: ${result.stderr}`);
