@@ -12,16 +12,15 @@
 //                    [--catalogue-duration 10] [--connections 10]
 //   pnpm bench:cache --results <bench>/.run/cache-….json   (re-render a finished run)
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from '@trellis/db/embedded';
 import { type RunningGateway, startGateway } from '@trellis/gateway';
 import { startGraph, testGatewayConfig } from '../tools/src/harness.ts';
 import { runCommand } from '../tools/src/process.ts';
 import { benchEnv } from './env.ts';
-import { machine, ROOT, writeSection } from './lib.ts';
+import { GATEWAY_COMMAND, machine, ROOT, runSharedBench, type SharedBenchMedians, writeSection } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,22 +34,11 @@ const { values } = parseArgs({
   },
 });
 const benchDir = values.bench;
-const SHARED = join(ROOT, '..', 'shared', 'bench');
 const REDIS_URL = 'redis://127.0.0.1:6379';
 /** Max-age given to the bench's hint-less subgraph answers (seconds; longer than the run). */
 const DEFAULT_MAX_AGE = 300;
 
-interface Medians {
-  runs: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  peakRssMB: number;
-  cpuMsPerReq: number;
-  gatewayCpuPct: number;
-  subgraphFetchesPerReq: number;
-  errors: number;
-}
+type Medians = SharedBenchMedians;
 
 type Mode = 'off' | 'memory' | 'redis';
 
@@ -73,53 +61,18 @@ interface Saved {
 // ---------------------------------------------------------------------------------------
 // Part 1: ../shared/bench.
 
-async function sharedBench(): Promise<string> {
-  execFileSync('pnpm', ['--filter', '@trellis/gateway', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (!existsSync(join(benchDir, 'node_modules'))) {
-    cpSync(SHARED, benchDir, {
-      recursive: true,
-      filter: (src) => !src.includes('node_modules') && !src.includes('.run'),
-    });
-    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: benchDir, stdio: 'inherit' });
-  }
-  const gateway = `node --max-semi-space-size=4 --import ${join(ROOT, 'gateway/dist/setup.mjs')} ${join(ROOT, 'gateway/dist/main.mjs')} --supergraph {supergraph} --port {port}`;
+function sharedBench(): Promise<string> {
   const common = 'OTEL_SDK_DISABLED=true';
   const cached = `${common} RESPONSE_CACHE=on SUBGRAPH_DEFAULT_MAX_AGE=${DEFAULT_MAX_AGE}`;
-  const targets = {
+  const redis = (namespace: string) => `REDIS_URL=${REDIS_URL} CACHE_NAMESPACE=${namespace}-${Date.now()}`;
+  return runSharedBench(benchDir, values, {
     static: 'static',
-    off: `env ${common} RESPONSE_CACHE=off ${gateway}`,
-    memory: `env ${cached} ${gateway}`,
-    redis: `env ${cached} REDIS_URL=${REDIS_URL} CACHE_NAMESPACE=bench-cache-${Date.now()} ${gateway}`,
+    off: `env ${common} RESPONSE_CACHE=off ${GATEWAY_COMMAND}`,
+    memory: `env ${cached} ${GATEWAY_COMMAND}`,
+    redis: `env ${cached} ${redis('bench-cache')} ${GATEWAY_COMMAND}`,
     // The same with a looser bound on cache calls (see the section: queueing, not Redis).
-    redis_t500: `env ${cached} REDIS_URL=${REDIS_URL} CACHE_NAMESPACE=bench-cache-t500-${Date.now()} CACHE_TIMEOUT_MS=500 ${gateway}`,
-  };
-  const [port, subgraphPort] = [await freePort(), await freePort()];
-  const args = [
-    'run.mjs',
-    '--rounds',
-    values.rounds,
-    '--duration',
-    values.duration,
-    '--warmup',
-    values.warmup,
-    '--port',
-    String(port),
-    '--subgraph-port',
-    String(subgraphPort),
-    ...Object.entries(targets).map(([name, command]) => (command === name ? name : `${name}=${command}`)),
-  ];
-  const result = await runCommand('node', args, { cwd: benchDir, timeoutMs: 60 * 60_000 });
-  process.stdout.write(result.stdout);
-  if (result.code !== 0) {
-    process.stderr.write(result.stderr);
-    throw new Error(`bench run failed (exit ${result.code})`);
-  }
-  const latest = readdirSync(join(benchDir, '.run'))
-    .filter((file) => file.startsWith('results-') && file.endsWith('.json'))
-    .sort()
-    .at(-1);
-  if (!latest) throw new Error('no results file');
-  return join(benchDir, '.run', latest);
+    redis_t500: `env ${cached} ${redis('bench-cache-t500')} CACHE_TIMEOUT_MS=500 ${GATEWAY_COMMAND}`,
+  });
 }
 
 // ---------------------------------------------------------------------------------------
