@@ -1,9 +1,11 @@
 // Shared by the benchmarks: timing statistics, machine description, and writing a
 // section of docs/benchmarks.md (each benchmark owns one section, replaced on each run).
-import { execSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, execSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@trellis/db/embedded';
+import { runCommand } from '../tools/src/process.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
 
@@ -51,4 +53,68 @@ export function writeSection(name: string, markdown: string): void {
       ? `${doc.trimEnd()}\n\n${block}\n`
       : `${doc.slice(0, at)}${block}${doc.slice(doc.indexOf(end) + end.length)}`;
   writeFileSync(path, doc);
+}
+
+/** A target's medians in a ../shared/bench results file (`medians[target]`). */
+export interface SharedBenchMedians {
+  runs: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  peakRssMB: number;
+  cpuMsPerReq: number;
+  gatewayCpuPct: number;
+  subgraphFetchesPerReq: number;
+  errors: number;
+}
+
+/** The built gateway as production runs it (plain JS, telemetry preload), for ../shared/bench. */
+export const GATEWAY_COMMAND = `node --max-semi-space-size=4 --import ${join(ROOT, 'gateway/dist/setup.mjs')} ${join(ROOT, 'gateway/dist/main.mjs')} --supergraph {supergraph} --port {port}`;
+
+/**
+ * Builds the gateway, copies ../shared/bench to `benchDir` (npm install, once) and runs its
+ * `run.mjs` on free ports with `targets` (name → command, or a built-in name as its own
+ * command), alternated in one run. Resolves to the run's results file.
+ */
+export async function runSharedBench(
+  benchDir: string,
+  settings: { rounds: string; duration: string; warmup: string },
+  targets: Record<string, string>,
+): Promise<string> {
+  execFileSync('pnpm', ['--filter', '@trellis/gateway', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (!existsSync(join(benchDir, 'node_modules'))) {
+    cpSync(join(ROOT, '..', 'shared', 'bench'), benchDir, {
+      recursive: true,
+      filter: (src) => !src.includes('node_modules') && !src.includes('.run'),
+    });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: benchDir, stdio: 'inherit' });
+  }
+  // Free ports so other runs on the machine do not clash.
+  const [port, subgraphPort] = [await freePort(), await freePort()];
+  const args = [
+    'run.mjs',
+    '--rounds',
+    settings.rounds,
+    '--duration',
+    settings.duration,
+    '--warmup',
+    settings.warmup,
+    '--port',
+    String(port),
+    '--subgraph-port',
+    String(subgraphPort),
+    ...Object.entries(targets).map(([name, command]) => (command === name ? name : `${name}=${command}`)),
+  ];
+  const result = await runCommand('node', args, { cwd: benchDir, timeoutMs: 60 * 60_000 });
+  process.stdout.write(result.stdout);
+  if (result.code !== 0) {
+    process.stderr.write(result.stderr);
+    throw new Error(`bench run failed (exit ${result.code})`);
+  }
+  const latest = readdirSync(join(benchDir, '.run'))
+    .filter((file) => file.startsWith('results-') && file.endsWith('.json') && !file.endsWith('.sink.json'))
+    .sort()
+    .at(-1);
+  if (!latest) throw new Error('no results file');
+  return join(benchDir, '.run', latest);
 }

@@ -1,19 +1,9 @@
-// What tracing costs the gateway: ../shared/bench runs the built gateway three ways side by
-// side in one run (targets alternated): tracing off (OTEL_SDK_DISABLED=true), the default
-// sampling (parent-based, DEFAULT_SAMPLE_RATIO), and 100 % sampling, both exporting OTLP/HTTP to a local
-// sink this process runs. Writes the `tracing` section of docs/benchmarks.md.
-//
-//   pnpm bench:tracing [--rounds 2] [--duration 20] [--warmup 10] [--bench /tmp/bench-tracing]
-//   pnpm bench:tracing --results <bench>/.run/results-….json   (re-render a finished run)
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '@trellis/db/embedded';
 import { DEFAULT_SAMPLE_RATIO } from '../packages/telemetry/src/env.ts';
-import { runCommand } from '../tools/src/process.ts';
-import { machine, ROOT, writeSection } from './lib.ts';
+import { GATEWAY_COMMAND, machine, runSharedBench, type SharedBenchMedians, writeSection } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,18 +15,8 @@ const { values } = parseArgs({
   },
 });
 const benchDir = values.bench;
-const SHARED = join(ROOT, '..', 'shared', 'bench');
 
-interface Medians {
-  runs: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  peakRssMB: number;
-  cpuMsPerReq: number;
-  gatewayCpuPct: number;
-  errors: number;
-}
+type Medians = SharedBenchMedians;
 
 interface Sink {
   received: number;
@@ -44,17 +24,7 @@ interface Sink {
 }
 
 async function measure(): Promise<string> {
-  // 1. The gateway as production runs it: plain JS from the build, telemetry preload included.
-  execFileSync('pnpm', ['--filter', '@trellis/gateway', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (!existsSync(join(benchDir, 'node_modules'))) {
-    cpSync(SHARED, benchDir, {
-      recursive: true,
-      filter: (src) => !src.includes('node_modules') && !src.includes('.run'),
-    });
-    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: benchDir, stdio: 'inherit' });
-  }
-
-  // 2. An OTLP/HTTP sink: accepts and discards, as a collector would (bytes counted).
+  // 1. An OTLP/HTTP sink: accepts and discards, as a collector would (bytes counted).
   let received = 0;
   let exports = 0;
   const sink = createServer((req, res) => {
@@ -67,46 +37,17 @@ async function measure(): Promise<string> {
   const sinkPort = await freePort();
   await new Promise<void>((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
 
-  const gateway = `node --max-semi-space-size=4 --import ${join(ROOT, 'gateway/dist/setup.mjs')} ${join(ROOT, 'gateway/dist/main.mjs')} --supergraph {supergraph} --port {port}`;
   const common = `RESPONSE_CACHE=off OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${sinkPort}`;
-  const targets = {
-    off: `env ${common} OTEL_SDK_DISABLED=true ${gateway}`,
-    default: `env ${common} ${gateway}`,
-    full: `env ${common} OTEL_TRACES_SAMPLER=parentbased_always_on ${gateway}`,
-  };
-
-  // 3. One run, targets alternated; free ports so other runs on the machine do not clash.
-  const [port, subgraphPort] = [await freePort(), await freePort()];
-  const args = [
-    'run.mjs',
-    '--rounds',
-    values.rounds,
-    '--duration',
-    values.duration,
-    '--warmup',
-    values.warmup,
-    '--port',
-    String(port),
-    '--subgraph-port',
-    String(subgraphPort),
-    ...Object.entries(targets).map(([name, command]) => `${name}=${command}`),
-  ];
-  const result = await runCommand('node', args, { cwd: benchDir, timeoutMs: 60 * 60_000 });
+  // 2. The gateway as production runs it (the build, telemetry preload), targets alternated.
+  const latest = await runSharedBench(benchDir, values, {
+    off: `env ${common} OTEL_SDK_DISABLED=true ${GATEWAY_COMMAND}`,
+    default: `env ${common} ${GATEWAY_COMMAND}`,
+    full: `env ${common} OTEL_TRACES_SAMPLER=parentbased_always_on ${GATEWAY_COMMAND}`,
+  });
   sink.close();
-  process.stdout.write(result.stdout);
-  if (result.code !== 0) {
-    process.stderr.write(result.stderr);
-    throw new Error(`bench run failed (exit ${result.code})`);
-  }
-  const runDir = join(benchDir, '.run');
-  const latest = readdirSync(runDir)
-    .filter((file) => file.startsWith('results-') && !file.endsWith('.sink.json'))
-    .sort()
-    .at(-1);
-  if (!latest) throw new Error('no results file');
   // The sink's figures beside the run's results, for re-rendering.
-  writeFileSync(join(runDir, `${latest}.sink.json`), JSON.stringify({ received, exports } satisfies Sink));
-  return join(runDir, latest);
+  writeFileSync(`${latest}.sink.json`, JSON.stringify({ received, exports } satisfies Sink));
+  return latest;
 }
 
 const resultsFile = values.results ?? (await measure());
@@ -119,7 +60,7 @@ const loads = runs.map((r) => r.loadavg1 ?? 0);
 const sinkFile = `${resultsFile}.sink.json`;
 const sink: Sink | undefined = existsSync(sinkFile) ? JSON.parse(readFileSync(sinkFile, 'utf8')) : undefined;
 
-// 4. The section. Throughput is the target's measure; CPU per request is the one that
+// 3. The section. Throughput is the target's measure; CPU per request is the one that
 // survives a busy machine (a gateway that does not get its core loses req/s to the others).
 const off = medians.off;
 const cost = (m: Medians) => (1 - m.rps / off.rps) * 100;

@@ -59,6 +59,12 @@ export interface DataSourceOptions {
   registry?: Registry;
   /** Share one subgraph request between identical in-flight queries. @default true */
   dedupe?: boolean;
+  /**
+   * The hint for a response that carries no `Cache-Control` header at all (a subgraph that
+   * states no policy), from the gateway request context; see `hintlessDefault`. An explicit
+   * header always wins, `no-store` included. @default uncacheable (maxAge 0)
+   */
+  defaultCacheHint?: (context: Record<string, unknown>) => CacheHint;
 }
 
 export interface TrellisDataSource extends GraphQLDataSource {
@@ -436,8 +442,8 @@ interface Settled {
   /** The body as received: what deduplicated callers parse for their own copy. */
   text: string;
   parsed: GatewayResponse;
-  /** The subgraph's cache policy from its Cache-Control header (none: uncacheable). */
-  cacheHint: CacheHint;
+  /** The subgraph's cache policy from its Cache-Control header; undefined without one. */
+  cacheHint: CacheHint | undefined;
 }
 
 export interface CacheHint {
@@ -455,6 +461,22 @@ export function parseCacheControl(header: string | string[] | undefined): CacheH
   if (!maxAge || /no-store|no-cache/i.test(value)) return { maxAge: 0 };
   return { maxAge: Number(maxAge[1]), ...(/\bprivate\b/i.test(value) ? { scope: 'PRIVATE' as const } : {}) };
 }
+
+/**
+ * The opt-in default for subgraphs that send no `Cache-Control` (SUBGRAPH_DEFAULT_MAX_AGE):
+ * `maxAge` seconds, PUBLIC only for an anonymous request (no user, no scopes: nothing in the
+ * subgraph request can vary by caller), PRIVATE otherwise (keyed by the user; an identity
+ * without a user id is then not stored at all).
+ */
+export function hintlessDefault(maxAge: number): (context: Record<string, unknown>) => CacheHint {
+  return (context) => {
+    const viewer = (context as { viewer?: { userId?: string | null; scopes?: readonly string[] } }).viewer;
+    const anonymous = !viewer || (viewer.userId == null && (viewer.scopes?.length ?? 0) === 0);
+    return { maxAge, scope: anonymous ? 'PUBLIC' : 'PRIVATE' };
+  };
+}
+
+const UNCACHEABLE: CacheHint = { maxAge: 0 };
 
 function isGraphQLResponse(value: unknown): value is GatewayResponse {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -520,6 +542,7 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
   const path = `${target.pathname}${target.search}`;
   const timeoutMs = options.timeoutMs ?? 5000;
   const extraHeaders = options.headers;
+  const hintless = options.defaultCacheHint ?? (() => UNCACHEABLE);
   const dedupe = options.dedupe ?? true;
   const retry = {
     maxAttempts: Math.max(1, options.retry?.maxAttempts ?? 3),
@@ -585,8 +608,10 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
       parsed = undefined;
     }
     // A 4xx carrying GraphQL errors (e.g. a 400 validation failure) is an answer: pass it on.
-    if (isGraphQLResponse(parsed))
-      return { text, parsed, cacheHint: parseCacheControl(response.headers['cache-control']) };
+    if (isGraphQLResponse(parsed)) {
+      const header = response.headers['cache-control'];
+      return { text, parsed, cacheHint: header === undefined ? undefined : parseCacheControl(header) };
+    }
     throw status >= 300 ? new HttpStatusError(status) : new InvalidResponseError();
   }
 
@@ -726,7 +751,7 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
             span.addLink({ context: shared.span.spanContext() });
             // Each caller gets its own objects: the gateway merges into and rewrites fetch results.
             const settled = await shared.settled;
-            restrictCachePolicy(processOptions, settled.cacheHint);
+            restrictCachePolicy(processOptions, settled.cacheHint ?? hintless(processOptions.context ?? {}));
             const copy = JSON.parse(settled.text) as GatewayResponse;
             collectEntityTags(processOptions, copy);
             return copy;
@@ -737,11 +762,11 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
           const forget = () => inflight.delete(key);
           fetching.then(forget, forget);
           const settled = await fetching;
-          restrictCachePolicy(processOptions, settled.cacheHint);
+          restrictCachePolicy(processOptions, settled.cacheHint ?? hintless(processOptions.context ?? {}));
           result = settled.parsed;
         } else {
           const settled = await fetchWithPolicy(body, traced(headers), isQuery, span);
-          restrictCachePolicy(processOptions, settled.cacheHint);
+          restrictCachePolicy(processOptions, settled.cacheHint ?? hintless(processOptions.context ?? {}));
           result = settled.parsed;
         }
         collectEntityTags(processOptions, result);

@@ -26,6 +26,11 @@ export interface GatewayConfig {
     timeoutMs: number;
     /** Prefix of Redis keys and the invalidation channel (CACHE_NAMESPACE). @default 'trellis' */
     namespace?: string | undefined;
+    /**
+     * Max-age (s) for subgraph responses without any Cache-Control header
+     * (SUBGRAPH_DEFAULT_MAX_AGE; see datasource.ts hintlessDefault). @default 0 (uncacheable)
+     */
+    subgraphDefaultMaxAge?: number;
   };
   /** Manifest of trusted documents: when set, only its operations run. */
   trustedDocuments?: string | undefined;
@@ -85,6 +90,7 @@ export function gatewayConfig(
       REDIS_URL: common.REDIS_URL.optional(),
       CACHE_NAMESPACE: common.CACHE_NAMESPACE,
       CACHE_TIMEOUT_MS: limit(50),
+      SUBGRAPH_DEFAULT_MAX_AGE: z.coerce.number({ message: 'must be a number' }).int().min(0).default(0),
       SUBGRAPH_TIMEOUT_MS: limit(5000),
       MAX_BODY_BYTES: limit(1_000_000),
       MAX_COST: limit(DEFAULT_LIMITS.maxCost),
@@ -115,6 +121,7 @@ export function gatewayConfig(
       redisUrl: env.REDIS_URL,
       timeoutMs: env.CACHE_TIMEOUT_MS,
       namespace: env.CACHE_NAMESPACE,
+      subgraphDefaultMaxAge: env.SUBGRAPH_DEFAULT_MAX_AGE,
     },
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     trustedDocuments: env.TRUSTED_DOCUMENTS,

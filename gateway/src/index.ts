@@ -24,7 +24,7 @@ import { ANONYMOUS } from '@trellis/identity';
 import { activeTraceId, createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
 import { createAuthorizationPlugin, extractSecurity, type SecurityRequirements } from './authorization.ts';
-import { closeDataSources, createDataSource, type TrellisDataSource } from './datasource.ts';
+import { closeDataSources, createDataSource, hintlessDefault, type TrellisDataSource } from './datasource.ts';
 import type { GatewayConfig } from './env.ts';
 import { createContextFactory, type GatewayContext } from './identity.ts';
 import { type CostHints, createLimitsPlugin, readCostHints } from './limits.ts';
@@ -90,6 +90,9 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       registry,
       timeoutMs: config.subgraphTimeoutMs,
       headers: (context) => (context as Partial<GatewayContext>).subgraphHeaders,
+      ...(config.responseCache.subgraphDefaultMaxAge
+        ? { defaultCacheHint: hintlessDefault(config.responseCache.subgraphDefaultMaxAge) }
+        : {}),
       ...(config.features ? {} : { retry: { maxAttempts: 1 }, breaker: false as const }),
     });
     dataSources.push(source);

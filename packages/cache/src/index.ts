@@ -46,14 +46,27 @@ export interface CacheStore {
 
 class CacheTimeout extends Error {}
 
+/**
+ * Bounds `promise` by `ms`. The timeout gives way to a reply that is already waiting: when the
+ * timer fires, the rejection waits for the loop's I/O phase (setImmediate runs after it), so
+ * a busy process whose timers fire late — event-loop lag under load, not a slow Redis — does
+ * not count a reply sitting in the socket as a failure (which would open the circuit and turn
+ * a saturated gateway's hits into misses, the most expensive answer).
+ */
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
   return Promise.race([
     promise,
     new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new CacheTimeout(`cache call exceeded ${ms} ms`)), ms);
+      timer = setTimeout(() => {
+        immediate = setImmediate(() => reject(new CacheTimeout(`cache call exceeded ${ms} ms`)));
+      }, ms);
     }),
-  ]).finally(() => clearTimeout(timer));
+  ]).finally(() => {
+    clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+  });
 }
 
 function metric<T>(registry: Registry | undefined, name: string, make: () => T): T | undefined {

@@ -4,6 +4,7 @@
 // hang) until it returns, when caching resumes.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CacheStore, createCacheStore } from './index.ts';
 
@@ -86,6 +87,37 @@ describe('cache store', () => {
       }
     });
   }
+
+  it('redis: a reply already waiting when a late timer fires is a hit, not a timeout (event-loop lag)', async () => {
+    const registry = new Registry();
+    const store = createCacheStore({
+      redisUrl: `redis://127.0.0.1:${port}`,
+      namespace: `lag-${Date.now()}`,
+      timeoutMs: 50,
+      failuresToOpen: 1,
+      registry,
+    });
+    try {
+      await store.cache.set('entry', 'value', { ttl: 60 });
+      const reads = [1, 2, 3].map(() => store.cache.get('entry'));
+      // A busy process: right after the commands went out, the loop is blocked past the timeout
+      // (in the check phase, so the replies arrive while it is blocked and the late timer fires
+      // before the next poll reads them).
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          const until = performance.now() + 300;
+          while (performance.now() < until) {}
+          resolve();
+        }),
+      );
+      expect(await Promise.all(reads)).toEqual(['value', 'value', 'value']);
+      const calls = (await registry.getSingleMetric('trellis_cache_calls_total')?.get())?.values ?? [];
+      expect(calls.filter((v) => v.labels.outcome !== 'ok')).toEqual([]);
+      expect(store.circuitOpen()).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
 
   it('redis: killed mid-test is a miss — bounded, no hang — and caching resumes when it returns', async () => {
     const store: CacheStore = createCacheStore({
