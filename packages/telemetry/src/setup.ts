@@ -52,11 +52,15 @@ function start(): void {
 
   // ESM imports (node:http, graphql from ESM code) are only seen through the loader hook;
   // limited to the modules instrumented here so nothing else pays for the wrapping.
+  const serviceName = env.OTEL_SERVICE_NAME ?? serviceNameFromScript(process.argv[1]);
+  // The gateway does not execute GraphQL itself: @apollo/gateway already spans its phases
+  // (request, validate, plan, execute, fetch) through @opentelemetry/api. Wrapping graphql's
+  // parse/validate/execute there only adds a fixed cost to every request, sampled or not.
+  const executesGraphQL = serviceNameFromScript(process.argv[1]) !== 'gateway';
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
-    data: { include: ['http', 'node:http', 'graphql'] },
+    data: { include: executesGraphQL ? ['http', 'node:http', 'graphql'] : ['http', 'node:http'] },
   });
 
-  const serviceName = env.OTEL_SERVICE_NAME ?? serviceNameFromScript(process.argv[1]);
   const ratio = env.OTEL_TRACES_SAMPLER_ARG ?? DEFAULT_SAMPLE_RATIO;
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': serviceName }),
@@ -94,7 +98,9 @@ function start(): void {
       }),
       // Low noise: no spans for default (property) resolvers, list items merged, and no
       // resolver spans below depth 3 (e.g. Query.products.edges).
-      new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true, depth: 3 }),
+      ...(executesGraphQL
+        ? [new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true, depth: 3 })]
+        : []),
     ],
   });
 
