@@ -112,6 +112,8 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
       ...(ports.products ? { CATALOGUE_URL: `http://127.0.0.1:${ports.products}/graphql` } : {}),
       NOTIFY_WEBHOOK_URL: options.webhook?.url ?? 'http://127.0.0.1:1/webhooks/orders',
       NOTIFY_WEBHOOK_SECRET: options.webhook?.secret ?? randomBytes(24).toString('base64url'),
+      // Production mode requires the invoice links' signing secret.
+      INVOICE_LINK_SECRET: randomBytes(32).toString('base64url'),
       ...options.serviceEnv,
     });
     for (const info of infos) {
