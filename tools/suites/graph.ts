@@ -3,6 +3,7 @@
 // can SIGKILL one, restart it, and read a process's resident memory from /proc.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@trellis/db/embedded';
@@ -86,6 +87,15 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
   const env: Record<string, string> = {};
   let gateway: GraphProcess | undefined;
   const dir = await mkdtemp(join(tmpdir(), 'trellis-suite-'));
+  // An OTLP/HTTP receiver standing in for the collector production has (docker compose, k8s):
+  // services export their sampled spans to it, as deployed, and it discards them.
+  const collector = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  const collectorPort = await freePort();
+  await new Promise<void>((resolve) => collector.listen(collectorPort, '127.0.0.1', resolve));
+  env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${collectorPort}`;
   const stop = async () => {
     const all = [...workers, ...Object.values(subgraphs), ...(gateway ? [gateway] : [])];
     for (const service of all) service.process.child.kill('SIGTERM');
@@ -94,6 +104,7 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
       new Promise((resolve) => setTimeout(resolve, 10_000)),
     ]);
     for (const service of all) service.process.killAll();
+    collector.close();
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -134,7 +145,13 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
       process: spawnService(
         join(ROOT, 'gateway', 'src', 'main.ts'),
         ['--supergraph', supergraphPath, '--port', String(port)],
-        { ...SECRETS, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...options.gatewayEnv },
+        {
+          ...SECRETS,
+          NODE_ENV: 'production',
+          LOG_LEVEL: 'warn',
+          OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+          ...options.gatewayEnv,
+        },
         ROOT,
       ),
     };
