@@ -175,8 +175,11 @@ describe('tracing across processes', () => {
     const inTrace = () => receiver.spans.filter((s) => s.traceId === traceId);
     const hasSql = (service: string) =>
       inTrace().some((s) => s.service === service && s.attributes['db.system'] === 'postgresql');
+    // The gateway's server span ends after the response is written, so it may arrive in a
+    // later export batch than the subgraphs' spans: wait for it too.
+    const hasGatewayRoot = () => inTrace().some((s) => s.service === 'gateway' && !s.parentSpanId);
     await until('spans of every service', () =>
-      ['products', 'reviews', 'inventory'].every(hasSql) ? true : undefined,
+      ['products', 'reviews', 'inventory'].every(hasSql) && hasGatewayRoot() ? true : undefined,
     );
     const spans = inTrace();
     const byId = new Map(spans.map((s) => [s.spanId, s]));
