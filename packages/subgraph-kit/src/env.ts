@@ -46,6 +46,8 @@ export function workerEnv(defaultPort: number, source: Record<string, string | u
       JOBS_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
       /** pg-boss supervision: how often stuck (expired) jobs are failed back to retry. */
       JOBS_MAINTENANCE_INTERVAL_S: z.coerce.number().int().min(1).max(3600).default(60),
+      /** Connections the handlers share (their idempotent writes); pg-boss keeps its own. */
+      DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(8),
     },
     source,
   );

@@ -35,6 +35,8 @@ export interface WorkerStartOptions {
   pollIntervalMs?: number;
   /** @default 60 */
   maintenanceIntervalSeconds?: number;
+  /** Connections the handlers' database pool holds (DB_POOL_MAX). @default 8 */
+  poolMax?: number;
 }
 
 export interface RunningSubgraphWorker extends RunningServer {
@@ -57,7 +59,7 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
     url: options.databaseUrl,
     schema: subgraph.schema,
     applicationName: `trellis-${name}`,
-    max: 4,
+    max: options.poolMax ?? 8,
   });
   let ready = false;
   const server = createServer((req, res) => {
@@ -114,6 +116,7 @@ export async function runWorker<TSchema extends AnySchema>(definition: WorkerDef
       logger,
       pollIntervalMs: env.JOBS_POLL_INTERVAL_MS,
       maintenanceIntervalSeconds: env.JOBS_MAINTENANCE_INTERVAL_S,
+      poolMax: env.DB_POOL_MAX,
     });
   } catch (error) {
     exitWith(`${definition.subgraph.name}-worker: ${error instanceof Error ? error.message : String(error)}`);
