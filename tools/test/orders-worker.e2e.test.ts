@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase, type Database } from '@trellis/db';
-import { createTestDatabase, type TestDatabase } from '@trellis/testing';
+import { createTestDatabase, type TestDatabase, until } from '@trellis/testing';
 import { startWebhookSink, type WebhookSink } from '@trellis/testing/webhook-sink';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { orderLines, orders } from '../../subgraphs/orders/src/db/schema.ts';
@@ -62,16 +62,6 @@ function startWorker(env: Record<string, string> = {}): ServiceProcess {
   );
   workers.push(worker);
   return worker;
-}
-
-async function until<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > end) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
 }
 
 const ready = (worker: ServiceProcess) =>

@@ -3,7 +3,7 @@
 // poison jobs, redrive, processOnce, graceful drain and queue stats.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { postgres } from '@trellis/db';
-import { createTestDatabase, type TestDatabase } from '@trellis/testing';
+import { createTestDatabase, type TestDatabase, until } from '@trellis/testing';
 import { pgSchema } from 'drizzle-orm/pg-core';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { Registry } from 'prom-client';
@@ -70,16 +70,6 @@ async function start(handlers: Parameters<typeof startWorker>[0]['handlers'], re
   });
   workers.push(worker);
   return worker;
-}
-
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > end) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await sleep(25);
-  }
 }
 
 const jobsIn = async (name: string) =>
