@@ -1,6 +1,8 @@
 // The Trellis gateway: @apollo/gateway inside @apollo/server behind the shared HTTP front.
 // Plugins are listed in one place (startGateway) so limits, auth, caching and telemetry
 // slot in as small factories.
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
@@ -12,7 +14,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { maskError } from '@trellis/errors';
 import {
   accessLogPlugin,
-  createGraphQLMetricsPlugin,
+  createGraphQLMetrics,
   createHttpServer,
   listen,
   REQUEST_ID_HEADER,
@@ -26,7 +28,7 @@ import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/tel
 import { createAuthorizationPlugin, extractSecurity, type SecurityRequirements } from './authorization.ts';
 import { closeDataSources, createDataSource, hintlessDefault, type TrellisDataSource } from './datasource.ts';
 import type { GatewayConfig } from './env.ts';
-import { createContextFactory, type GatewayContext } from './identity.ts';
+import { createContextFactory, createIdentifier, type GatewayContext } from './identity.ts';
 import { type CostHints, createLimitsPlugin, readCostHints } from './limits.ts';
 import { fileSupergraph, readSupergraph } from './supergraph.ts';
 import { loadManifest, NOT_TRUSTED, resolveTrusted } from './trusted-documents.ts';
@@ -72,7 +74,12 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   // What the query planner does not enforce, read from each supergraph version it loads.
   let security: SecurityRequirements = { authenticated: new Set(), scopes: new Map() };
   let costHints: CostHints = { weights: new Map(), listSizes: new Map() };
+  // What cached answers depend on besides the request: the supergraph and the configuration
+  // that shapes answers. Entries of another generation are never read (response-cache.ts).
+  const shaping = JSON.stringify([config.features, config.limits, config.responseCache.subgraphDefaultMaxAge]);
+  let generation = '';
   const prepare = (supergraph: string) => {
+    generation = createHash('sha256').update(shaping).update(supergraph).digest('base64url');
     const extracted = extractSecurity(supergraph);
     security = extracted.requirements;
     costHints = readCostHints(supergraph);
@@ -130,8 +137,16 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
         onError: (error) => log.warn({ err: String(error) }, 'response cache unavailable; serving uncached'),
       })
     : undefined;
+  const graphqlMetrics = createGraphQLMetrics({ registry });
+  const identify = config.features ? createIdentifier(config.auth) : async () => ANONYMOUS;
   const responseCache = cacheStore
-    ? (await import('./response-cache.ts')).createResponseCache(cacheStore, registry)
+    ? (await import('./response-cache.ts')).createResponseCache({
+        store: cacheStore,
+        registry,
+        metrics: graphqlMetrics,
+        identify,
+        generation: () => generation,
+      })
     : undefined;
   const cachePlugins = responseCache?.plugins ?? [];
   // Committed writes arrive on Redis pub/sub (every replica subscribes) or, without Redis,
@@ -158,7 +173,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     requestIdOnInternalErrors(),
     accessLogPlugin(),
-    createGraphQLMetricsPlugin({ registry }),
+    graphqlMetrics.plugin<GatewayContext>(),
     ApolloServerPluginUsageReportingDisabled(),
     ApolloServerPluginSchemaReportingDisabled(),
   ];
@@ -183,6 +198,13 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       return masked;
     },
   });
+  const baseContext = config.features
+    ? createContextFactory(identify, config.auth)
+    : async (req: IncomingMessage): Promise<GatewayContext> => ({
+        viewer: ANONYMOUS,
+        subgraphHeaders: {},
+        logFields: requestLogFields(req),
+      });
   // Bind the port first (a port in use fails fast), answer 503 until the supergraph is loaded.
   let ready = false;
   const server = createHttpServer<GatewayContext>({
@@ -190,9 +212,10 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     apollo,
     logger: log,
     isReady: () => ready,
-    context: config.features
-      ? createContextFactory(config.auth)
-      : async (req) => ({ viewer: ANONYMOUS, subgraphHeaders: {}, logFields: requestLogFields(req) }),
+    context: responseCache
+      ? async (req) => ({ ...(await baseContext(req)), cacheSlot: responseCache.slotOf(req) })
+      : baseContext,
+    ...(responseCache ? { front: responseCache.front } : {}),
     maxBodyBytes: config.maxBodyBytes,
     ...(trusted ? { admit: (body: unknown) => admitTrusted(trusted, body), refusedCode: NOT_TRUSTED } : {}),
   });

@@ -1,39 +1,110 @@
-// Whole-response caching at the gateway, driven by the merged cache hints: Apollo's
-// response-cache plugin on our guarded KeyValueCache (@trellis/cache). PRIVATE responses are
-// keyed by the verified user id and never served to anyone else (anonymous private answers
-// are not stored); PUBLIC ones are shared. Only successful queries are stored. A client
-// sending `Cache-Control: no-cache` skips the read (the fresh answer is stored). Responses
-// that went through the cache say so: `x-cache: HIT|MISS` and `age`.
+// Whole-response caching at the gateway, driven by the merged cache hints.
+//
+// Two halves around Apollo's pipeline:
+// - the front (`front.serve`, called by @trellis/http before Apollo): keys the request,
+//   looks it up, and on a hit writes the stored response bytes itself — no parse, no
+//   validation, no plan, no plugins. Hits are what the cache is for; going through Apollo's
+//   pipeline (as @apollo/server-plugin-response-cache does) capped them at a fifth of the
+//   cost of the bytes alone (docs/benchmarks.md, "cache").
+// - the plugin (Apollo, `willSendResponse`) decides whether a miss may be stored: a query,
+//   no errors, data, a cacheable merged policy (most restrictive hint of every fetch). The
+//   front stores Apollo's complete response string (`front.complete`), so a hit is byte for
+//   byte the answer a miss sent.
+//
+// Keys: the request (document, operation name, variables, extensions, Accept), the loaded
+// supergraph and the answer-shaping configuration (`generation`), and the scope:
+// - anonymous requests share PUBLIC entries among themselves;
+// - authenticated requests look up their own PRIVATE entry (user id + scopes), then the
+//   PUBLIC entry of their scope set; a PUBLIC answer computed for one scope set is never
+//   served to another, so cached answers cannot skip @requiresScopes;
+// - a PRIVATE answer to an anonymous request is never stored.
+// A client's `Cache-Control: no-cache` skips the read (the fresh answer is stored),
+// `no-store` skips both; other client directives are ignored. Responses that went through
+// the cache say so: `x-cache: HIT|MISS` and `age`.
 //
 // Every stored entry is tagged with the entities its subgraphs reported (datasource.ts moves
 // them into `cacheTags`); `invalidate()` drops the entries holding an entity or a type. An
 // answer computed before an invalidation of one of its entities arrived is not stored, so a
 // read racing a write cannot put the old state back after the purge.
 import { createHash } from 'node:crypto';
-import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
-import ApolloServerPluginResponseCache from '@apollo/server-plugin-response-cache';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { trace } from '@opentelemetry/api';
-import type { CacheStore, KeyValueCache } from '@trellis/cache';
+import type { CacheStore } from '@trellis/cache';
 import { type InvalidationBatch, tagsToPurge } from '@trellis/cache/invalidation';
+import { type FrontRequest, type GraphQLFront, type GraphQLMetrics, requestLogFields } from '@trellis/http';
+import type { Viewer } from '@trellis/identity';
 import { Counter, type Registry } from 'prom-client';
 import type { GatewayContext } from './identity.ts';
-
-function bypassed(context: GraphQLRequestContext<GatewayContext>): boolean {
-  const header = context.request.http?.headers.get('cache-control') ?? '';
-  return /\bno-cache\b|\bno-store\b/i.test(header);
-}
 
 /** Where an invalidation came from (metric label). */
 export type InvalidationSource = 'pubsub' | 'outbox' | 'admin';
 
+/** Per-request state between the front and the plugin (GatewayContext.cacheSlot). */
+export interface CacheSlot {
+  /** Where this request's answer is stored, by the scope of the answer's policy. */
+  keys: { public: string; private: string | undefined };
+  /** Wall-clock start (ms), compared with invalidation times. */
+  startedAt: number;
+  /** The client sent no-cache or no-store: the read was skipped. */
+  bypass: boolean;
+  /** The client sent no-store: the answer is not stored either. */
+  noStore: boolean;
+  /** Set by the plugin when the answer may be stored. */
+  decision?: { key: string; maxAge: number; scope: 'PUBLIC' | 'PRIVATE'; operation: string | null; tags: string[] };
+}
+
 export interface ResponseCache {
+  front: GraphQLFront;
   plugins: ApolloServerPlugin<GatewayContext>[];
+  /** The front's state for a request (the context factory puts it in the context). */
+  slotOf(req: IncomingMessage): CacheSlot | undefined;
   /** Drops every entry holding one of the batch's entities or types; resolves to the entries deleted. */
   invalidate(batch: InvalidationBatch, source: InvalidationSource): Promise<number>;
 }
 
+export interface ResponseCacheOptions {
+  store: CacheStore;
+  registry: Registry;
+  metrics: GraphQLMetrics;
+  /** The request's verified viewer (rejects on a bad token: the request then goes to Apollo for its typed 401). */
+  identify: (req: IncomingMessage) => Promise<Viewer>;
+  /** Changes whenever answers may change shape: the loaded supergraph and the configuration that shapes answers. */
+  generation: () => string;
+}
+
 /** How long an invalidation is remembered against in-flight answers (longer than any request). */
 const REMEMBER_MS = 60_000;
+
+/** Response headers that belong to one response, not to the stored answer. */
+const PER_RESPONSE = new Set([
+  'age',
+  'x-cache',
+  'cache-control',
+  'content-length',
+  'date',
+  'set-cookie',
+  'x-request-id',
+]);
+
+/** Content types a browser sends without a CORS preflight (Apollo's CSRF prevention rule). */
+const SIMPLE_TYPES = new Set(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data']);
+
+/** What the front stores in front of the body: one JSON line. */
+interface EntryMeta {
+  /** Stored at (ms). */
+  t: number;
+  /** max-age (s). */
+  m: number;
+  /** Scope. */
+  s: 'PUBLIC' | 'PRIVATE';
+  /** Operation name (metrics, access log). */
+  o: string | null;
+  /** Response headers (content type…). */
+  h: [string, string][];
+}
+
+const sha = (text: string) => createHash('sha256').update(text).digest('base64url');
 
 function counter<T extends string>(registry: Registry, name: string, help: string, labelNames: T[]): Counter<T> {
   return (
@@ -42,7 +113,48 @@ function counter<T extends string>(registry: Registry, name: string, help: strin
   );
 }
 
-export function createResponseCache(store: CacheStore, registry: Registry): ResponseCache {
+/** A request Apollo's CSRF prevention lets through (non-simple content type or a preflight header). */
+function preflighted(req: IncomingMessage): boolean {
+  const type = req.headers['content-type'];
+  if (type !== undefined && !SIMPLE_TYPES.has((type.split(';')[0] ?? '').trim().toLowerCase())) return true;
+  return Boolean(req.headers['x-apollo-operation-name'] || req.headers['apollo-require-preflight']);
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The fields of a GraphQL request that make its answer, or undefined when Apollo must judge it. */
+function requestFields(request: FrontRequest): unknown[] | undefined {
+  let fields: Record<string, unknown>;
+  if (request.method === 'POST') {
+    if (!isRecord(request.body)) return undefined;
+    fields = request.body;
+  } else {
+    const params = new URLSearchParams(request.search);
+    fields = { query: params.get('query') ?? undefined, operationName: params.get('operationName') ?? undefined };
+    try {
+      for (const name of ['variables', 'extensions']) {
+        const value = params.get(name);
+        if (value !== null) fields[name] = JSON.parse(value);
+      }
+    } catch {
+      return undefined;
+    }
+  }
+  const { query, operationName, variables, extensions } = fields;
+  if (query !== undefined && typeof query !== 'string') return undefined;
+  if (operationName != null && typeof operationName !== 'string') return undefined;
+  if (variables != null && !isRecord(variables)) return undefined;
+  if (extensions != null && !isRecord(extensions)) return undefined;
+  if (query === undefined && !isRecord(extensions?.persistedQuery)) return undefined;
+  // No variables, `null` and `{}` are one request (Apollo executes them alike).
+  const orNull = (value: Record<string, unknown> | null | undefined) =>
+    value && Object.keys(value).length > 0 ? value : null;
+  return [query ?? null, operationName ?? null, orNull(variables), orNull(extensions)];
+}
+
+export function createResponseCache(options: ResponseCacheOptions): ResponseCache {
+  const { store, registry, metrics, identify, generation } = options;
   const results = counter(
     registry,
     'trellis_gateway_response_cache_total',
@@ -68,79 +180,133 @@ export function createResponseCache(store: CacheStore, registry: Registry): Resp
   const prune = (now: number) => {
     for (const [tag, at] of invalidatedAt) if (at < now - REMEMBER_MS) invalidatedAt.delete(tag);
   };
+  const slots = new WeakMap<IncomingMessage, CacheSlot>();
 
-  /** Entries about to be written (key as the store sees it) → their tags and request start. */
-  const pending = new Map<string, { tags: string[]; startedAt: number }>();
-  const started = new WeakMap<GatewayContext, number>();
+  function keysFor(req: IncomingMessage, request: FrontRequest, viewer: Viewer): CacheSlot['keys'] | undefined {
+    const fields = requestFields(request);
+    if (!fields) return undefined;
+    const digest = sha(JSON.stringify([generation(), req.headers.accept ?? '', ...fields]));
+    if (viewer.userId === null && viewer.scopes.length === 0)
+      return { public: `rc:${digest}:anon`, private: undefined };
+    const scopes = [...viewer.scopes].sort().join(' ');
+    return {
+      public: `rc:${digest}:pub:${sha(scopes)}`,
+      private: viewer.userId === null ? undefined : `rc:${digest}:usr:${sha(`${viewer.userId}\n${scopes}`)}`,
+    };
+  }
 
-  // The store the plugin writes through: tags go into the index before the entry is written.
-  const tagged: KeyValueCache<string> = {
-    get: (key) => store.cache.get(key),
-    delete: (key) => store.cache.delete(key),
-    async set(key, value, options) {
-      const write = pending.get(key);
-      pending.delete(key);
-      if (write) {
-        if (write.tags.some((tag) => (invalidatedAt.get(tag) ?? 0) >= write.startedAt)) {
-          results.inc({ result: 'stale' });
-          return;
-        }
-        await store.tag(key, write.tags, options?.ttl ?? 0);
+  /** Writes a stored entry as the response; false when it cannot be used (expired, unreadable). */
+  function sendHit(req: IncomingMessage, res: ServerResponse, entry: string, started: number): boolean {
+    const newline = entry.indexOf('\n');
+    let meta: EntryMeta;
+    try {
+      meta = JSON.parse(entry.slice(0, newline)) as EntryMeta;
+    } catch {
+      return false;
+    }
+    const age = Math.max(0, Math.floor((Date.now() - meta.t) / 1000));
+    if (newline === -1 || !(age < meta.m)) return false;
+    res.statusCode = 200;
+    for (const [name, value] of meta.h) res.setHeader(name, value);
+    res.setHeader('cache-control', `max-age=${meta.m}, ${meta.s === 'PRIVATE' ? 'private' : 'public'}`);
+    res.setHeader('age', String(age));
+    res.setHeader('x-cache', 'HIT');
+    res.end(entry.slice(newline + 1));
+    results.inc({ result: 'hit' });
+    metrics.record(meta.o, 'OK', (performance.now() - started) / 1000);
+    requestLogFields(req).operation = meta.o ?? undefined;
+    trace.getActiveSpan()?.setAttributes({ 'trellis.cache.result': 'hit', 'trellis.cache.key_scope': meta.s });
+    return true;
+  }
+
+  const front: GraphQLFront = {
+    async serve(req, res, request) {
+      const started = performance.now();
+      if (!preflighted(req)) return false;
+      let viewer: Viewer;
+      try {
+        viewer = await identify(req);
+      } catch {
+        return false;
       }
-      await store.cache.set(key, value, options);
-      results.inc({ result: 'store' });
+      const keys = keysFor(req, request, viewer);
+      if (!keys) return false;
+      const directive = req.headers['cache-control'] ?? '';
+      const noStore = /\bno-store\b/i.test(directive);
+      const bypass = noStore || /\bno-cache\b/i.test(directive);
+      if (!bypass) {
+        const entry = (keys.private && (await store.cache.get(keys.private))) || (await store.cache.get(keys.public));
+        if (entry && sendHit(req, res, entry, started)) return true;
+      }
+      slots.set(req, { keys, startedAt: Date.now(), bypass, noStore });
+      return false;
+    },
+    complete(req, status, headers, body) {
+      const slot = slots.get(req);
+      const decision = slot?.decision;
+      if (!slot || !decision || status !== 200) return;
+      const meta: EntryMeta = {
+        t: Date.now(),
+        m: decision.maxAge,
+        s: decision.scope,
+        o: decision.operation,
+        h: [...headers].filter(([name]) => !PER_RESPONSE.has(name)),
+      };
+      void write(decision.key, `${JSON.stringify(meta)}\n${body}`, decision, slot.startedAt);
     },
   };
 
-  const cachePlugin = ApolloServerPluginResponseCache<GatewayContext>({
-    cache: tagged,
-    sessionId: async ({ contextValue }) => contextValue.viewer.userId,
-    shouldReadFromCache: async (context) => !bypassed(context),
-    generateCacheKey(context, keyData) {
-      const key = createHash('sha256').update(JSON.stringify(keyData)).digest('hex');
-      // Called again right before the write, once the fetches reported their entities.
-      const contextValue = context.contextValue as GatewayContext;
-      const tags = contextValue.cacheTags;
-      if (tags && tags.size > 0) {
-        pending.set(`fqc:${key}`, { tags: [...tags], startedAt: started.get(contextValue) ?? 0 });
-      }
-      return key;
-    },
-  });
+  async function write(key: string, entry: string, decision: NonNullable<CacheSlot['decision']>, startedAt: number) {
+    if (decision.tags.some((tag) => (invalidatedAt.get(tag) ?? 0) >= startedAt)) {
+      results.inc({ result: 'stale' });
+      return;
+    }
+    // Tags first: an entry is never readable before an invalidation could find it.
+    await store.tag(key, decision.tags, decision.maxAge);
+    await store.cache.set(key, entry, { ttl: decision.maxAge });
+    results.inc({ result: 'store' });
+  }
 
-  const headers: ApolloServerPlugin<GatewayContext> = {
+  const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart({ contextValue }) {
       contextValue.cacheTags = new Set();
-      started.set(contextValue, Date.now());
       return {
         async willSendResponse(context) {
           if (context.operation?.operation !== 'query' || context.response.body.kind !== 'single') return;
           const http = context.response.http;
-          const span = trace.getActiveSpan();
-          const policy = context.overallCachePolicy.policyIfCacheable();
-          let result: 'hit' | 'miss' | 'bypass';
-          if (context.metrics.responseCacheHit) {
-            http.headers.set('x-cache', 'HIT');
-            result = 'hit';
-          } else {
-            http.headers.set('x-cache', 'MISS');
-            if (!http.headers.has('age')) http.headers.set('age', '0');
-            result = bypassed(context) ? 'bypass' : 'miss';
-          }
+          http.headers.set('x-cache', 'MISS');
+          http.headers.set('age', '0');
+          const slot = context.contextValue.cacheSlot;
+          const result = slot?.bypass ? 'bypass' : 'miss';
           results.inc({ result });
-          span?.setAttributes({
+          const policy = context.overallCachePolicy.policyIfCacheable();
+          const tags = context.contextValue.cacheTags ?? new Set<string>();
+          trace.getActiveSpan()?.setAttributes({
             'trellis.cache.result': result,
             'trellis.cache.key_scope': policy ? (policy.scope ?? 'PUBLIC') : 'UNCACHEABLE',
-            'trellis.cache.tags': context.contextValue.cacheTags?.size ?? 0,
+            'trellis.cache.tags': tags.size,
           });
+          const { data, errors } = context.response.body.singleResult;
+          if (!slot || slot.noStore || errors || !data || !policy) return;
+          const scope = policy.scope ?? 'PUBLIC';
+          const key = scope === 'PRIVATE' ? slot.keys.private : slot.keys.public;
+          if (!key) return;
+          slot.decision = {
+            key,
+            maxAge: policy.maxAge,
+            scope,
+            operation: context.operationName ?? null,
+            tags: [...tags],
+          };
         },
       };
     },
   };
 
   return {
-    // The header plugin only reads the hit flag, set before execution, so order does not matter.
-    plugins: [headers, cachePlugin],
+    front,
+    plugins: [plugin],
+    slotOf: (req) => slots.get(req),
     async invalidate(batch, source) {
       const tags = tagsToPurge(batch);
       const now = Date.now();

@@ -47,6 +47,21 @@ export interface CacheStore {
 class CacheTimeout extends Error {}
 
 /**
+ * Keyv's stored form of an entry: `\u0001<expires ms or empty>\n<value>`. Keyv's default is
+ * JSON of `{ value, expires }`, which escapes every quote of a cached response (a body of
+ * tens of kilobytes) on each write and unescapes it on each hit; values here are strings.
+ */
+const RAW = '\u0001';
+const serialize = ({ value, expires }: { value?: unknown; expires?: number | null | undefined }): string =>
+  `${RAW}${expires ?? ''}\n${String(value)}`;
+const deserialize = <Value>(data: string) => {
+  if (!data.startsWith(RAW)) return JSON.parse(data) as { value?: Value; expires?: number };
+  const newline = data.indexOf('\n');
+  const expires = data.slice(1, newline);
+  return { value: data.slice(newline + 1) as Value, ...(expires ? { expires: Number(expires) } : {}) };
+};
+
+/**
  * Bounds `promise` by `ms`. The timeout gives way to a reply that is already waiting: when the
  * timer fires, the rejection waits for the loop's I/O phase (setImmediate runs after it), so
  * a busy process whose timers fire late — event-loop lag under load, not a slow Redis — does
@@ -112,7 +127,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   let memory: InMemoryLRUCache<string> | undefined;
   const connect = (url: string) => {
     redis = new KeyvRedis<string>(url, { throwOnConnectError: false, throwOnErrors: true, connectionTimeout: 500 });
-    const keyv = new Keyv<string>({ store: redis, namespace, useKeyPrefix: false });
+    const keyv = new Keyv<string>({ store: redis, namespace, useKeyPrefix: false, serialize, deserialize });
     // Without listeners an 'error' event would crash the process.
     keyv.on('error', (error) => options.onError?.(error));
     redis.on('error', (error) => options.onError?.(error));
@@ -145,6 +160,12 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     call: () => Promise<T>,
     fallback: T,
   ): Promise<T> {
+    if (memory) {
+      // In-process: nothing to time out or trip.
+      const value = await call();
+      calls?.inc({ op, outcome: 'ok' });
+      return value;
+    }
     if (isOpen()) {
       calls?.inc({ op, outcome: 'skipped' });
       return fallback;

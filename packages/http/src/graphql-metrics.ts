@@ -10,12 +10,16 @@ export interface GraphQLMetricsOptions {
   maxOperations?: number;
 }
 
+export interface GraphQLMetrics {
+  /** Apollo plugin: one count (with the first error's code, or `OK`) and one duration per request. */
+  plugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext>;
+  /** Records a request answered outside Apollo's pipeline (the gateway's cached responses). */
+  record(operationName: string | null | undefined, code: string, seconds: number): void;
+}
+
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 
-/** Apollo plugin: one count (with the first error's code, or `OK`) and one duration per request. */
-export function createGraphQLMetricsPlugin<TContext extends BaseContext>(
-  options: GraphQLMetricsOptions,
-): ApolloServerPlugin<TContext> {
+export function createGraphQLMetrics(options: GraphQLMetricsOptions): GraphQLMetrics {
   const { registry } = options;
   const maxOperations = options.maxOperations ?? 200;
   const requests =
@@ -43,21 +47,34 @@ export function createGraphQLMetricsPlugin<TContext extends BaseContext>(
     seen.add(name);
     return name;
   };
-  return {
-    async requestDidStart() {
-      const started = performance.now();
-      return {
-        async willSendResponse({ response, operationName, request, document }) {
-          // A document that failed validation has no resolved operation: name it from its text.
-          const named = document?.definitions.find((d) => d.kind === 'OperationDefinition');
-          const fromDocument = named && 'name' in named ? named.name?.value : undefined;
-          const operation = label(operationName ?? request.operationName ?? fromDocument);
-          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-          const code = errors?.length ? String(errors[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK';
-          requests.labels(operation, code).inc();
-          duration.labels(operation).observe((performance.now() - started) / 1000);
-        },
-      };
-    },
+  const record = (operationName: string | null | undefined, code: string, seconds: number) => {
+    const operation = label(operationName);
+    requests.labels(operation, code).inc();
+    duration.labels(operation).observe(seconds);
   };
+  return {
+    record,
+    plugin: () => ({
+      async requestDidStart() {
+        const started = performance.now();
+        return {
+          async willSendResponse({ response, operationName, request, document }) {
+            // A document that failed validation has no resolved operation: name it from its text.
+            const named = document?.definitions.find((d) => d.kind === 'OperationDefinition');
+            const fromDocument = named && 'name' in named ? named.name?.value : undefined;
+            const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+            const code = errors?.length ? String(errors[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK';
+            record(operationName ?? request.operationName ?? fromDocument, code, (performance.now() - started) / 1000);
+          },
+        };
+      },
+    }),
+  };
+}
+
+/** The metrics plugin alone (subgraphs: every request goes through Apollo). */
+export function createGraphQLMetricsPlugin<TContext extends BaseContext>(
+  options: GraphQLMetricsOptions,
+): ApolloServerPlugin<TContext> {
+  return createGraphQLMetrics(options).plugin<TContext>();
 }

@@ -8,7 +8,12 @@ import { type ApolloServer, type ApolloServerPlugin, type BaseContext, HeaderMap
 import { ErrorCode } from '@trellis/errors';
 import { flushTelemetry, type Logger } from '@trellis/telemetry';
 
-export { createGraphQLMetricsPlugin, type GraphQLMetricsOptions } from './graphql-metrics.ts';
+export {
+  createGraphQLMetrics,
+  createGraphQLMetricsPlugin,
+  type GraphQLMetrics,
+  type GraphQLMetricsOptions,
+} from './graphql-metrics.ts';
 
 /**
  * Fields of a request's access log line that only the GraphQL layer knows (operation name,
@@ -75,6 +80,25 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   admit?: (body: unknown) => { body: unknown } | string;
   /** @default 'BAD_REQUEST' */
   refusedCode?: string;
+  /**
+   * Answers requests before Apollo's pipeline, and sees Apollo's complete responses: the
+   * gateway's response cache serves stored bytes through it (gateway/src/response-cache.ts).
+   */
+  front?: GraphQLFront;
+}
+
+/** A GraphQL request as it reaches the front: the parsed POST body (after `admit`) or the GET query string. */
+export interface FrontRequest {
+  method: 'GET' | 'POST';
+  body: unknown;
+  search: string;
+}
+
+export interface GraphQLFront {
+  /** Answers the request itself (resolves true) or lets Apollo run it (false). */
+  serve(req: IncomingMessage, res: ServerResponse, request: FrontRequest): Promise<boolean> | boolean;
+  /** Apollo's complete answer to a request `serve` passed on, before it is written. */
+  complete?(req: IncomingMessage, status: number, headers: Iterable<[string, string]>, body: string): void;
 }
 
 export interface RunningServer {
@@ -184,6 +208,8 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
       requestError(res, 405, 'Only POST requests are accepted in trusted documents mode');
       return;
     }
+    const front = options.front;
+    if (front && (await front.serve(req, res, { method: req.method, body, search }))) return;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -195,6 +221,7 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
+      front?.complete?.(req, res.statusCode, response.headers, response.body.string);
       res.end(response.body.string);
       return;
     }

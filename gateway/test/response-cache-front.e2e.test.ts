@@ -1,0 +1,174 @@
+// The response cache's front (gateway/src/response-cache.ts): hits are answered before
+// Apollo's pipeline, so everything the pipeline would have done for them is checked here —
+// bytes and headers identical to the miss, metrics and access log still counted, CSRF
+// prevention still applied to GET, keys split by scope set and by supergraph version, and an
+// answer that raced an invalidation is not stored.
+import { readFile, writeFile } from 'node:fs/promises';
+import { type RunningGateway, startGateway } from '@trellis/gateway';
+import { graphql, until } from '@trellis/testing';
+import { type FaultProxy, startFaultProxy } from '@trellis/testing/fault-proxy';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startGraph, type TestGraph, testGatewayConfig, tokenFor } from '../../tools/src/harness.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function counterValue(gateway: RunningGateway, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = await gateway.registry.getSingleMetric(name)?.get();
+  const match = metric?.values.find((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value));
+  return match?.value ?? 0;
+}
+
+describe('response cache front', () => {
+  let graph: TestGraph;
+  const responseCache = { enabled: true, timeoutMs: 50 };
+  beforeAll(async () => {
+    graph = await startGraph(inject('databaseUrl'), { responseCache });
+  });
+  afterAll(async () => {
+    await graph?.stop();
+  });
+  const tag = `f${Date.now()}`;
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(graph.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+
+  it('a hit is byte for byte the answer the miss sent, with the same headers', async () => {
+    const body = {
+      query: `query Bytes_${tag}($n: Int!) { products(first: $n) { edges { node { id name } } } }`,
+      variables: { n: 3 },
+    };
+    const miss = await post(body);
+    const missText = await miss.text();
+    expect(miss.headers.get('x-cache')).toBe('MISS');
+    await sleep(100);
+    const hit = await post(body);
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    expect(await hit.text()).toBe(missText);
+    for (const header of ['content-type', 'cache-control'])
+      expect(hit.headers.get(header)).toBe(miss.headers.get(header));
+    expect(hit.headers.get('x-request-id')).not.toBe(miss.headers.get('x-request-id'));
+    // No variables, null and {} are one request.
+    const bare = `query Bare_${tag} { product(id: "2") { id } }`;
+    await post({ query: bare });
+    await sleep(100);
+    expect((await post({ query: bare, variables: {} })).headers.get('x-cache')).toBe('HIT');
+    expect((await post({ query: bare, variables: null })).headers.get('x-cache')).toBe('HIT');
+  });
+
+  it('hits are counted in the request metrics under their operation name', async () => {
+    const query = `query Counted_${tag} { product(id: "1") { id } }`;
+    await post({ query });
+    await sleep(100);
+    const name = 'trellis_graphql_requests_total';
+    const before = await counterValue(graph.gateway, name, { operation: `Counted_${tag}`, code: 'OK' });
+    const hits = await counterValue(graph.gateway, 'trellis_gateway_response_cache_total', { result: 'hit' });
+    for (let i = 0; i < 3; i++) expect((await post({ query })).headers.get('x-cache')).toBe('HIT');
+    expect(await counterValue(graph.gateway, name, { operation: `Counted_${tag}`, code: 'OK' })).toBe(before + 3);
+    expect(await counterValue(graph.gateway, 'trellis_gateway_response_cache_total', { result: 'hit' })).toBe(hits + 3);
+  });
+
+  it('GET is served from the cache only when Apollo would accept it (CSRF prevention)', async () => {
+    const query = `query Get_${tag} { product(id: "3") { id name } }`;
+    const url = `${graph.url}?query=${encodeURIComponent(query)}`;
+    const first = await fetch(url, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    await sleep(100);
+    const second = await fetch(url, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(second.headers.get('x-cache')).toBe('HIT');
+    // The same cached query as a simple (unpreflighted) GET is still refused, typed.
+    const simple = await fetch(url);
+    expect(simple.status).toBe(400);
+    expect(simple.headers.get('x-cache')).toBeNull();
+    expect(((await simple.json()) as any).errors[0].extensions.code).toBe('BAD_REQUEST');
+    // And a POST with a simple content type never reads the cache.
+    const textPlain = await fetch(graph.url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ query }),
+    });
+    expect(textPlain.headers.get('x-cache')).not.toBe('HIT');
+  });
+
+  it('public entries are split by scope set: an admin-scoped answer never serves another caller', async () => {
+    const query = `query Scoped_${tag} { product(id: "4") { id name } }`;
+    const admin = { authorization: `Bearer ${await tokenFor(31, ['admin'])}` };
+    const plain = { authorization: `Bearer ${await tokenFor(32)}` };
+    const samePlainScopes = { authorization: `Bearer ${await tokenFor(33)}` };
+    await post({ query }, admin);
+    await sleep(100);
+    expect((await post({ query }, admin)).headers.get('x-cache')).toBe('HIT');
+    expect((await post({ query }, plain)).headers.get('x-cache')).toBe('MISS');
+    expect((await post({ query })).headers.get('x-cache')).toBe('MISS');
+    await sleep(100);
+    // A PUBLIC answer is shared by callers with the same scopes.
+    expect((await post({ query }, samePlainScopes)).headers.get('x-cache')).toBe('HIT');
+    // A bad token is never answered from the cache: Apollo's path gives the typed 401.
+    const forged = await post({ query }, { authorization: 'Bearer not.a.token' });
+    expect(forged.status).toBe(401);
+    expect(forged.headers.get('x-cache')).toBeNull();
+  });
+
+  it('a changed supergraph never reads entries of the previous one', async () => {
+    const query = `query Generation_${tag} { product(id: "5") { id } }`;
+    await post({ query });
+    await sleep(100);
+    expect((await post({ query })).headers.get('x-cache')).toBe('HIT');
+    const sdl = await readFile(graph.supergraphPath, 'utf8');
+    await writeFile(graph.supergraphPath, `${sdl}\n# reloaded ${tag}\n`);
+    await until(
+      async () => (await post({ query })).headers.get('x-cache'),
+      (cache) => cache === 'MISS',
+      5000,
+    );
+  });
+
+  describe('an answer racing an invalidation', () => {
+    let proxy: FaultProxy;
+    let slow: RunningGateway;
+    beforeAll(async () => {
+      // A second gateway whose products fetches take 400 ms, so an invalidation can land mid-request.
+      const products = new URL(graph.subgraphs.products!.url);
+      proxy = await startFaultProxy({ target: { host: products.hostname, port: Number(products.port) } });
+      slow = await startGateway(
+        testGatewayConfig({
+          supergraphPath: graph.supergraphPath,
+          responseCache,
+          subgraphUrls: { products: `http://127.0.0.1:${proxy.port}${products.pathname}` },
+        }),
+      );
+    });
+    afterAll(async () => {
+      await slow?.stop();
+      await proxy?.close();
+    });
+
+    it('is not stored when one of its entities was invalidated while it was computed', async () => {
+      const url = `${slow.url}/graphql`;
+      const query = `query Race_${tag} { product(id: "6") { id name } }`;
+      await graphql(url, query); // connections warm
+      proxy.setMode('latency', { latencyMs: 400 });
+      const stale = await counterValue(slow, 'trellis_gateway_response_cache_total', { result: 'stale' });
+      const other = `query RaceOther_${tag} { product(id: "6") { id price } }`;
+      const inFlight = graphql(url, other);
+      await sleep(150);
+      const purge = await fetch(`${slow.url}/admin/cache/purge`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await tokenFor(1, ['admin'])}`,
+        },
+        body: JSON.stringify({ typename: 'Product', id: '6' }),
+      });
+      expect(purge.status).toBe(200);
+      expect((await inFlight).status).toBe(200);
+      proxy.setMode('pass');
+      await sleep(100);
+      expect(await counterValue(slow, 'trellis_gateway_response_cache_total', { result: 'stale' })).toBe(stale + 1);
+      expect((await graphql(url, other)).headers.get('x-cache')).toBe('MISS');
+    });
+  });
+});
