@@ -26,7 +26,7 @@
 // them into `cacheTags`); `invalidate()` drops the entries holding an entity or a type. An
 // answer computed before an invalidation of one of its entities arrived is not stored, so a
 // read racing a write cannot put the old state back after the purge.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { trace } from '@opentelemetry/api';
@@ -34,6 +34,7 @@ import type { CacheStore } from '@trellis/cache';
 import { type InvalidationBatch, tagsToPurge } from '@trellis/cache/invalidation';
 import { type FrontRequest, type GraphQLFront, type GraphQLMetrics, requestLogFields } from '@trellis/http';
 import type { Viewer } from '@trellis/identity';
+import { LRUCache } from 'lru-cache';
 import { Counter, type Registry } from 'prom-client';
 import type { GatewayContext } from './identity.ts';
 
@@ -50,8 +51,16 @@ export interface CacheSlot {
   bypass: boolean;
   /** The client sent no-store: the answer is not stored either. */
   noStore: boolean;
+  /** Resolves the requests waiting on this one (it computes an answer they also asked for). */
+  release?: (stored: Stored | undefined) => void;
   /** Set by the plugin when the answer may be stored. */
   decision?: { key: string; maxAge: number; scope: 'PUBLIC' | 'PRIVATE'; operation: string | null; tags: string[] };
+}
+
+/** An entry as written, handed to the requests that waited for it. */
+interface Stored {
+  key: string;
+  entry: string;
 }
 
 export interface ResponseCache {
@@ -72,6 +81,22 @@ export interface ResponseCacheOptions {
   /** Changes whenever answers may change shape: the loaded supergraph and the configuration that shapes answers. */
   generation: () => string;
 }
+
+/**
+ * Bytes of encoded bodies kept per process. A stored entry is a string (Apollo's
+ * KeyValueCache); writing a string response allocates and encodes a new buffer on every
+ * hit — for the benchmark's 87 KB answer that allocation was most of a hit's cost (a
+ * profile showed `writev` at a third of the gateway's CPU). The memo only ever serves the
+ * version of an entry the store just returned, so it never outlives an invalidation.
+ */
+const ENCODED_MEMO_BYTES = 32 * 1024 * 1024;
+
+/**
+ * How long identical requests wait for the one already computing their answer (a cold key
+ * under load — a deploy, a purge, an expiry — costs one execution instead of one per
+ * connection, the stampede that drove the event loop past every cache timeout).
+ */
+const FOLLOW_MS = 2000;
 
 /** How long an invalidation is remembered against in-flight answers (longer than any request). */
 const REMEMBER_MS = 60_000;
@@ -94,6 +119,8 @@ const SIMPLE_TYPES = new Set(['text/plain', 'application/x-www-form-urlencoded',
 interface EntryMeta {
   /** Stored at (ms). */
   t: number;
+  /** Nonce: with `t`, names this version of the entry (the encoded-bytes memo checks it). */
+  n: string;
   /** max-age (s). */
   m: number;
   /** Scope. */
@@ -181,6 +208,10 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     for (const [tag, at] of invalidatedAt) if (at < now - REMEMBER_MS) invalidatedAt.delete(tag);
   };
   const slots = new WeakMap<IncomingMessage, CacheSlot>();
+  const encoded = new LRUCache<string, { version: string; bytes: Buffer }>({
+    maxSize: ENCODED_MEMO_BYTES,
+    sizeCalculation: (value) => value.bytes.length + 64,
+  });
 
   function keysFor(req: IncomingMessage, request: FrontRequest, viewer: Viewer): CacheSlot['keys'] | undefined {
     const fields = requestFields(request);
@@ -196,8 +227,9 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   }
 
   /** Writes a stored entry as the response; false when it cannot be used (expired, unreadable). */
-  function sendHit(req: IncomingMessage, res: ServerResponse, entry: string, started: number): boolean {
+  function sendHit(req: IncomingMessage, res: ServerResponse, key: string, entry: string, started: number): boolean {
     const newline = entry.indexOf('\n');
+    if (newline === -1) return false;
     let meta: EntryMeta;
     try {
       meta = JSON.parse(entry.slice(0, newline)) as EntryMeta;
@@ -205,13 +237,19 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       return false;
     }
     const age = Math.max(0, Math.floor((Date.now() - meta.t) / 1000));
-    if (newline === -1 || !(age < meta.m)) return false;
+    if (!(age < meta.m)) return false;
+    const version = `${meta.t}:${meta.n}`;
+    let body = encoded.get(key);
+    if (body?.version !== version) {
+      body = { version, bytes: Buffer.from(entry.slice(newline + 1)) };
+      encoded.set(key, body);
+    }
     res.statusCode = 200;
     for (const [name, value] of meta.h) res.setHeader(name, value);
     res.setHeader('cache-control', `max-age=${meta.m}, ${meta.s === 'PRIVATE' ? 'private' : 'public'}`);
     res.setHeader('age', String(age));
     res.setHeader('x-cache', 'HIT');
-    res.end(entry.slice(newline + 1));
+    res.end(body.bytes);
     results.inc({ result: 'hit' });
     metrics.record(meta.o, 'OK', (performance.now() - started) / 1000);
     requestLogFields(req).operation = meta.o ?? undefined;
@@ -234,33 +272,83 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       const directive = req.headers['cache-control'] ?? '';
       const noStore = /\bno-store\b/i.test(directive);
       const bypass = noStore || /\bno-cache\b/i.test(directive);
+      const lookup = keys.private ? [keys.private, keys.public] : [keys.public];
+      const slot: CacheSlot = { keys, startedAt: Date.now(), bypass, noStore };
       if (!bypass) {
-        const entry = (keys.private && (await store.cache.get(keys.private))) || (await store.cache.get(keys.public));
-        if (entry && sendHit(req, res, entry, started)) return true;
+        for (const key of lookup) {
+          const entry = await store.cache.get(key);
+          if (entry !== undefined) {
+            if (sendHit(req, res, key, entry, started)) return true;
+            break;
+          }
+        }
+        // Missed: wait for an identical request already computing this answer, or lead.
+        const leader = inflight.get(lookup[0] as string);
+        if (leader) {
+          const stored = await follow(leader);
+          if (stored && lookup.includes(stored.key) && sendHit(req, res, stored.key, stored.entry, started)) return true;
+          slot.startedAt = Date.now();
+        } else {
+          lead(lookup[0] as string, slot, res);
+        }
       }
-      slots.set(req, { keys, startedAt: Date.now(), bypass, noStore });
+      slots.set(req, slot);
       return false;
     },
     complete(req, status, headers, body) {
       const slot = slots.get(req);
       const decision = slot?.decision;
-      if (!slot || !decision || status !== 200) return;
+      if (!slot || !decision || status !== 200 || isStale(decision.tags, slot.startedAt)) {
+        if (slot && decision && status === 200) results.inc({ result: 'stale' });
+        slot?.release?.(undefined);
+        return;
+      }
       const meta: EntryMeta = {
         t: Date.now(),
+        n: randomBytes(6).toString('base64url'),
         m: decision.maxAge,
         s: decision.scope,
         o: decision.operation,
         h: [...headers].filter(([name]) => !PER_RESPONSE.has(name)),
       };
-      void write(decision.key, `${JSON.stringify(meta)}\n${body}`, decision, slot.startedAt);
+      const entry = `${JSON.stringify(meta)}\n${body}`;
+      slot.release?.({ key: decision.key, entry });
+      void write(decision.key, entry, decision);
     },
   };
 
-  async function write(key: string, entry: string, decision: NonNullable<CacheSlot['decision']>, startedAt: number) {
-    if (decision.tags.some((tag) => (invalidatedAt.get(tag) ?? 0) >= startedAt)) {
-      results.inc({ result: 'stale' });
-      return;
-    }
+  /** In-flight answers by the first key their requests look up. */
+  const inflight = new Map<string, Promise<Stored | undefined>>();
+
+  /** Registers `slot` as computing the answer for `key`; released when stored, refused or the response ends. */
+  function lead(key: string, slot: CacheSlot, res: ServerResponse) {
+    let resolve!: (stored: Stored | undefined) => void;
+    const promise = new Promise<Stored | undefined>((r) => {
+      resolve = r;
+    });
+    inflight.set(key, promise);
+    slot.release = (stored) => {
+      slot.release = undefined;
+      if (inflight.get(key) === promise) inflight.delete(key);
+      resolve(stored);
+    };
+    res.once('close', () => slot.release?.(undefined));
+  }
+
+  function follow(leader: Promise<Stored | undefined>): Promise<Stored | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      leader,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), FOLLOW_MS);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  const isStale = (tags: readonly string[], startedAt: number) =>
+    tags.some((tag) => (invalidatedAt.get(tag) ?? 0) >= startedAt);
+
+  async function write(key: string, entry: string, decision: NonNullable<CacheSlot['decision']>) {
     // Tags first: an entry is never readable before an invalidation could find it.
     await store.tag(key, decision.tags, decision.maxAge);
     await store.cache.set(key, entry, { ttl: decision.maxAge });

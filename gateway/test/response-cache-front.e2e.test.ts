@@ -70,6 +70,34 @@ describe('response cache front', () => {
     expect(await counterValue(graph.gateway, 'trellis_gateway_response_cache_total', { result: 'hit' })).toBe(hits + 3);
   });
 
+  it('identical cold requests are computed once: the others wait for it and get its answer', async () => {
+    const query = `query Herd_${tag} { products(first: 4) { edges { node { id name inStock } } } }`;
+    const fetches = async () => {
+      const metric = await graph.gateway.registry.getSingleMetric('trellis_gateway_subgraph_fetches_total')?.get();
+      return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+    };
+    // One request alone, to learn how many subgraph fetches one execution makes.
+    const probe = `query HerdProbe_${tag} { products(first: 4) { edges { node { id name inStock } } } }`;
+    const beforeProbe = await fetches();
+    await post({ query: probe });
+    const perExecution = (await fetches()) - beforeProbe;
+    expect(perExecution).toBeGreaterThanOrEqual(2); // products, then inventory
+    const before = await fetches();
+    const responses = await Promise.all(Array.from({ length: 12 }, () => post({ query })));
+    const texts = await Promise.all(responses.map((r) => r.text()));
+    expect(await fetches()).toBe(before + perExecution);
+    expect(new Set(texts).size).toBe(1);
+    expect(responses.filter((r) => r.headers.get('x-cache') === 'MISS')).toHaveLength(1);
+    expect(responses.filter((r) => r.headers.get('x-cache') === 'HIT')).toHaveLength(11);
+    // A different user's private answer is never handed to a waiting request.
+    const me = `query HerdMe_${tag} { me { id } }`;
+    const users = await Promise.all(
+      [41, 42, 43].map(async (id) => ({ authorization: `Bearer ${await tokenFor(id)}` })),
+    );
+    const answers = await Promise.all(users.map(async (headers) => (await post({ query: me }, headers)).json()));
+    expect(answers.map((a: any) => a.data.me.id)).toEqual(['41', '42', '43']);
+  });
+
   it('GET is served from the cache only when Apollo would accept it (CSRF prevention)', async () => {
     const query = `query Get_${tag} { product(id: "3") { id name } }`;
     const url = `${graph.url}?query=${encodeURIComponent(query)}`;
