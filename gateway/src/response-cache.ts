@@ -286,7 +286,8 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         const leader = inflight.get(lookup[0] as string);
         if (leader) {
           const stored = await follow(leader);
-          if (stored && lookup.includes(stored.key) && sendHit(req, res, stored.key, stored.entry, started)) return true;
+          if (stored && lookup.includes(stored.key) && sendHit(req, res, stored.key, stored.entry, started))
+            return true;
           slot.startedAt = Date.now();
         } else {
           lead(lookup[0] as string, slot, res);
