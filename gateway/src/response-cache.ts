@@ -91,6 +91,9 @@ export interface ResponseCacheOptions {
  */
 const ENCODED_MEMO_BYTES = 32 * 1024 * 1024;
 
+/** Bytes read to get an entry's header line (its headers and stamps; bodies follow it). */
+const HEAD_BYTES = 1024;
+
 /**
  * How long identical requests wait for the one already computing their answer (a cold key
  * under load — a deploy, a purge, an expiry — costs one execution instead of one per
@@ -226,35 +229,84 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     };
   }
 
-  /** Writes a stored entry as the response; false when it cannot be used (expired, unreadable). */
-  function sendHit(req: IncomingMessage, res: ServerResponse, key: string, entry: string, started: number): boolean {
-    const newline = entry.indexOf('\n');
-    if (newline === -1) return false;
+  /** The entry's header line, when readable and still fresh. */
+  function readMeta(text: string): { meta: EntryMeta; newline: number; age: number } | undefined {
+    const newline = text.indexOf('\n');
+    if (newline === -1) return undefined;
     let meta: EntryMeta;
     try {
-      meta = JSON.parse(entry.slice(0, newline)) as EntryMeta;
+      meta = JSON.parse(text.slice(0, newline)) as EntryMeta;
     } catch {
-      return false;
+      return undefined;
     }
     const age = Math.max(0, Math.floor((Date.now() - meta.t) / 1000));
-    if (!(age < meta.m)) return false;
-    const version = `${meta.t}:${meta.n}`;
+    return age < meta.m ? { meta, newline, age } : undefined;
+  }
+
+  /** The encoded body of `entry` (memoised by key and version). */
+  function bytesOf(key: string, version: string, entry: string, newline: number): Buffer {
     let body = encoded.get(key);
     if (body?.version !== version) {
       body = { version, bytes: Buffer.from(entry.slice(newline + 1)) };
       encoded.set(key, body);
     }
+    return body.bytes;
+  }
+
+  function writeHit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    meta: EntryMeta,
+    age: number,
+    bytes: Buffer,
+    started: number,
+  ): true {
     res.statusCode = 200;
     for (const [name, value] of meta.h) res.setHeader(name, value);
     res.setHeader('cache-control', `max-age=${meta.m}, ${meta.s === 'PRIVATE' ? 'private' : 'public'}`);
     res.setHeader('age', String(age));
     res.setHeader('x-cache', 'HIT');
-    res.end(body.bytes);
+    res.end(bytes);
     results.inc({ result: 'hit' });
     metrics.record(meta.o, 'OK', (performance.now() - started) / 1000);
     requestLogFields(req).operation = meta.o ?? undefined;
     trace.getActiveSpan()?.setAttributes({ 'trellis.cache.result': 'hit', 'trellis.cache.key_scope': meta.s });
     return true;
+  }
+
+  /** Writes a whole stored entry as the response; false when it cannot be used (expired, unreadable). */
+  function sendEntry(req: IncomingMessage, res: ServerResponse, key: string, entry: string, started: number): boolean {
+    const read = readMeta(entry);
+    if (!read) return false;
+    const bytes = bytesOf(key, `${read.meta.t}:${read.meta.n}`, entry, read.newline);
+    return writeHit(req, res, read.meta, read.age, bytes, started);
+  }
+
+  /**
+   * Looks `key` up: 'absent', 'unusable' (expired or unreadable) or a response written. The
+   * entry's header is read first (Redis GETRANGE): when this process already holds that
+   * version's encoded body, the body is not fetched again — the store still decides whether
+   * the entry exists, so invalidations and expiry apply exactly as to a full read.
+   */
+  async function serveKey(
+    req: IncomingMessage,
+    res: ServerResponse,
+    key: string,
+    started: number,
+  ): Promise<'absent' | 'unusable' | 'served'> {
+    const head = await store.peek(key, HEAD_BYTES);
+    if (head === undefined) return 'absent';
+    const read = readMeta(head);
+    // A header line longer than the peek (many stored headers) is read whole.
+    if (!read && (head.includes('\n') || head.length < HEAD_BYTES)) return 'unusable';
+    const memo = encoded.get(key);
+    if (read && memo && memo.version === `${read.meta.t}:${read.meta.n}`) {
+      writeHit(req, res, read.meta, read.age, memo.bytes, started);
+      return 'served';
+    }
+    const entry = await store.cache.get(key);
+    if (entry === undefined) return 'absent';
+    return sendEntry(req, res, key, entry, started) ? 'served' : 'unusable';
   }
 
   const front: GraphQLFront = {
@@ -276,17 +328,15 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       const slot: CacheSlot = { keys, startedAt: Date.now(), bypass, noStore };
       if (!bypass) {
         for (const key of lookup) {
-          const entry = await store.cache.get(key);
-          if (entry !== undefined) {
-            if (sendHit(req, res, key, entry, started)) return true;
-            break;
-          }
+          const found = await serveKey(req, res, key, started);
+          if (found === 'served') return true;
+          if (found === 'unusable') break;
         }
         // Missed: wait for an identical request already computing this answer, or lead.
         const leader = inflight.get(lookup[0] as string);
         if (leader) {
           const stored = await follow(leader);
-          if (stored && lookup.includes(stored.key) && sendHit(req, res, stored.key, stored.entry, started))
+          if (stored && lookup.includes(stored.key) && sendEntry(req, res, stored.key, stored.entry, started))
             return true;
           slot.startedAt = Date.now();
         } else {

@@ -41,10 +41,24 @@ export interface CacheStore {
   tag(key: string, tags: readonly string[], ttlSeconds: number): Promise<void>;
   /** Deletes every entry tagged with one of `tags`; resolves to the number of entries deleted. */
   purge(tags: readonly string[]): Promise<number>;
+  /**
+   * The start of an entry (at least its first `length` bytes, or all of it), or undefined when
+   * there is none: reads a header stored in front of a large value without moving the value
+   * (Redis GETRANGE; in memory, the entry itself).
+   */
+  peek(key: string, length: number): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
-class CacheTimeout extends Error {}
+class CacheTimeout extends Error {
+  /** The timer itself fired late by more than the bound: the process, not the store, was slow. */
+  constructor(
+    message: string,
+    readonly lagged: boolean,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Keyv's stored form of an entry: `\u0001<expires ms or empty>\n<value>`. Keyv's default is
@@ -66,16 +80,20 @@ const deserialize = <Value>(data: string) => {
  * timer fires, the rejection waits for the loop's I/O phase (setImmediate runs after it), so
  * a busy process whose timers fire late — event-loop lag under load, not a slow Redis — does
  * not count a reply sitting in the socket as a failure (which would open the circuit and turn
- * a saturated gateway's hits into misses, the most expensive answer).
+ * a saturated gateway's hits into misses, the most expensive answer). A timer that fired
+ * later than `ms` past its due time marks the timeout `lagged`: the call still fails (the
+ * request is bounded), but it is no evidence against the store.
  */
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
+  const due = performance.now() + ms;
   return Promise.race([
     promise,
     new Promise<T>((_, reject) => {
       timer = setTimeout(() => {
-        immediate = setImmediate(() => reject(new CacheTimeout(`cache call exceeded ${ms} ms`)));
+        const lagged = performance.now() - due > ms;
+        immediate = setImmediate(() => reject(new CacheTimeout(`cache call exceeded ${ms} ms`, lagged)));
       }, ms);
     }),
   ]).finally(() => {
@@ -152,11 +170,13 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   };
 
   let failures = 0;
+  /** When the last counted failure was seen (performance.now()). */
+  let lastFailureAt = -1;
   let openUntil = 0;
   const isOpen = () => openUntil > Date.now();
 
   async function guarded<T>(
-    op: 'get' | 'set' | 'delete' | 'tag' | 'purge',
+    op: 'get' | 'peek' | 'set' | 'delete' | 'tag' | 'purge',
     call: () => Promise<T>,
     fallback: T,
   ): Promise<T> {
@@ -170,14 +190,22 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       calls?.inc({ op, outcome: 'skipped' });
       return fallback;
     }
+    const startedAt = performance.now();
     try {
       const value = await withTimeout(call(), timeoutMs);
       failures = 0;
       calls?.inc({ op, outcome: 'ok' });
       return value;
     } catch (error) {
-      failures++;
-      calls?.inc({ op, outcome: error instanceof CacheTimeout ? 'timeout' : 'error' });
+      const timeout = error instanceof CacheTimeout;
+      // Consecutive failures are counted by episode: calls that were already in flight when
+      // a failure was counted fail with it (one stall times out every pipelined call at once)
+      // and are not further evidence. The circuit opens when calls sent after a failure fail too.
+      if (!(timeout && error.lagged) && startedAt >= lastFailureAt) {
+        failures++;
+        lastFailureAt = performance.now();
+      }
+      calls?.inc({ op, outcome: timeout ? 'timeout' : 'error' });
       if (failures >= failuresToOpen && !isOpen()) {
         openUntil = Date.now() + openMs;
         reconnect();
@@ -194,6 +222,26 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     delete: (key) => guarded('delete', () => Promise.resolve(inner.delete(key)).then(Boolean), false),
   };
   const tagSet = (tag: string) => `${namespace}:tag:${tag}`;
+  const peek = async (key: string, length: number): Promise<string | undefined> => {
+    const store = redis;
+    if (!store) return cache.get(key);
+    return guarded(
+      'peek',
+      async () => {
+        const client = await rawClient(store);
+        const raw = await client.sendCommand([
+          'GETRANGE',
+          store.createKeyPrefix(key, namespace),
+          '0',
+          String(length + 32),
+        ]);
+        if (typeof raw !== 'string' || raw === '') return undefined;
+        // Entries in another framing (keyv's JSON) are read whole.
+        return raw.startsWith(RAW) ? (deserialize<string>(raw).value ?? undefined) : inner.get(key);
+      },
+      undefined,
+    );
+  };
   const tag = async (key: string, tags: readonly string[], ttlSeconds: number) => {
     if (tags.length === 0 || !(ttlSeconds > 0)) return;
     const store = redis;
@@ -251,6 +299,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     circuitOpen: isOpen,
     tag,
     purge,
+    peek,
     async close() {
       if (redis) await withTimeout(redis.disconnect(), 1000).catch(() => {});
     },

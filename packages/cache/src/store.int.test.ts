@@ -88,6 +88,32 @@ describe('cache store', () => {
     });
   }
 
+  for (const kind of ['memory', 'redis'] as const) {
+    it(`${kind}: peek reads the start of an entry (all of a short one), nothing once it is gone`, async () => {
+      const store = createCacheStore({
+        ...(kind === 'redis' ? { redisUrl: `redis://127.0.0.1:${port}` } : {}),
+        namespace: `peek-${Date.now()}`,
+        timeoutMs: 500,
+      });
+      try {
+        const long = `{"head":1}\n${'é'.repeat(50_000)}`;
+        await store.cache.set('long', long, { ttl: 60 });
+        await store.tag('long', ['Product:9'], 60);
+        await store.cache.set('short', 'a\nb', { ttl: 60 });
+        const head = await store.peek('long', 64);
+        expect(head?.startsWith('{"head":1}\n')).toBe(true);
+        if (kind === 'redis') expect(head?.length).toBeLessThan(200);
+        expect(await store.peek('short', 64)).toBe('a\nb');
+        expect(await store.peek('missing', 64)).toBeUndefined();
+        await store.purge(['Product:9']);
+        expect(await store.peek('long', 64)).toBeUndefined();
+        expect(await store.cache.get('short')).toBe('a\nb');
+      } finally {
+        await store.close();
+      }
+    });
+  }
+
   it('redis: a reply already waiting when a late timer fires is a hit, not a timeout (event-loop lag)', async () => {
     const registry = new Registry();
     const store = createCacheStore({
@@ -115,6 +141,45 @@ describe('cache store', () => {
       expect(calls.filter((v) => v.labels.outcome !== 'ok')).toEqual([]);
       expect(store.circuitOpen()).toBe(false);
     } finally {
+      await store.close();
+    }
+  });
+
+  it('redis: timeouts the process caused (late timers) or one stall caused (a burst) do not open the circuit; a hung store does', async () => {
+    const store = createCacheStore({
+      redisUrl: `redis://127.0.0.1:${port}`,
+      namespace: `stall-${Date.now()}`,
+      timeoutMs: 50,
+      failuresToOpen: 2,
+    });
+    try {
+      await store.cache.set('k', 'v', { ttl: 60 });
+      expect(await store.cache.get('k')).toBe('v');
+      redis?.kill('SIGSTOP'); // hung: connected, never answering
+      for (let i = 0; i < 3; i++) {
+        const read = store.cache.get('k');
+        // Busy past the bound: the 50 ms timer fires ~100 ms late.
+        await new Promise<void>((resolve) =>
+          setImmediate(() => {
+            const until = performance.now() + 150;
+            while (performance.now() < until) {}
+            resolve();
+          }),
+        );
+        expect(await read).toBeUndefined();
+      }
+      expect(store.circuitOpen()).toBe(false);
+      // One stall times out every call in flight at once: that is one failure, not twenty.
+      const burst = await Promise.all(Array.from({ length: 20 }, () => store.cache.get('k')));
+      expect(burst.every((value) => value === undefined)).toBe(true);
+      expect(store.circuitOpen()).toBe(false);
+      // A call sent after that failure fails too: the store is down, the circuit opens.
+      const started = performance.now();
+      expect(await store.cache.get('k')).toBeUndefined();
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(store.circuitOpen()).toBe(true);
+    } finally {
+      redis?.kill('SIGCONT');
       await store.close();
     }
   });
