@@ -10,6 +10,16 @@ import { type CacheStore, createCacheStore } from './index.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A busy process: blocks the event loop for `ms` in the check phase (after I/O was polled). */
+const blockLoop = (ms: number) =>
+  new Promise<void>((resolve) =>
+    setImmediate(() => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {}
+      resolve();
+    }),
+  );
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -129,13 +139,7 @@ describe('cache store', () => {
       // A busy process: right after the commands went out, the loop is blocked past the timeout
       // (in the check phase, so the replies arrive while it is blocked and the late timer fires
       // before the next poll reads them).
-      await new Promise<void>((resolve) =>
-        setImmediate(() => {
-          const until = performance.now() + 300;
-          while (performance.now() < until) {}
-          resolve();
-        }),
-      );
+      await blockLoop(300);
       expect(await Promise.all(reads)).toEqual(['value', 'value', 'value']);
       const calls = (await registry.getSingleMetric('trellis_cache_calls_total')?.get())?.values ?? [];
       expect(calls.filter((v) => v.labels.outcome !== 'ok')).toEqual([]);
@@ -159,13 +163,7 @@ describe('cache store', () => {
       for (let i = 0; i < 3; i++) {
         const read = store.cache.get('k');
         // Busy past the bound: the 50 ms timer fires ~100 ms late.
-        await new Promise<void>((resolve) =>
-          setImmediate(() => {
-            const until = performance.now() + 150;
-            while (performance.now() < until) {}
-            resolve();
-          }),
-        );
+        await blockLoop(150);
         expect(await read).toBeUndefined();
       }
       expect(store.circuitOpen()).toBe(false);
