@@ -51,6 +51,8 @@ export interface CacheSlot {
   bypass: boolean;
   /** The client sent no-store: the answer is not stored either. */
   noStore: boolean;
+  /** The key this request computes for requests waiting on it (it leads them). */
+  leads?: string;
   /** Resolves the requests waiting on this one (it computes an answer they also asked for). */
   release?: (stored: Stored | undefined) => void;
   /** Set by the plugin when the answer may be stored. */
@@ -100,6 +102,9 @@ const HEAD_BYTES = 1024;
  * connection, the stampede that drove the event loop past every cache timeout).
  */
 const FOLLOW_MS = 2000;
+
+/** How long a key whose answer could not be stored is not coalesced. */
+const UNCACHEABLE_MS = 10_000;
 
 /** How long an invalidation is remembered against in-flight answers (longer than any request). */
 const REMEMBER_MS = 60_000;
@@ -332,15 +337,19 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
           if (found === 'served') return true;
           if (found === 'unusable') break;
         }
-        // Missed: wait for an identical request already computing this answer, or lead.
+        // Missed: wait for an identical request already computing this answer, or lead
+        // (not for requests whose answer was lately not storable: nothing to wait for).
         const leader = inflight.get(lookup[0] as string);
-        if (leader) {
+        if (uncacheable.has(lookup[0] as string)) {
+          // Run it like any uncached request.
+        } else if (leader) {
           const stored = await follow(leader);
           if (stored && lookup.includes(stored.key) && sendEntry(req, res, stored.key, stored.entry, started))
             return true;
           slot.startedAt = Date.now();
         } else {
           lead(lookup[0] as string, slot, res);
+          slot.leads = lookup[0];
         }
       }
       slots.set(req, slot);
@@ -351,6 +360,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       const decision = slot?.decision;
       if (!slot || !decision || status !== 200 || isStale(decision.tags, slot.startedAt)) {
         if (slot && decision && status === 200) results.inc({ result: 'stale' });
+        else if (slot?.leads) uncacheable.set(slot.leads, true);
         slot?.release?.(undefined);
         return;
       }
@@ -367,6 +377,9 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       void write(decision.key, entry, decision);
     },
   };
+
+  /** Keys whose last answer could not be stored (mutations, errors, no max-age): not coalesced for a while. */
+  const uncacheable = new LRUCache<string, true>({ max: 10_000, ttl: UNCACHEABLE_MS });
 
   /** In-flight answers by the first key their requests look up. */
   const inflight = new Map<string, Promise<Stored | undefined>>();

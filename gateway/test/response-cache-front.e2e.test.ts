@@ -174,6 +174,26 @@ describe('response cache front', () => {
       await proxy?.close();
     });
 
+    it('requests whose answers are not storable wait for an identical one at most once', async () => {
+      const url = `${slow.url}/graphql`;
+      // A forged cursor: the products subgraph answers with a typed error, never stored.
+      const query = `query Unstorable_${tag} { products(first: 2, after: "forged") { edges { node { id } } } }`;
+      proxy.setMode('latency', { latencyMs: 200 });
+      try {
+        const burst = async () => {
+          const started = performance.now();
+          const answers = await Promise.all([1, 2, 3].map(() => graphql(url, query)));
+          for (const answer of answers) expect(answer.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+          return performance.now() - started;
+        };
+        const first = await burst(); // the others waited for the first, then ran themselves
+        const second = await burst(); // known unstorable: all three run at once
+        expect(first).toBeGreaterThan(second + 250);
+      } finally {
+        proxy.setMode('pass');
+      }
+    });
+
     it('is not stored when one of its entities was invalidated while it was computed', async () => {
       const url = `${slow.url}/graphql`;
       const query = `query Race_${tag} { product(id: "6") { id name } }`;
