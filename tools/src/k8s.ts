@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { writeOrCheck } from './generated-files.ts';
-import { listSubgraphs, ROOT, SERVICE_NODE_FLAGS } from './workspace.ts';
+import { GATEWAY_NODE_FLAGS, listSubgraphs, ROOT, SERVICE_NODE_FLAGS } from './workspace.ts';
 
 export const K8S_DIR = join(ROOT, 'ops', 'k8s', 'base');
 const IMAGE = 'trellis:latest';
@@ -70,7 +70,7 @@ function deployables(): Deployable[] {
     port: 4000,
     command: [
       'node',
-      '--max-semi-space-size=4',
+      ...GATEWAY_NODE_FLAGS,
       'gateway/bin/gateway.mjs',
       '--supergraph',
       '/etc/trellis/supergraph.graphql',
