@@ -8,9 +8,10 @@
 // (ops/k8s/overlays/production).
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { DEFAULT_JOBS_POOL_MAX } from '@trellis/jobs/pool';
 import { stringify } from 'yaml';
 import { writeOrCheck } from './generated-files.ts';
-import { listSubgraphs, ROOT, SERVICE_NODE_FLAGS } from './workspace.ts';
+import { GATEWAY_NODE_FLAGS, listSubgraphs, ROOT, SERVICE_NODE_FLAGS } from './workspace.ts';
 
 export const K8S_DIR = join(ROOT, 'ops', 'k8s', 'base');
 const IMAGE = 'trellis:latest';
@@ -39,8 +40,6 @@ export const POOL_BUDGET = {
   reserved: 13,
   /** Share of max_connections kept free. */
   headroom: 0.2,
-  /** Connections a worker's pg-boss instance holds (its `max`), besides DB_POOL_MAX. */
-  pgBossPool: 5,
   /** Per process: the readiness probe's own connection. */
   probe: 1,
 } as const;
@@ -48,6 +47,8 @@ export const POOL_BUDGET = {
  * tools/test/new-subgraph.e2e.test.ts runs the budget test with one added). */
 const SUBGRAPH_POOL = 4;
 const WORKER_POOL = 3;
+/** A worker's pg-boss pool (JOBS_POOL_MAX), besides its handlers' DB_POOL_MAX: the code's default. */
+const WORKER_JOBS_POOL = DEFAULT_JOBS_POOL_MAX;
 
 const secretEnv = (name: string, secret: string, key: string) => ({
   name,
@@ -70,7 +71,7 @@ function deployables(): Deployable[] {
     port: 4000,
     command: [
       'node',
-      '--max-semi-space-size=4',
+      ...GATEWAY_NODE_FLAGS,
       'gateway/bin/gateway.mjs',
       '--supergraph',
       '/etc/trellis/supergraph.graphql',
@@ -130,6 +131,7 @@ function deployables(): Deployable[] {
               command: ['node', ...SERVICE_NODE_FLAGS, `subgraphs/${s.name}/src/worker.ts`],
               env: [
                 ...subgraphEnv(s.name, `${s.name}-worker`, s.worker.port, WORKER_POOL),
+                plainEnv('JOBS_POOL_MAX', String(WORKER_JOBS_POOL)),
                 ...Object.entries(s.env).map(([name, value]) => plainEnv(name, value)),
                 ...Object.entries(s.worker.secrets).map(([name, ref]) => {
                   const [secret = '', key = ''] = ref.split('/');

@@ -18,8 +18,10 @@ export function spawnService(
   args: string[],
   env: Record<string, string | undefined>,
   cwd: string,
+  /** Node flags besides SERVICE_NODE_FLAGS (after them, so an `--import` may be TypeScript). */
+  nodeFlags: readonly string[] = [],
 ): ServiceProcess {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, script, ...args], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeFlags, script, ...args], {
     cwd,
     env: { ...process.env, LOG_LEVEL: 'info', ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,6 +11,27 @@ import { fileURLToPath } from 'node:url';
  */
 export const SERVICE_NODE_FLAGS = ['--import', 'tsx', '--import', '@trellis/telemetry/setup'] as const;
 
+/**
+ * The gateway's V8 heap ceiling (old generation, MiB). Without one V8 sizes the heap from the
+ * memory it sees: about 4 GiB on a 23.5 GiB host, where garbage piled up to 900 MiB of RSS
+ * under the fuzz suite before a full collection (live heap 194 MiB); 259 MiB in a 512 Mi pod,
+ * where that live heap left so little room that the gateway spent 50 % more CPU on the same
+ * inputs. 320 MiB plus the young generation and what lives outside the V8 heap
+ * (`GATEWAY_OUTSIDE_HEAP_MIB`) fits the pod's memory limit; measurements in
+ * docs/reliability.md ("Gateway memory").
+ */
+export const GATEWAY_HEAP_MIB = 320;
+/** Allowance for the gateway's memory outside the V8 heap (code, buffers, malloc); 90–120 MiB measured. */
+export const GATEWAY_OUTSIDE_HEAP_MIB = 128;
+/**
+ * Node flags of the gateway wherever it runs — Kubernetes, the image, compose, `pnpm gateway`
+ * and the load and fuzz suites: a 4 MB semi-space (docs/benchmarks.md) and the heap ceiling.
+ */
+export const GATEWAY_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=4',
+  `--max-old-space-size=${GATEWAY_HEAP_MIB}`,
+];
+
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface SubgraphInfo {

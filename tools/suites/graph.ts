@@ -1,6 +1,7 @@
 // The whole graph as real processes for the load, fault and fuzz suites: each subgraph and
 // the gateway in its own Node process (production mode, development secrets), so a suite
-// can SIGKILL one, restart it, and read a process's resident memory from /proc.
+// can SIGKILL one, restart it, and read a process's resident memory from /proc. The gateway
+// runs with the Node flags it is deployed with (GATEWAY_NODE_FLAGS: its V8 heap ceiling).
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -13,7 +14,7 @@ import { TEST_SEED } from '@trellis/testing';
 import { composeWorkspace } from '../src/compose.ts';
 import { type ServiceProcess, spawnService, waitForStatus } from '../src/process.ts';
 import { loadDefinition, prepareSubgraph } from '../src/subgraphs.ts';
-import { listSubgraphs, ROOT } from '../src/workspace.ts';
+import { GATEWAY_NODE_FLAGS, listSubgraphs, ROOT } from '../src/workspace.ts';
 
 /** Waits until a service reports ready; fails with its output when it exits or times out first. */
 async function waitReady(service: GraphProcess, timeoutMs = 120_000): Promise<void> {
@@ -55,6 +56,12 @@ export interface ProcessGraph {
   restart(name: string): Promise<void>;
   /** Starts the job worker of a subgraph (`src/worker.ts`); resolves once it reports ready. */
   startWorker(name: string, env?: Record<string, string>): Promise<GraphProcess>;
+  /**
+   * The gateway's live V8 heap: in use right after full garbage collections (forced through
+   * the memory probe, so only with `probeGatewayMemory`). Forcing collections changes what a
+   * later RSS reading sees: take it only once the RSS readings it could bias are done.
+   */
+  liveHeapBytes(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +75,8 @@ export interface ProcessGraphOptions {
   serviceEnv?: Record<string, string>;
   /** Where orders' confirmations go (NOTIFY_WEBHOOK_URL; production requires one). @default a closed port */
   webhook?: { url: string; secret: string };
+  /** Preload the memory probe (memory-probe.ts) into the gateway, for `liveHeapBytes()`. @default false */
+  probeGatewayMemory?: boolean;
 }
 
 function spawnProcess(mainPath: string, port: number, env: Record<string, string>): ServiceProcess {
@@ -86,6 +95,7 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
   const workers: GraphProcess[] = [];
   const env: Record<string, string> = {};
   let gateway: GraphProcess | undefined;
+  let probePort: number | undefined;
   const dir = await mkdtemp(join(tmpdir(), 'trellis-suite-'));
   // An OTLP/HTTP receiver standing in for the collector production has (docker compose, k8s):
   // services export their sampled spans to it, as deployed, and it discards them.
@@ -139,6 +149,8 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
       composeWorkspace((name) => `http://127.0.0.1:${subgraphs[name]?.port}/graphql`),
     );
     const port = await freePort();
+    probePort = options.probeGatewayMemory ? await freePort() : undefined;
+    const probe = probePort ? ['--expose-gc', '--import', join(ROOT, 'tools', 'suites', 'memory-probe.ts')] : [];
     gateway = {
       name: 'gateway',
       port,
@@ -150,9 +162,11 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
           NODE_ENV: 'production',
           LOG_LEVEL: 'warn',
           OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+          ...(probePort ? { MEMORY_PROBE_PORT: String(probePort) } : {}),
           ...options.gatewayEnv,
         },
         ROOT,
+        [...GATEWAY_NODE_FLAGS, ...probe],
       ),
     };
     await waitReady(gateway);
@@ -190,6 +204,12 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
       workers.push(worker);
       await waitReady(worker);
       return worker;
+    },
+    async liveHeapBytes() {
+      if (!probePort) throw new Error('The gateway runs without the memory probe (probeGatewayMemory)');
+      const response = await fetch(`http://127.0.0.1:${probePort}/gc`, { signal: AbortSignal.timeout(30_000) });
+      if (!response.ok) throw new Error(`Memory probe answered ${response.status}`);
+      return ((await response.json()) as { heapUsedBytes: number }).heapUsedBytes;
     },
     stop,
   };

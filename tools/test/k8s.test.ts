@@ -5,6 +5,7 @@
 // settings, the supergraph as a ConfigMap, Secrets referenced never inlined.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { subgraphEnv, workerEnv } from '@trellis/subgraph-kit/env';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -158,9 +159,16 @@ describe('Kubernetes manifests', () => {
       const env = envOf(deployment);
       if (!env.DATABASE_URL) continue;
       const name = deployment.metadata.name;
-      const pool = Number(env.DB_POOL_MAX?.value);
-      expect(pool, `${name} DB_POOL_MAX`).toBeGreaterThan(0);
-      const perPod = pool + POOL_BUDGET.probe + (name.endsWith('-worker') ? POOL_BUDGET.pgBossPool : 0);
+      // The pool sizes the process itself would use: its manifest's values read through the
+      // service's own environment schema (so a variable left out counts at the code's default).
+      const source = {
+        DATABASE_URL: 'postgres://budget@127.0.0.1:5432/budget',
+        DB_POOL_MAX: env.DB_POOL_MAX?.value,
+        JOBS_POOL_MAX: env.JOBS_POOL_MAX?.value,
+      };
+      const perPod = name.endsWith('-worker')
+        ? workerEnv(0, source).DB_POOL_MAX + workerEnv(0, source).JOBS_POOL_MAX + POOL_BUDGET.probe
+        : subgraphEnv(0, source).DB_POOL_MAX + POOL_BUDGET.probe;
       const pods =
         of('HorizontalPodAutoscaler', name)!.spec.maxReplicas + deployment.spec.strategy.rollingUpdate.maxSurge;
       total += pods * perPod;

@@ -2,7 +2,8 @@
 // a committed order's confirmation is delivered (signed, with its Idempotency-Key); a
 // rolled-back one never is; SIGKILL mid-delivery → the job runs again and the receiver
 // records it once; webhook down → retries, the breaker opens, dead letter, redrive
-// (pnpm jobs:redrive) → delivered once; SIGTERM drains the in-flight delivery and exits 0.
+// (pnpm jobs:redrive) → delivered once; JOBS_POOL_MAX caps pg-boss's connections; SIGTERM
+// drains the in-flight delivery and exits 0.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase, type Database } from '@trellis/db';
@@ -198,6 +199,28 @@ describe('orders worker', () => {
     for (const id of ids) expect(deliveriesOf(id)).toHaveLength(1);
     healed.child.kill('SIGTERM');
     await healed.exited;
+  });
+
+  it("JOBS_POOL_MAX caps pg-boss's own pool while the worker works through a burst of orders", async () => {
+    // One connection: every pg-boss statement (two queues' fetches, completions, supervision)
+    // takes turns on it; deliveries run on the handlers' own pool (DB_POOL_MAX).
+    const worker = startWorker({ JOBS_POOL_MAX: '1' });
+    await ready(worker);
+    sink.setMode({ kind: 'slow', delayMs: 100 });
+    const ids = await Promise.all(Array.from({ length: 24 }, () => placeOrder()));
+    let peak = 0;
+    await until(
+      async () => {
+        const [row] = await db.sql`select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and application_name = 'trellis-orders-jobs'`;
+        peak = Math.max(peak, row!.n);
+        return ids.filter((id) => deliveriesOf(id).length === 1).length;
+      },
+      (delivered) => delivered === ids.length,
+    );
+    expect(peak).toBe(1);
+    worker.child.kill('SIGTERM');
+    expect((await worker.exited).code).toBe(0);
   });
 
   it('SIGTERM drains: the in-flight delivery completes, then the worker exits 0', async () => {

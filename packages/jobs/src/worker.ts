@@ -18,7 +18,10 @@ import {
   type Queue,
   type TraceCarrier,
 } from './index.ts';
+import { DEFAULT_JOBS_POOL_MAX } from './pool.ts';
 import { type QueueStats, queueStats } from './stats.ts';
+
+export { DEFAULT_JOBS_POOL_MAX };
 
 /** Thrown by a handler when retrying cannot help (e.g. a 4xx answer): dead-letters at once. */
 export class PermanentJobError extends Error {
@@ -73,7 +76,12 @@ export interface WorkerOptions {
   pollIntervalMs?: number;
   /** pg-boss supervision (expiring stuck jobs, archiving). @default 60 */
   maintenanceIntervalSeconds?: number;
-  /** Connections of the worker's pool. @default sum of concurrencies + 2 */
+  /**
+   * Connections of the worker's own pool (pg-boss: fetch, complete, fail, supervision; queue
+   * statistics; application_name `trellis-<domain>-jobs`). Independent of the handlers'
+   * concurrency: a handler holds none of these while it runs, and postgres.js queues a
+   * statement until a connection is free. @default DEFAULT_JOBS_POOL_MAX
+   */
   poolMax?: number;
 }
 
@@ -100,13 +108,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const { jobs } = options;
   const logger = options.logger ?? noopLogger;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
-  const totalConcurrency = options.handlers.reduce((sum, h) => sum + (h.concurrency ?? 4), 0);
   const sql = postgres(options.databaseUrl, {
-    max: options.poolMax ?? totalConcurrency + 2,
+    max: options.poolMax ?? DEFAULT_JOBS_POOL_MAX,
     idle_timeout: 30,
     connect_timeout: 5,
     onnotice: () => {},
-    connection: { application_name: `trellis-${jobs.domain}-worker` },
+    connection: { application_name: `trellis-${jobs.domain}-jobs` },
   });
   const boss = new PgBoss({
     db: pgBossDb(sql),

@@ -1,6 +1,7 @@
 // @trellis/jobs against real Postgres: enqueue inside the caller's transaction, payload
 // checks at enqueue, idempotent keys, retries with full jitter then the dead-letter queue,
-// poison jobs, redrive, processOnce, graceful drain and queue stats.
+// poison jobs, redrive, processOnce, graceful drain and queue stats, and the worker's own
+// connection pool staying within its cap however many jobs run at once.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { postgres } from '@trellis/db';
 import { createTestDatabase, type TestDatabase, until } from '@trellis/testing';
@@ -19,7 +20,7 @@ import {
   redrive,
 } from '../src/index.ts';
 import { processedMessagesTable } from '../src/schema.ts';
-import { handler, PermanentJobError, type RunningWorker, startWorker } from '../src/worker.ts';
+import { DEFAULT_JOBS_POOL_MAX, handler, PermanentJobError, type RunningWorker, startWorker } from '../src/worker.ts';
 
 const fast = { baseDelayMs: 20, maxDelayMs: 100 };
 const echo = defineQueue({
@@ -35,7 +36,15 @@ const flaky = defineQueue({
 });
 const slow = defineQueue({ name: 'slow', payload: z.object({ ms: z.number().int() }) });
 const many = defineQueue({ name: 'many', payload: z.object({ n: z.number().int() }) });
-const jobs = createJobs({ domain: 'jobstest', queues: [echo, flaky, slow, many] });
+/** Four queues of jobs that fail once, then succeed: fetches, completions and failures at once. */
+const bursts = ['burst-a', 'burst-b', 'burst-c', 'burst-d'].map((name) =>
+  defineQueue({
+    name,
+    payload: z.object({ n: z.number().int() }),
+    retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+  }),
+);
+const jobs = createJobs({ domain: 'jobstest', queues: [echo, flaky, slow, many, ...bursts] });
 
 const testSchema = pgSchema('jobstest');
 const processed = processedMessagesTable(testSchema);
@@ -60,13 +69,18 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function start(handlers: Parameters<typeof startWorker>[0]['handlers'], registry?: Registry) {
+async function start(
+  handlers: Parameters<typeof startWorker>[0]['handlers'],
+  registry?: Registry,
+  options: { poolMax?: number } = {},
+) {
   const worker = await startWorker({
     databaseUrl: database.url,
     jobs,
     handlers,
     pollIntervalMs: 50,
     ...(registry ? { registry } : {}),
+    ...options,
   });
   workers.push(worker);
   return worker;
@@ -296,6 +310,60 @@ describe('worker throughput path', () => {
     expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, n) => n));
     expect(peak).toBeGreaterThan(1);
     expect(peak).toBeLessThanOrEqual(8);
+  });
+
+  it('holds at most its pool cap of connections (default 5) while 64 jobs run at once, failing and retrying', async () => {
+    const perQueue = 40;
+    await sql.begin(async (tx) => {
+      for (const queue of bursts) for (let n = 0; n < perQueue; n++) await jobs.enqueue(tx, queue, { n });
+    });
+    let inFlight = 0;
+    let peakInFlight = 0;
+    const done = new Set<string>();
+    const worker = await start(
+      bursts.map((queue) =>
+        handler(
+          queue,
+          async ({ n }, job) => {
+            peakInFlight = Math.max(peakInFlight, ++inFlight);
+            try {
+              await sleep(100);
+              // Every job fails its first attempt: failures are recorded in transactions of the
+              // worker's pool, all at about the same time.
+              if (job.attempt === 1) throw new Error('first attempt fails');
+              done.add(`${queue.name}:${n}`);
+            } finally {
+              inFlight--;
+            }
+          },
+          { concurrency: 16 },
+        ),
+      ),
+    );
+    // The worker's own pool by its application_name, sampled while the queues drain.
+    let peakConnections = 0;
+    const sampler = (async () => {
+      while (done.size < bursts.length * perQueue) {
+        const [row] = await sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and application_name = 'trellis-jobstest-jobs'`;
+        peakConnections = Math.max(peakConnections, row!.n);
+        await sleep(10);
+      }
+    })();
+    await until(
+      () => done.size,
+      (n) => n === bursts.length * perQueue,
+      60_000,
+    );
+    await sampler;
+    await worker.stop(1000);
+    // Concurrency is the handlers' (64 slots), not the pool's.
+    expect(peakInFlight).toBeGreaterThan(DEFAULT_JOBS_POOL_MAX * 4);
+    expect(peakConnections).toBeGreaterThan(0);
+    expect(peakConnections).toBeLessThanOrEqual(DEFAULT_JOBS_POOL_MAX);
+    const states = await sql`select state::text as state, count(*)::int as n from jobstest_jobs.job
+      where name like 'burst-%' group by 1`;
+    expect(states).toEqual([{ state: 'completed', n: bursts.length * perQueue }]);
   });
 });
 

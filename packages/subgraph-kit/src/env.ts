@@ -1,6 +1,7 @@
 // The environment of a subgraph process: the only place a subgraph reads process.env.
 import { common, loadEnv, z } from '@trellis/config';
 import { DEV_AUTH } from '@trellis/identity';
+import { DEFAULT_JOBS_POOL_MAX } from '@trellis/jobs/pool';
 
 /** What every subgraph process (service or worker) reads. */
 const processFields = (defaultPort: number) => ({
@@ -48,6 +49,11 @@ export function workerEnv(defaultPort: number, source: Record<string, string | u
       JOBS_MAINTENANCE_INTERVAL_S: z.coerce.number().int().min(1).max(3600).default(60),
       /** Connections the handlers share (their idempotent writes); pg-boss keeps its own. */
       DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(8),
+      /**
+       * Connections of pg-boss's own pool (fetch, complete, fail, supervision, queue stats),
+       * whatever the handlers' concurrency; budgeted per worker pod in docs/scaling.md.
+       */
+      JOBS_POOL_MAX: z.coerce.number().int().min(1).max(100).default(DEFAULT_JOBS_POOL_MAX),
     },
     source,
   );

@@ -37,6 +37,8 @@ export interface WorkerStartOptions {
   maintenanceIntervalSeconds?: number;
   /** Connections the handlers' database pool holds (DB_POOL_MAX). @default 8 */
   poolMax?: number;
+  /** Connections of pg-boss's own pool (JOBS_POOL_MAX). @default DEFAULT_JOBS_POOL_MAX of @trellis/jobs */
+  jobsPoolMax?: number;
 }
 
 export interface RunningSubgraphWorker extends RunningServer {
@@ -88,6 +90,7 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
     registry,
     ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
     ...(options.maintenanceIntervalSeconds ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds } : {}),
+    ...(options.jobsPoolMax ? { poolMax: options.jobsPoolMax } : {}),
   });
   ready = true;
   return {
@@ -117,6 +120,7 @@ export async function runWorker<TSchema extends AnySchema>(definition: WorkerDef
       pollIntervalMs: env.JOBS_POLL_INTERVAL_MS,
       maintenanceIntervalSeconds: env.JOBS_MAINTENANCE_INTERVAL_S,
       poolMax: env.DB_POOL_MAX,
+      jobsPoolMax: env.JOBS_POOL_MAX,
     });
   } catch (error) {
     exitWith(`${definition.subgraph.name}-worker: ${error instanceof Error ? error.message : String(error)}`);
