@@ -39,6 +39,16 @@ export interface BreakerPolicy {
   resetTimeout?: number;
   /** Rolling statistics window. @default 10000 */
   rollingCountTimeout?: number;
+  /**
+   * While open, GET this path on the subgraph's origin every `probeIntervalMs`; a 200 closes
+   * the breaker at once (Trellis subgraphs report ready when their database answers), instead
+   * of waiting for the next half-open trial — which, failing just before the subgraph was
+   * ready, held traffic off for another `resetTimeout`. Anything else (a subgraph without the
+   * route) leaves recovery to the half-open trial. `false`: no probe. @default '/health/ready'
+   */
+  readinessPath?: string | false;
+  /** @default 500 */
+  probeIntervalMs?: number;
 }
 
 export interface DataSourceOptions {
@@ -583,9 +593,37 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
     // health. Connection errors, timeouts, 5xx and unreadable bodies count.
     errorFilter: (error: unknown) => error instanceof HttpStatusError && error.status < 500,
   });
-  breaker.on('open', () => breakerState.set(2));
+  const readinessPath = breakerPolicy.readinessPath ?? '/health/ready';
+  let readinessProbe: NodeJS.Timeout | undefined;
+  const stopProbe = () => {
+    clearInterval(readinessProbe);
+    readinessProbe = undefined;
+  };
+  const probeReadiness = async () => {
+    try {
+      const response = await pool.request({
+        path: readinessPath as string,
+        method: 'GET',
+        signal: AbortSignal.timeout(1000),
+      });
+      await response.body.dump();
+      if (response.statusCode === 200 && (breaker.opened || breaker.halfOpen) && !closed) breaker.close();
+    } catch {
+      // Still down: the next tick (or the half-open trial) tries again.
+    }
+  };
+  breaker.on('open', () => {
+    breakerState.set(2);
+    if (readinessPath !== false && !readinessProbe && !closed) {
+      readinessProbe = setInterval(() => void probeReadiness(), breakerPolicy.probeIntervalMs ?? 500);
+      readinessProbe.unref();
+    }
+  });
   breaker.on('halfOpen', () => breakerState.set(1));
-  breaker.on('close', () => breakerState.set(0));
+  breaker.on('close', () => {
+    breakerState.set(0);
+    stopProbe();
+  });
 
   const inflight = new Map<string, InFlight>();
   let closed = false;
@@ -797,6 +835,7 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
       if (closed) return;
       closed = true;
       live.delete(source);
+      stopProbe();
       breaker.shutdown();
       await releasePool(origin);
     },

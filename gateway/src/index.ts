@@ -11,6 +11,7 @@ import {
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { maskError } from '@trellis/errors';
 import {
   accessLogPlugin,
@@ -25,6 +26,7 @@ import {
 import { ANONYMOUS } from '@trellis/identity';
 import { activeTraceId, createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
+import type { DocumentNode } from 'graphql';
 import { createAuthorizationPlugin, extractSecurity, type SecurityRequirements } from './authorization.ts';
 import { closeDataSources, createDataSource, hintlessDefault, type TrellisDataSource } from './datasource.ts';
 import type { GatewayConfig } from './env.ts';
@@ -35,6 +37,14 @@ import { loadManifest, NOT_TRUSTED, resolveTrusted } from './trusted-documents.t
 
 export type { GatewayConfig } from './env.ts';
 export { DEFAULT_LIMITS, type Limits } from './limits.ts';
+
+/**
+ * Parsed documents Apollo keeps, bounded by the JSON size of each (Apollo's own measure).
+ * A parsed document also keeps its token chain (`loc`), which that measure misses: the fuzz
+ * suite's hostile documents held ~2.5× the nominal bound (docs/reliability.md, "Gateway
+ * memory"); Apollo's default of 30 MiB nominal took ~77 MiB of a 320 MiB heap.
+ */
+const DOCUMENT_STORE_BYTES = 12 * 1024 * 1024;
 
 /** Masked errors tell the client which request to quote (the logs carry the full error). */
 function requestIdOnInternalErrors(): ApolloServerPlugin<GatewayContext> {
@@ -187,6 +197,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: config.limits.maxTokens },
+    documentStore: new InMemoryLRUCache<DocumentNode>({ maxSize: DOCUMENT_STORE_BYTES }),
     includeStacktraceInErrorResponses: false,
     // The process entry owns SIGTERM: drain HTTP first, then stop Apollo, then the pool.
     stopOnTerminationSignals: false,

@@ -486,6 +486,50 @@ describe('createDataSource: circuit breaker', () => {
     expect(await breakerState(registry)).toBe(0);
   });
 
+  it('while open, probes the subgraph readiness route and closes as soon as it answers 200', async () => {
+    let healthy = false;
+    let probes = 0;
+    const server = await startServer((req, res, index) => {
+      if (req.method === 'GET' && req.url === '/health/ready') {
+        probes++;
+        res.writeHead(healthy ? 200 : 503).end();
+        return;
+      }
+      (healthy ? ok : status(500))(req, res, index);
+    });
+    const registry = new Registry();
+    // A half-open trial would wait 30 s: only the probe can close it in time.
+    const source = dataSource({ url: server.url, registry, breaker: { volumeThreshold: 4, resetTimeout: 30_000 } });
+    for (let i = 0; i < 4; i++) await failure(run(source, QUERY));
+    expect(await breakerState(registry)).toBe(2);
+    await until(() => probes >= 2, 3000); // not ready yet: stays open
+    expect(await breakerState(registry)).toBe(2);
+    healthy = true;
+    const reopened = performance.now();
+    await until(async () => (await breakerState(registry)) === 0, 3000);
+    expect(performance.now() - reopened).toBeLessThan(1500);
+    expect(await run(source, QUERY)).toEqual(JSON.parse(OK_BODY));
+    // Closed: no more probes.
+    const after = probes;
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(probes).toBe(after);
+  });
+
+  it('a subgraph without a readiness route recovers through the half-open trial only', async () => {
+    let healthy = false;
+    const server = await startServer((req, res, index) => {
+      if (req.method === 'GET') return void status(404)(req, res, index);
+      (healthy ? ok : status(500))(req, res, index);
+    });
+    const registry = new Registry();
+    const source = dataSource({ url: server.url, registry, breaker: { volumeThreshold: 4, resetTimeout: 30_000 } });
+    for (let i = 0; i < 4; i++) await failure(run(source, QUERY));
+    healthy = true;
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(await breakerState(registry)).toBe(2);
+    expect((await failure(run(source, QUERY))).extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
+  });
+
   it('does not count GraphQL errors (HTTP 200) nor 4xx as failures', async () => {
     const server = await startServer(
       sequence(
