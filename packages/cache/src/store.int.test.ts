@@ -135,10 +135,20 @@ describe('cache store', () => {
     });
     try {
       await store.cache.set('entry', 'value', { ttl: 60 });
+      // Redis holds its replies until the commands are surely on the wire (the client writes
+      // them from a later loop phase; without this the block below could start before they
+      // went out, and then no reply could be waiting).
+      redis?.kill('SIGSTOP');
       const reads = [1, 2, 3].map(() => store.cache.get('entry'));
-      // A busy process: right after the commands went out, the loop is blocked past the timeout
-      // (in the check phase, so the replies arrive while it is blocked and the late timer fires
-      // before the next poll reads them).
+      try {
+        for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+        await sleep(10);
+      } finally {
+        redis?.kill('SIGCONT');
+      }
+      // A busy process: the loop is blocked past the timeout (in the check phase, so the
+      // replies arrive while it is blocked and the late timer fires before the next poll
+      // reads them).
       await blockLoop(300);
       expect(await Promise.all(reads)).toEqual(['value', 'value', 'value']);
       const calls = (await registry.getSingleMetric('trellis_cache_calls_total')?.get())?.values ?? [];
