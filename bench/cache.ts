@@ -264,6 +264,15 @@ function limits(): string {
     'once per episode (calls already in flight fail with it), a timer that fired late is not evidence',
     'against Redis, and hits move ~200 bytes.',
   ];
+  const loadgen = Math.max(medians.static.loadgenCpuPct ?? 0, m.loadgenCpuPct ?? 0, r.loadgenCpuPct ?? 0);
+  if (loadgen >= 80) {
+    lines.push(
+      '',
+      `At these rates the load generator is near its ceiling (autocannon up to ${loadgen.toFixed(0)} % of CPU 0, shared with the`,
+      'subgraphs): `static` and the cached targets are bounded partly by the client, so their ratios to each',
+      'other are nearer 1 than the gateway CPU per request (above) says.',
+    );
+  }
   if (medians.redis_t500) {
     lines.push(
       '',

@@ -65,6 +65,8 @@ export interface SharedBenchMedians {
   cpuMsPerReq: number;
   gatewayCpuPct: number;
   subgraphFetchesPerReq: number;
+  /** CPU of the load generator (autocannon, on CPU 0 with the subgraphs), percent of one core. */
+  loadgenCpuPct?: number;
   errors: number;
 }
 
