@@ -599,10 +599,10 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
     clearInterval(readinessProbe);
     readinessProbe = undefined;
   };
-  const probeReadiness = async () => {
+  const probeReadiness = async (path: string) => {
     try {
       const response = await pool.request({
-        path: readinessPath as string,
+        path,
         method: 'GET',
         signal: AbortSignal.timeout(1000),
       });
@@ -615,7 +615,7 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
   breaker.on('open', () => {
     breakerState.set(2);
     if (readinessPath !== false && !readinessProbe && !closed) {
-      readinessProbe = setInterval(() => void probeReadiness(), breakerPolicy.probeIntervalMs ?? 500);
+      readinessProbe = setInterval(() => void probeReadiness(readinessPath), breakerPolicy.probeIntervalMs ?? 500);
       readinessProbe.unref();
     }
   });

@@ -34,6 +34,7 @@ import type { CacheStore } from '@trellis/cache';
 import { type InvalidationBatch, tagsToPurge } from '@trellis/cache/invalidation';
 import { type FrontRequest, type GraphQLFront, type GraphQLMetrics, requestLogFields } from '@trellis/http';
 import type { Viewer } from '@trellis/identity';
+import { registeredMetric } from '@trellis/telemetry/metrics';
 import { LRUCache } from 'lru-cache';
 import { Counter, type Registry } from 'prom-client';
 import type { GatewayContext } from './identity.ts';
@@ -139,14 +140,13 @@ interface EntryMeta {
   h: [string, string][];
 }
 
+/** Names one version of an entry (the encoded-bytes memo is valid for that version only). */
+const versionOf = (meta: EntryMeta) => `${meta.t}:${meta.n}`;
+
 const sha = (text: string) => createHash('sha256').update(text).digest('base64url');
 
-function counter<T extends string>(registry: Registry, name: string, help: string, labelNames: T[]): Counter<T> {
-  return (
-    (registry.getSingleMetric(name) as Counter<T> | undefined) ??
-    new Counter({ name, help, labelNames, registers: [registry] })
-  );
-}
+const counter = <T extends string>(registry: Registry, name: string, help: string, labelNames: T[]) =>
+  registeredMetric(registry, name, () => new Counter<T>({ name, help, labelNames, registers: [registry] }));
 
 /** A request Apollo's CSRF prevention lets through (non-simple content type or a preflight header). */
 function preflighted(req: IncomingMessage): boolean {
@@ -283,7 +283,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   function sendEntry(req: IncomingMessage, res: ServerResponse, key: string, entry: string, started: number): boolean {
     const read = readMeta(entry);
     if (!read) return false;
-    const bytes = bytesOf(key, `${read.meta.t}:${read.meta.n}`, entry, read.newline);
+    const bytes = bytesOf(key, versionOf(read.meta), entry, read.newline);
     return writeHit(req, res, read.meta, read.age, bytes, started);
   }
 
@@ -305,7 +305,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     // A header line longer than the peek (many stored headers) is read whole.
     if (!read && (head.includes('\n') || head.length < HEAD_BYTES)) return 'unusable';
     const memo = encoded.get(key);
-    if (read && memo && memo.version === `${read.meta.t}:${read.meta.n}`) {
+    if (read && memo && memo.version === versionOf(read.meta)) {
       writeHit(req, res, read.meta, read.age, memo.bytes, started);
       return 'served';
     }
@@ -339,17 +339,16 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         }
         // Missed: wait for an identical request already computing this answer, or lead
         // (not for requests whose answer was lately not storable: nothing to wait for).
-        const leader = inflight.get(lookup[0] as string);
-        if (uncacheable.has(lookup[0] as string)) {
-          // Run it like any uncached request.
-        } else if (leader) {
-          const stored = await follow(leader);
-          if (stored && lookup.includes(stored.key) && sendEntry(req, res, stored.key, stored.entry, started))
-            return true;
-          slot.startedAt = Date.now();
-        } else {
-          lead(lookup[0] as string, slot, res);
-          slot.leads = lookup[0];
+        const first = lookup[0] as string;
+        if (!uncacheable.has(first)) {
+          const leader = inflight.get(first);
+          if (!leader) lead(first, slot, res);
+          else {
+            const stored = await follow(leader);
+            if (stored && lookup.includes(stored.key) && sendEntry(req, res, stored.key, stored.entry, started))
+              return true;
+            slot.startedAt = Date.now();
+          }
         }
       }
       slots.set(req, slot);
@@ -357,11 +356,16 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     },
     complete(req, status, headers, body) {
       const slot = slots.get(req);
-      const decision = slot?.decision;
-      if (!slot || !decision || status !== 200 || isStale(decision.tags, slot.startedAt)) {
-        if (slot && decision && status === 200) results.inc({ result: 'stale' });
-        else if (slot?.leads) uncacheable.set(slot.leads, true);
-        slot?.release?.(undefined);
+      if (!slot) return;
+      const decision = slot.decision;
+      if (!decision || status !== 200) {
+        if (slot.leads) uncacheable.set(slot.leads, true);
+        slot.release?.(undefined);
+        return;
+      }
+      if (isStale(decision.tags, slot.startedAt)) {
+        results.inc({ result: 'stale' });
+        slot.release?.(undefined);
         return;
       }
       const meta: EntryMeta = {
@@ -391,6 +395,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       resolve = r;
     });
     inflight.set(key, promise);
+    slot.leads = key;
     slot.release = (stored) => {
       slot.release = undefined;
       if (inflight.get(key) === promise) inflight.delete(key);

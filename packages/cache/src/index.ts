@@ -9,6 +9,7 @@
 import { KeyvAdapter } from '@apollo/utils.keyvadapter';
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import KeyvRedis from '@keyv/redis';
+import { registeredMetric } from '@trellis/telemetry/metrics';
 import Keyv from 'keyv';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
@@ -102,42 +103,41 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-function metric<T>(registry: Registry | undefined, name: string, make: () => T): T | undefined {
-  if (!registry) return undefined;
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
-
 export function createCacheStore(options: CacheStoreOptions): CacheStore {
   const timeoutMs = options.timeoutMs ?? 50;
   const failuresToOpen = options.failuresToOpen ?? 3;
   const openMs = options.openMs ?? 5000;
   const namespace = options.namespace ?? 'trellis';
   const registry = options.registry;
-  const calls = metric(
-    registry,
-    'trellis_cache_calls_total',
-    () =>
-      new Counter({
-        name: 'trellis_cache_calls_total',
-        help: 'Response cache store calls by operation and outcome',
-        labelNames: ['op', 'outcome'],
-        registers: registry ? [registry] : [],
-      }),
-  );
-  metric(
-    registry,
-    'trellis_cache_circuit_open',
-    () =>
-      new Gauge({
-        name: 'trellis_cache_circuit_open',
-        help: '1 while the cache circuit is open (cache skipped)',
-        registers: registry ? [registry] : [],
-        // Read at scrape time: the circuit closes by time as well as by calls.
-        collect() {
-          this.set(isOpen() ? 1 : 0);
-        },
-      }),
-  );
+  const calls =
+    registry &&
+    registeredMetric(
+      registry,
+      'trellis_cache_calls_total',
+      () =>
+        new Counter({
+          name: 'trellis_cache_calls_total',
+          help: 'Response cache store calls by operation and outcome',
+          labelNames: ['op', 'outcome'],
+          registers: [registry],
+        }),
+    );
+  if (registry) {
+    registeredMetric(
+      registry,
+      'trellis_cache_circuit_open',
+      () =>
+        new Gauge({
+          name: 'trellis_cache_circuit_open',
+          help: '1 while the cache circuit is open (cache skipped)',
+          registers: [registry],
+          // Read at scrape time: the circuit closes by time as well as by calls.
+          collect() {
+            this.set(isOpen() ? 1 : 0);
+          },
+        }),
+    );
+  }
 
   let inner: KeyValueCache<string>;
   let redis: KeyvRedis<string> | undefined;

@@ -5,6 +5,7 @@
 // and deletes them only once published: a process dying right after the commit loses nothing,
 // the next relay publishes them (at least once; purging is idempotent).
 
+import { registeredMetric } from '@trellis/telemetry/metrics';
 import { sql as raw } from 'drizzle-orm';
 import { bigint, getTableConfig, type PgDatabase, type PgSchema, text, timestamp } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
@@ -68,11 +69,6 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
-function metric<T>(registry: Registry | undefined, name: string, make: (registers: Registry[]) => T): T | undefined {
-  if (!registry) return undefined;
-  return (registry.getSingleMetric(name) as T | undefined) ?? make([registry]);
-}
-
 export async function startOutboxRelay(options: OutboxRelayOptions): Promise<OutboxRelay> {
   const { sql, publisher } = options;
   const config = getTableConfig(options.table);
@@ -80,26 +76,31 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
   const table = `${quote(config.schema ?? 'public')}.${quote(config.name)}`;
   const batchSize = options.batchSize ?? 500;
   const onError = options.onError ?? (() => {});
-  const pending = metric(
-    options.registry,
-    'trellis_cache_outbox_pending',
-    (registers) =>
-      new Gauge({
-        name: 'trellis_cache_outbox_pending',
-        help: 'Cache invalidations committed, not yet published',
-        registers,
-      }),
-  );
-  const published = metric(
-    options.registry,
-    'trellis_cache_outbox_published_total',
-    (registers) =>
-      new Counter({
-        name: 'trellis_cache_outbox_published_total',
-        help: 'Cache invalidations published by the outbox relay',
-        registers,
-      }),
-  );
+  const registry = options.registry;
+  const pending =
+    registry &&
+    registeredMetric(
+      registry,
+      'trellis_cache_outbox_pending',
+      () =>
+        new Gauge({
+          name: 'trellis_cache_outbox_pending',
+          help: 'Cache invalidations committed, not yet published',
+          registers: [registry],
+        }),
+    );
+  const published =
+    registry &&
+    registeredMetric(
+      registry,
+      'trellis_cache_outbox_published_total',
+      () =>
+        new Counter({
+          name: 'trellis_cache_outbox_published_total',
+          help: 'Cache invalidations published by the outbox relay',
+          registers: [registry],
+        }),
+    );
   published?.inc(0);
 
   let stopped = false;

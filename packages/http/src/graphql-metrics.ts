@@ -2,6 +2,7 @@
 // `trellis_graphql_requests_total{operation,code}` and
 // `trellis_graphql_request_duration_seconds{operation}`.
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { registeredMetric } from '@trellis/telemetry/metrics';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 export interface GraphQLMetricsOptions {
@@ -22,23 +23,29 @@ const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 export function createGraphQLMetrics(options: GraphQLMetricsOptions): GraphQLMetrics {
   const { registry } = options;
   const maxOperations = options.maxOperations ?? 200;
-  const requests =
-    (registry.getSingleMetric('trellis_graphql_requests_total') as Counter<'operation' | 'code'> | undefined) ??
-    new Counter({
-      name: 'trellis_graphql_requests_total',
-      help: 'GraphQL requests by operation and outcome (OK, or the first error code)',
-      labelNames: ['operation', 'code'],
-      registers: [registry],
-    });
-  const duration =
-    (registry.getSingleMetric('trellis_graphql_request_duration_seconds') as Histogram<'operation'> | undefined) ??
-    new Histogram({
-      name: 'trellis_graphql_request_duration_seconds',
-      help: 'GraphQL request duration from receipt to response, by operation',
-      labelNames: ['operation'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2.5, 5, 10],
-      registers: [registry],
-    });
+  const requests = registeredMetric(
+    registry,
+    'trellis_graphql_requests_total',
+    () =>
+      new Counter({
+        name: 'trellis_graphql_requests_total',
+        help: 'GraphQL requests by operation and outcome (OK, or the first error code)',
+        labelNames: ['operation', 'code'],
+        registers: [registry],
+      }),
+  );
+  const duration = registeredMetric(
+    registry,
+    'trellis_graphql_request_duration_seconds',
+    () =>
+      new Histogram({
+        name: 'trellis_graphql_request_duration_seconds',
+        help: 'GraphQL request duration from receipt to response, by operation',
+        labelNames: ['operation'],
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2.5, 5, 10],
+        registers: [registry],
+      }),
+  );
   const seen = new Set<string>();
   const label = (name: string | null | undefined): string => {
     if (!name || !OPERATION_NAME.test(name)) return 'anonymous';

@@ -25,6 +25,15 @@ export function createMetricsRegistry(): Registry {
   return registry;
 }
 
+/**
+ * The metric `name` of `registry`, created by `make` the first time: components that may be
+ * built twice on one registry (two data sources, a restarted relay) share their metrics
+ * instead of registering them again (prom-client throws on a duplicate name).
+ */
+export function registeredMetric<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
 /** The GET /metrics route for a registry (Prometheus text format). */
 export function metricsRoute(registry: Registry) {
   return async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
