@@ -1,5 +1,6 @@
 // The gateway's environment and command-line flags: the only place it reads process.env.
-import { common, loadEnv, z } from '@trellis/config';
+import { common, exitWith, loadEnv, z } from '@trellis/config';
+import { type CorsConfig, DEV_CORS_ORIGINS, parseCorsOrigins } from '@trellis/http';
 import { DEV_AUTH } from '@trellis/identity';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 
@@ -36,6 +37,11 @@ export interface GatewayConfig {
   trustedDocuments?: string | undefined;
   /** Largest request body accepted. @default 1 MB */
   maxBodyBytes: number;
+  /**
+   * Browser origins allowed to call the gateway (CORS_ORIGINS, CORS_CREDENTIALS). Absent: no
+   * CORS headers at all. @default loopback origins outside production, none in production
+   */
+  cors?: CorsConfig;
   auth: {
     /** HS256 secret for client tokens (development default; unset in production unless given). */
     secret?: string | undefined;
@@ -92,6 +98,18 @@ export function gatewayConfig(
       CACHE_TIMEOUT_MS: limit(50),
       SUBGRAPH_DEFAULT_MAX_AGE: z.coerce.number({ message: 'must be a number' }).int().min(0).default(0),
       SUBGRAPH_TIMEOUT_MS: limit(5000),
+      CORS_ORIGINS: z
+        .string()
+        .transform((text, context) => {
+          try {
+            return parseCorsOrigins(text);
+          } catch (error) {
+            context.addIssue({ code: 'custom', message: (error as Error).message });
+            return z.NEVER;
+          }
+        })
+        .optional(),
+      CORS_CREDENTIALS: z.enum(['true', 'false']).default('false'),
       MAX_BODY_BYTES: limit(1_000_000),
       MAX_COST: limit(DEFAULT_LIMITS.maxCost),
       MAX_DEPTH: limit(DEFAULT_LIMITS.maxDepth),
@@ -114,6 +132,8 @@ export function gatewayConfig(
   }
   // Development and tests get the shared dev secrets; production only what it is given.
   const dev = env.NODE_ENV !== 'production';
+  if (env.CORS_CREDENTIALS === 'true' && env.CORS_ORIGINS?.includes('*'))
+    exitWith('Invalid environment: CORS_CREDENTIALS=true needs explicit CORS_ORIGINS, not "*"');
   return {
     features: env.GATEWAY_FEATURES === 'on',
     responseCache: {
@@ -126,6 +146,10 @@ export function gatewayConfig(
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     trustedDocuments: env.TRUSTED_DOCUMENTS,
     maxBodyBytes: env.MAX_BODY_BYTES,
+    cors: {
+      origins: env.CORS_ORIGINS ?? (dev ? [...DEV_CORS_ORIGINS] : []),
+      credentials: env.CORS_CREDENTIALS === 'true',
+    },
     limits: {
       maxCost: env.MAX_COST,
       maxDepth: env.MAX_DEPTH,

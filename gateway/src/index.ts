@@ -15,6 +15,7 @@ import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { maskError } from '@trellis/errors';
 import {
   accessLogPlugin,
+  createCors,
   createGraphQLMetrics,
   createHttpServer,
   listen,
@@ -228,6 +229,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       : baseContext,
     ...(responseCache ? { front: responseCache.front } : {}),
     maxBodyBytes: config.maxBodyBytes,
+    ...(config.cors ? { cors: createCors(config.cors) } : {}),
     ...(trusted ? { admit: (body: unknown) => admitTrusted(trusted, body), refusedCode: NOT_TRUSTED } : {}),
   });
   const running = await listen(server, config.port, config.host);

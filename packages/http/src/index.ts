@@ -7,6 +7,19 @@ import type { AddressInfo } from 'node:net';
 import { type ApolloServer, type ApolloServerPlugin, type BaseContext, HeaderMap } from '@apollo/server';
 import { ErrorCode } from '@trellis/errors';
 import { flushTelemetry, type Logger } from '@trellis/telemetry';
+import type { Cors } from './cors.ts';
+
+export {
+  CORS_ALLOWED_HEADERS,
+  CORS_EXPOSED_HEADERS,
+  CORS_MAX_AGE_S,
+  CORS_METHODS,
+  type Cors,
+  type CorsConfig,
+  createCors,
+  DEV_CORS_ORIGINS,
+  parseCorsOrigins,
+} from './cors.ts';
 
 export {
   createGraphQLMetrics,
@@ -85,6 +98,8 @@ export interface HttpServerOptions<TContext extends BaseContext> {
    * gateway's response cache serves stored bytes through it (gateway/src/response-cache.ts).
    */
   front?: GraphQLFront;
+  /** CORS rules (cors.ts): headers on every response, preflights answered. Without it no CORS header is sent. */
+  cors?: Cors;
 }
 
 /** A GraphQL request as it reaches the front: the parsed POST body (after `admit`) or the GET query string. */
@@ -218,7 +233,11 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
       httpGraphQLRequest: { method: req.method, headers, search, body },
       context: () => options.context(req),
     });
-    for (const [key, value] of response.headers) res.setHeader(key, value);
+    for (const [key, value] of response.headers) {
+      // Vary accumulates (CORS set `Vary: Origin` before Apollo ran).
+      const vary = key === 'vary' ? res.getHeader('vary') : undefined;
+      res.setHeader(key, vary ? `${vary}, ${value}` : value);
+    }
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       front?.complete?.(req, res.statusCode, response.headers, response.body.string);
@@ -257,6 +276,7 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
         'request',
       );
     });
+    if (options.cors?.handle(req, res)) return;
     const work =
       path === graphqlPath
         ? handleGraphQL(req, res, search)
