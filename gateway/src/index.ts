@@ -148,7 +148,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
         onError: (error) => log.warn({ err: String(error) }, 'response cache unavailable; serving uncached'),
       })
     : undefined;
-  const graphqlMetrics = createGraphQLMetrics({ registry });
+  const graphqlMetrics = createGraphQLMetrics({ registry, ...(config.clients ? { clients: config.clients } : {}) });
   const identify = config.features ? createIdentifier(config.auth) : async () => ANONYMOUS;
   const responseCache = cacheStore
     ? (await import('./response-cache.ts')).createResponseCache({

@@ -5,10 +5,24 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApolloServer, type ApolloServerPlugin, type BaseContext, HeaderMap } from '@apollo/server';
+import { trace } from '@opentelemetry/api';
 import { ErrorCode } from '@trellis/errors';
 import { flushTelemetry, type Logger } from '@trellis/telemetry';
+import { readClientIdentity } from './client-identity.ts';
 import type { Cors } from './cors.ts';
 
+export {
+  CLIENT_NAME_HEADER,
+  CLIENT_VERSION_HEADER,
+  type ClientIdentity,
+  type ClientLabelOptions,
+  createClientLabeler,
+  OTHER_CLIENT,
+  parseClientIdentity,
+  parseClientNames,
+  readClientIdentity,
+  UNKNOWN_CLIENT,
+} from './client-identity.ts';
 export {
   CORS_ALLOWED_HEADERS,
   CORS_EXPOSED_HEADERS,
@@ -171,6 +185,13 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
   routes['/health'] = routes['/health/ready'] as Route;
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
+    // The client on the request's server span (Apollo Router's attribute names).
+    const client = readClientIdentity(req);
+    if (client.name !== null) {
+      const span = trace.getActiveSpan();
+      span?.setAttribute('apollo.client.name', client.name);
+      if (client.version !== null) span?.setAttribute('apollo.client.version', client.version);
+    }
     if (!options.isReady()) {
       requestError(res, 503, 'Service is not ready', ErrorCode.SERVICE_UNAVAILABLE);
       req.resume();
@@ -263,6 +284,7 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
     res.once('finish', () => {
       if (path !== graphqlPath) return;
       const fields = logFields.get(req);
+      const client = readClientIdentity(req);
       options.logger.info(
         {
           request_id: requestId,
@@ -272,6 +294,8 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
           duration_ms: Math.round((performance.now() - started) * 100) / 100,
           operation: fields?.operation ?? null,
           error_code: fields?.errorCode ?? null,
+          client_name: client.name,
+          client_version: client.version,
         },
         'request',
       );
