@@ -404,7 +404,14 @@ async function create(names: SubgraphNames, files: Map<string, string>, changes:
     (f) => `ops/k8s/base/${f}`,
   );
   const ops = [POSTGRES_INIT, PROMETHEUS_CONFIG];
-  for (const file of ['docker-compose.yml', 'pnpm-lock.yaml', 'supergraph.graphql', 'clients/api.graphql', ...k8s, ...ops])
+  for (const file of [
+    'docker-compose.yml',
+    'pnpm-lock.yaml',
+    'supergraph.graphql',
+    'clients/api.graphql',
+    ...k8s,
+    ...ops,
+  ])
     changes.editing(join(ROOT, file));
   changes.made(dir);
   for (const [path, text] of files) {
