@@ -10,11 +10,11 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { maskError } from '@trellis/errors';
 import {
   accessLogPlugin,
+  createCors,
   createGraphQLMetrics,
   createHttpServer,
   listen,
@@ -147,7 +147,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
         onError: (error) => log.warn({ err: String(error) }, 'response cache unavailable; serving uncached'),
       })
     : undefined;
-  const graphqlMetrics = createGraphQLMetrics({ registry });
+  const graphqlMetrics = createGraphQLMetrics({ registry, ...(config.clients ? { clients: config.clients } : {}) });
   const identify = config.features ? createIdentifier(config.auth) : async () => ANONYMOUS;
   const responseCache = cacheStore
     ? (await import('./response-cache.ts')).createResponseCache({
@@ -180,7 +180,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ...(config.features ? features : []),
     ...cachePlugins,
-    production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+    // Apollo's landing pages load from a CDN; development gets the gateway's own explorer.
+    ApolloServerPluginLandingPageDisabled(),
     requestIdOnInternalErrors(),
     accessLogPlugin(),
     graphqlMetrics.plugin<GatewayContext>(),
@@ -216,10 +217,13 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
         subgraphHeaders: {},
         logFields: requestLogFields(req),
       });
+  // Development explorer (explorer.ts): GraphiQL bundled from the project's dependencies.
+  const explorer = production ? undefined : (await import('./explorer.ts')).createExplorer(log);
   // Bind the port first (a port in use fails fast), answer 503 until the supergraph is loaded.
   let ready = false;
   const server = createHttpServer<GatewayContext>({
-    routes: { '/metrics': metricsRoute(registry), ...cacheRoutes },
+    routes: { '/metrics': metricsRoute(registry), ...cacheRoutes, ...explorer?.routes },
+    ...(explorer ? { landingPage: explorer.page } : {}),
     apollo,
     logger: log,
     isReady: () => ready,
@@ -228,6 +232,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       : baseContext,
     ...(responseCache ? { front: responseCache.front } : {}),
     maxBodyBytes: config.maxBodyBytes,
+    ...(config.cors ? { cors: createCors(config.cors) } : {}),
     ...(trusted ? { admit: (body: unknown) => admitTrusted(trusted, body), refusedCode: NOT_TRUSTED } : {}),
   });
   const running = await listen(server, config.port, config.host);
