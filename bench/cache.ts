@@ -26,7 +26,6 @@ import {
   GATEWAY_COMMAND,
   machine,
   median,
-  ROOT,
   runSharedBench,
   type SharedBenchMedians,
   writeSection,

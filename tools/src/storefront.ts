@@ -3,6 +3,7 @@
 // — by name, for the tests, suites and benchmarks that send the storefront's traffic.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runCommand } from './process.ts';
 import { ROOT } from './workspace.ts';
 
 export const STOREFRONT_DIR = join(ROOT, 'clients', 'storefront');
@@ -17,4 +18,18 @@ export function storefront(name: string): string {
   const op = operations?.find((o) => o.name === name);
   if (!op) throw new Error(`The storefront manifest has no operation ${name}`);
   return op.body;
+}
+
+/**
+ * Builds the storefront for production (persisted ids only) against `gatewayUrl` into
+ * `outDir` with Vite, as a deployment would; throws with Vite's output when it fails.
+ */
+export async function buildStorefront(gatewayUrl: string, outDir: string): Promise<void> {
+  const vite = join(STOREFRONT_DIR, 'node_modules', 'vite', 'bin', 'vite.js');
+  const result = await runCommand(
+    process.execPath,
+    [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'],
+    { cwd: STOREFRONT_DIR, env: { VITE_GATEWAY_URL: gatewayUrl, NODE_ENV: 'production' }, timeoutMs: 60_000 },
+  );
+  if (result.code !== 0) throw new Error(`storefront build failed (${result.code}):\n${result.stdout}${result.stderr}`);
 }
