@@ -142,6 +142,11 @@ describe('storefront in a browser, on its own origin', () => {
       'storefront-order',
       async ({ page }) => {
         await page.goto(`${site.origin}/#/sign-in`);
+        // A token the gateway refuses: the error is rendered by its code, and nobody is signed in.
+        await page.fill('#token', 'not-a-token');
+        await page.click('#sign-in');
+        await page.locator('.sign-in-result [data-code="UNAUTHENTICATED"]').waitFor();
+        expect(await page.locator('#account-link').textContent()).toBe('Sign in');
         await page.fill('#token', await tokenFor(buyer));
         await page.click('#sign-in');
         await page.locator('.signed-in').waitFor();
