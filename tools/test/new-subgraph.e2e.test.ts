@@ -101,6 +101,7 @@ describe('pnpm new:subgraph', () => {
       /shippings\([^)]*filter: ShippingFilter\s+orderBy: ShippingOrder\s*\): ShippingConnection!/,
     );
     expect((await gitStatus()).split('\n').filter(Boolean).sort()).toEqual([
+      ' M clients/api.graphql',
       ' M docker-compose.yml',
       ' M ops/k8s/base/gateway.yaml',
       ' M ops/k8s/base/kustomization.yaml',
