@@ -3,12 +3,12 @@
 // documents mode (only its manifest runs) with the orders worker as a real process:
 // browse and paginate, a product page, sign in, a double-clicked order placed once, its
 // invoice becoming READY with a working PDF link, a gateway restart the open page survives
-// without a reload, and SUBGRAPH_UNAVAILABLE rendered as partial data. Each flow leaves a
-// screenshot in .run/browser/storefront-*.png.
+// without a reload, SUBGRAPH_UNAVAILABLE rendered as partial data and QUERY_TOO_COMPLEX as
+// an error. Each flow leaves a screenshot in .run/browser/storefront-*.png.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGateway } from '@trellis/gateway';
+import { DEFAULT_LIMITS, type Limits, startGateway } from '@trellis/gateway';
 import { type BrowserFlow, type PageServer, serveDirectory, withBrowser } from '@trellis/testing/browser';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import {
@@ -64,6 +64,25 @@ function recordRequests(page: Page, gatewayUrl: string) {
     });
   });
   return sent;
+}
+
+/** Stops the gateway; the function returned starts it again on the same port (with `limits`). */
+async function stopGateway(): Promise<(limits?: Partial<Limits>) => Promise<void>> {
+  const port = Number(new URL(graph.url).port);
+  await graph.gateway.stop();
+  return async (limits = {}) => {
+    const restarted = await startGateway(
+      testGatewayConfig({
+        supergraphPath: graph.supergraphPath,
+        port,
+        nodeEnv: 'production',
+        trustedDocuments: STOREFRONT_MANIFEST,
+        limits: { ...DEFAULT_LIMITS, ...limits },
+      }),
+    );
+    // graph.stop() stops the gateway that runs now.
+    graph.gateway.stop = () => restarted.stop();
+  };
 }
 
 const cardNames = (page: Page) => page.locator('.product-card a').allTextContents();
@@ -182,22 +201,11 @@ describe('storefront in a browser, on its own origin', () => {
           (globalThis as any).__sameDocument = true;
         });
 
-        const port = Number(new URL(graph.url).port);
-        await graph.gateway.stop();
+        const start = await stopGateway();
         await page.click('#next');
         await page.locator('#connection:not([hidden])').waitFor();
         expect(await page.locator('#connection').textContent()).toMatch(/Reconnecting/);
-
-        const restarted = await startGateway(
-          testGatewayConfig({
-            supergraphPath: graph.supergraphPath,
-            port,
-            nodeEnv: 'production',
-            trustedDocuments: STOREFRONT_MANIFEST,
-          }),
-        );
-        // graph.stop() now stops the gateway that runs.
-        graph.gateway.stop = () => restarted.stop();
+        await start();
 
         await firstCard(page, '!==', first!, 20_000);
         expect(await page.locator('#connection').isHidden()).toBe(true);
@@ -218,6 +226,20 @@ describe('storefront in a browser, on its own origin', () => {
         expect(await page.locator('section.product h1').textContent()).toBeTruthy();
         expect(await page.locator('.stock').textContent()).toBe('stock unavailable right now');
         expect(await page.locator('.price').textContent()).toMatch(/^\$/);
+      },
+      FLOW,
+    );
+  });
+
+  it('renders QUERY_TOO_COMPLEX from a gateway with tighter limits', async () => {
+    await (await stopGateway())({ maxCost: 5 });
+    await withBrowser(
+      'storefront-query-too-complex',
+      async ({ page }) => {
+        await page.goto(`${site.origin}/`);
+        await page.locator('.errors [data-code="QUERY_TOO_COMPLEX"]').waitFor();
+        expect(await page.locator('.errors').textContent()).toMatch(/too much at once/);
+        expect(await page.locator('.product-card').count()).toBe(0);
       },
       FLOW,
     );
