@@ -8,6 +8,7 @@ import { type ApolloServer, type ApolloServerPlugin, type BaseContext, HeaderMap
 import { ErrorCode } from '@trellis/errors';
 import { flushTelemetry, type Logger } from '@trellis/telemetry';
 
+export { type InternalSurface, internalSurface } from './internal.ts';
 export {
   createGraphQLMetrics,
   createGraphQLMetricsPlugin,

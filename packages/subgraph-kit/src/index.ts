@@ -21,6 +21,7 @@ import {
   accessLogPlugin,
   createGraphQLMetricsPlugin,
   createHttpServer,
+  internalSurface,
   listen,
   type RequestLogFields,
   type Route,
@@ -145,6 +146,8 @@ export function parseId(id: unknown): number | null {
 
 export interface StartOptions {
   port: number;
+  /** Port of /metrics (ADMIN_PORT); unset: served on `port`. */
+  adminPort?: number | undefined;
   host?: string;
   databaseUrl: string;
   /** @default 'development' */
@@ -281,8 +284,12 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
       );
     },
   ]);
+  const internal = internalSurface(
+    { '/metrics': metricsRoute(registry) },
+    { adminPort: options.adminPort, port: options.port, logger },
+  );
   const server = createHttpServer<SubgraphContext<TSchema, TLoaders>>({
-    routes: { ...Object.fromEntries(ownRoutes), '/metrics': metricsRoute(registry) },
+    routes: { ...Object.fromEntries(ownRoutes), ...internal.publicRoutes },
     apollo,
     logger,
     isReady: () => ready,
@@ -316,6 +323,13 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
     },
   });
   const running = await listen(server, options.port, options.host);
+  let admin: RunningServer | undefined;
+  try {
+    admin = await internal.listen(options.host ?? '127.0.0.1');
+  } catch (error) {
+    await running.close(0);
+    throw error;
+  }
 
   let relay: OutboxRelay | undefined;
   const readyPromise = retryWithBackoff(
@@ -361,6 +375,7 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
       await relay?.stop();
       await probeSql.end({ timeout: 1 });
       await running.close(5_000);
+      await admin?.close(1000);
       await apollo.stop();
       await database.close();
     },
