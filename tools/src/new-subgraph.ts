@@ -195,10 +195,15 @@ export function checkNameInWorkspace(names: SubgraphNames, root = ROOT): void {
   }
 }
 
+/** Host ports docker-compose.yml publishes by default (`"${X_HOST_PORT:-4001}:4001"` or `"4001:4001"`). */
+export function composeHostPorts(compose: string): number[] {
+  return [...compose.matchAll(/"(?:\$\{\w+:-)?(\d+)\}?:(\d+)"/g)].flatMap((m) => [Number(m[1]), Number(m[2])]);
+}
+
 /** The next free port after the highest subgraph port (none taken by docker-compose either). */
 export function nextPort(root = ROOT): number {
   const compose = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
-  const taken = new Set([4000, ...[...compose.matchAll(/"(\d+):\d+"/g)].map((m) => Number(m[1]))]);
+  const taken = new Set([4000, ...composeHostPorts(compose)]);
   let port = Math.max(4000, ...listSubgraphs(root).map((s) => s.port)) + 1;
   while (taken.has(port)) port++;
   return port;

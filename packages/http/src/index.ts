@@ -8,13 +8,13 @@ import { type ApolloServer, type ApolloServerPlugin, type BaseContext, HeaderMap
 import { ErrorCode } from '@trellis/errors';
 import { flushTelemetry, type Logger } from '@trellis/telemetry';
 
-export { type InternalSurface, internalSurface } from './internal.ts';
 export {
   createGraphQLMetrics,
   createGraphQLMetricsPlugin,
   type GraphQLMetrics,
   type GraphQLMetricsOptions,
 } from './graphql-metrics.ts';
+export { type InternalSurface, internalSurface } from './internal.ts';
 
 /**
  * Fields of a request's access log line that only the GraphQL layer knows (operation name,
