@@ -137,7 +137,7 @@ describe('pnpm new:subgraph', () => {
     expect(compose).toContain(
       '  shipping:\n    <<: *service\n    command: ["node", "--import", "tsx", "--import", "@trellis/telemetry/setup", "subgraphs/shipping/src/main.ts"]',
     );
-    expect(compose).toContain('ports: ["${SHIPPING_HOST_PORT:-4006}:4006"]');
+    expect(compose).toContain(`ports: ["\${SHIPPING_HOST_PORT:-4006}:4006"]`);
     const gateway = compose.slice(compose.indexOf('\n  gateway:\n'));
     expect(gateway).toContain('      SUBGRAPH_URL_SHIPPING: http://shipping:4006/graphql\n');
     expect(gateway).toContain('      shipping: { condition: service_healthy }\n');
