@@ -5,8 +5,9 @@
 // - `hit`: the storefront's Catalogue served from the shared cache (gateway + Redis path);
 // - `miss`: the same with `Cache-Control: no-store` (every request through the subgraphs and
 //   Postgres; no cache read or write).
-// Also counted per request: Redis commands (INFO stats) and Postgres transactions
-// (pg_stat_database), the figures the capacity arithmetic in docs/scaling.md starts from.
+// Also counted per request: Redis commands (INFO stats) and SQL statements (the subgraphs'
+// own trellis_db_query_duration_seconds_count), the figures the capacity arithmetic in
+// docs/scaling.md starts from.
 // Writes the `replicas` section of docs/benchmarks.md.
 //
 //   pnpm bench:replicas [--rounds 2] [--duration 10] [--connections 10]
@@ -15,7 +16,6 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { postgres } from '@trellis/db';
 import { createTestDatabase } from '@trellis/testing';
 import { runCommand } from '../tools/src/process.ts';
 import { type GraphProcess, startProcessGraph } from '../tools/suites/graph.ts';
@@ -43,7 +43,7 @@ interface Figures {
   p99: number;
   errors: number;
   redisPerReq: number;
-  pgXactPerReq: number;
+  sqlPerReq: number;
 }
 
 /** autocannon in its own process against one gateway. */
@@ -76,14 +76,20 @@ const median = (xs: number[]) => {
 async function main(): Promise<void> {
   const loads = [loadavg()[0]!];
   const database = await createTestDatabase(benchEnv.DATABASE_URL, 'trellis_bench_replicas');
-  const stats = postgres(database.url, { max: 1, onnotice: () => {} });
-  const xacts = async () =>
-    Number((await stats`select xact_commit from pg_stat_database where datname = current_database()`)[0]!.xact_commit);
   const graph = await startProcessGraph({
     databaseUrl: database.url,
     gatewayEnv: { RESPONSE_CACHE: 'on', REDIS_URL, CACHE_NAMESPACE: `bench-replicas-${Date.now()}`, OTEL_SDK_DISABLED: 'true' },
     serviceEnv: { OTEL_SDK_DISABLED: 'true' },
   });
+  /** SQL statements the subgraphs have run (their own metric), summed. */
+  const statements = async () => {
+    let total = 0;
+    for (const subgraph of Object.values(graph.subgraphs)) {
+      const text = await (await fetch(`http://127.0.0.1:${subgraph.port}/metrics`)).text();
+      for (const m of text.matchAll(/^trellis_db_query_duration_seconds_count(?:\{[^}]*\})? (\S+)$/gm)) total += Number(m[1]);
+    }
+    return total;
+  };
   const runs: Record<`${Workload}-${Replicas}`, Figures[]> = { 'hit-1': [], 'hit-2': [], 'miss-1': [], 'miss-2': [] };
   try {
     const second = await graph.addGateway();
@@ -101,30 +107,29 @@ async function main(): Promise<void> {
         for (const replicas of [1, 2] as Replicas[]) {
           const targets = gateways.slice(0, replicas);
           await Promise.all(targets.map((g) => autocannon(g.port, workload, Math.ceil(connections / replicas), 2)));
-          const [redisBefore, pgBefore] = [redisCommands(), await xacts()];
+          const [redisBefore, sqlBefore] = [redisCommands(), await statements()];
           const results = await Promise.all(
             targets.map((g) => autocannon(g.port, workload, Math.ceil(connections / replicas), seconds)),
           );
-          const [redisAfter, pgAfter] = [redisCommands(), await xacts()];
+          const [redisAfter, sqlAfter] = [redisCommands(), await statements()];
           const total = results.reduce((sum, r) => sum + r.requests.total, 0);
           const figures: Figures = {
             rps: results.reduce((sum, r) => sum + r.requests.total / (r.duration || seconds), 0),
             p99: Math.max(...results.map((r) => r.latency.p99)),
             errors: results.reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx, 0),
             redisPerReq: (redisAfter - redisBefore) / Math.max(1, total),
-            pgXactPerReq: (pgAfter - pgBefore) / Math.max(1, total),
+            sqlPerReq: (sqlAfter - sqlBefore) / Math.max(1, total),
           };
           runs[`${workload}-${replicas}`].push(figures);
           loads.push(loadavg()[0]!);
           console.log(
-            `${workload} ×${replicas} round ${round + 1}: ${figures.rps.toFixed(0)} req/s p99 ${figures.p99} ms errors ${figures.errors} redis/req ${figures.redisPerReq.toFixed(2)} pg xact/req ${figures.pgXactPerReq.toFixed(2)}`,
+            `${workload} ×${replicas} round ${round + 1}: ${figures.rps.toFixed(0)} req/s p99 ${figures.p99} ms errors ${figures.errors} redis/req ${figures.redisPerReq.toFixed(2)} sql/req ${figures.sqlPerReq.toFixed(2)}`,
           );
         }
       }
     }
   } finally {
     await graph.stop();
-    await stats.end();
     await database.drop();
   }
   const m = (key: keyof typeof runs) => {
@@ -134,13 +139,13 @@ async function main(): Promise<void> {
       p99: median(list.map((r) => r.p99)),
       errors: list.reduce((sum, r) => sum + r.errors, 0),
       redisPerReq: median(list.map((r) => r.redisPerReq)),
-      pgXactPerReq: median(list.map((r) => r.pgXactPerReq)),
+      sqlPerReq: median(list.map((r) => r.sqlPerReq)),
     };
   };
   const row = (workload: Workload, replicas: Replicas) => {
     const f = m(`${workload}-${replicas}`);
     const ratio = f.rps / m(`${workload}-1`).rps;
-    return `| ${workload === 'hit' ? 'Catalogue, cache hit (shared Redis)' : 'Catalogue, uncached (`no-store`)'} | ${replicas} | ${f.rps.toFixed(0)} | ${ratio.toFixed(2)}× | ${f.p99} | ${f.redisPerReq.toFixed(2)} | ${f.pgXactPerReq.toFixed(2)} | ${f.errors} |`;
+    return `| ${workload === 'hit' ? 'Catalogue, cache hit (shared Redis)' : 'Catalogue, uncached (`no-store`)'} | ${replicas} | ${f.rps.toFixed(0)} | ${ratio.toFixed(2)}× | ${f.p99} | ${f.redisPerReq.toFixed(2)} | ${f.sqlPerReq.toFixed(2)} | ${f.errors} |`;
   };
   writeSection(
     'replicas',
@@ -151,7 +156,7 @@ async function main(): Promise<void> {
       `- Command: \`pnpm bench:replicas --rounds ${rounds} --duration ${seconds} --connections ${connections}\``,
       `- The graph as real processes (NODE_ENV=production, tools/suites/graph.ts): five subgraphs on one Postgres, 1 or 2 gateway replicas started as deployed (GATEWAY_NODE_FLAGS) sharing one Redis (one CACHE_NAMESPACE); ${connections} connections in total, split evenly across the replicas (one autocannon process per replica), ${seconds} s per run after 2 s of warm-up, ${rounds} rounds alternated; medians. Every process, Postgres, Redis and the load generators share this machine's cores.`,
       '',
-      '| workload | gateway replicas | req/s | vs 1 replica | p99 ms | Redis commands / request | Postgres transactions / request | errors |',
+      '| workload | gateway replicas | req/s | vs 1 replica | p99 ms | Redis commands / request | SQL statements / request | errors |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
       row('hit', 1),
       row('hit', 2),
