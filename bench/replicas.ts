@@ -78,7 +78,12 @@ async function main(): Promise<void> {
   const database = await createTestDatabase(benchEnv.DATABASE_URL, 'trellis_bench_replicas');
   const graph = await startProcessGraph({
     databaseUrl: database.url,
-    gatewayEnv: { RESPONSE_CACHE: 'on', REDIS_URL, CACHE_NAMESPACE: `bench-replicas-${Date.now()}`, OTEL_SDK_DISABLED: 'true' },
+    gatewayEnv: {
+      RESPONSE_CACHE: 'on',
+      REDIS_URL,
+      CACHE_NAMESPACE: `bench-replicas-${Date.now()}`,
+      OTEL_SDK_DISABLED: 'true',
+    },
     serviceEnv: { OTEL_SDK_DISABLED: 'true' },
   });
   /** SQL statements the subgraphs have run (their own metric), summed. */
@@ -86,7 +91,8 @@ async function main(): Promise<void> {
     let total = 0;
     for (const subgraph of Object.values(graph.subgraphs)) {
       const text = await (await fetch(`http://127.0.0.1:${subgraph.port}/metrics`)).text();
-      for (const m of text.matchAll(/^trellis_db_query_duration_seconds_count(?:\{[^}]*\})? (\S+)$/gm)) total += Number(m[1]);
+      for (const m of text.matchAll(/^trellis_db_query_duration_seconds_count(?:\{[^}]*\})? (\S+)$/gm))
+        total += Number(m[1]);
     }
     return total;
   };
@@ -96,7 +102,11 @@ async function main(): Promise<void> {
     const gateways: GraphProcess[] = [graph.gateway, second];
     // Both replicas answer, and the second sees what the first cached (one Redis).
     const send = (port: number) =>
-      fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
+      fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: BODY,
+      });
     const first = await send(gateways[0]!.port);
     if (!first.ok) throw new Error(`Catalogue failed: ${await first.text()}`);
     await new Promise((resolve) => setTimeout(resolve, 300));

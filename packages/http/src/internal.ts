@@ -13,6 +13,8 @@ export interface InternalSurface {
   publicRoutes: Record<string, Route>;
   /** Binds the admin listener (when there is an admin port); a port in use is a one-line error. */
   listen(host: string): Promise<RunningServer | undefined>;
+  /** The same, beside the running public server, which is closed when the admin port cannot be bound. */
+  listenBeside(running: RunningServer, host: string): Promise<RunningServer | undefined>;
 }
 
 /**
@@ -24,10 +26,19 @@ export function internalSurface(
   options: { adminPort?: number | undefined; port: number; logger: Logger },
 ): InternalSurface {
   const { adminPort, port, logger } = options;
-  if (adminPort === undefined) return { publicRoutes: routes, listen: async () => undefined };
+  if (adminPort === undefined)
+    return { publicRoutes: routes, listen: async () => undefined, listenBeside: async () => undefined };
   if (adminPort !== 0 && adminPort === port) throw new Error(`ADMIN_PORT (${adminPort}) must differ from PORT`);
-  return {
+  const surface: InternalSurface = {
     publicRoutes: {},
+    async listenBeside(running, host) {
+      try {
+        return await surface.listen(host);
+      } catch (error) {
+        await running.close(0);
+        throw error;
+      }
+    },
     async listen(host) {
       const server = createServer((req: IncomingMessage, res: ServerResponse) => {
         const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -46,4 +57,5 @@ export function internalSurface(
       }
     },
   };
+  return surface;
 }

@@ -180,6 +180,8 @@ export interface RunningSubgraph extends RunningServer {
   /** Resolves once the database is reachable and migrated. */
   ready: Promise<void>;
   isReady(): boolean;
+  /** Base URL of /metrics when ADMIN_PORT gives it its own listener. */
+  adminUrl?: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -323,13 +325,7 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
     },
   });
   const running = await listen(server, options.port, options.host);
-  let admin: RunningServer | undefined;
-  try {
-    admin = await internal.listen(options.host ?? '127.0.0.1');
-  } catch (error) {
-    await running.close(0);
-    throw error;
-  }
+  const admin = await internal.listenBeside(running, options.host ?? '127.0.0.1');
 
   let relay: OutboxRelay | undefined;
   const readyPromise = retryWithBackoff(
@@ -369,6 +365,7 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
     database: database as Database<AnySchema>,
     ready: readyPromise,
     isReady: () => ready,
+    adminUrl: admin?.url,
     async stop() {
       abort.abort();
       clearInterval(probe);

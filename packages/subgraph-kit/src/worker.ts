@@ -84,13 +84,7 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
     res.writeHead(404).end();
   });
   const running = await listen(server, options.port, options.host);
-  let admin: RunningServer | undefined;
-  try {
-    admin = await internal.listen(options.host ?? '127.0.0.1');
-  } catch (error) {
-    await running.close(0);
-    throw error;
-  }
+  const admin = await internal.listenBeside(running, options.host ?? '127.0.0.1');
   // The worker needs its tables and queues: migrate (idempotent, serialised) with backoff.
   await retryWithBackoff(() => migrateSubgraph(subgraph as never, database as never, options.databaseUrl), {
     onRetry: (error, attempt, delayMs) =>
