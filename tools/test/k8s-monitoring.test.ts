@@ -20,18 +20,16 @@ import { K8S_BASE, NAMESPACE } from '../src/k8s-objects.ts';
 import { dashboardQueries, loadDashboards, selectors } from '../src/observability.ts';
 import { prometheusConfig } from '../src/ops.ts';
 import { listServices, listSubgraphs, ROOT, type SubgraphInfo } from '../src/workspace.ts';
+import { type K8sObject, objectsOf, podsOf } from './support/kubernetes.ts';
 import {
-  type K8sObject,
-  objectsOf,
   plainPrometheusTargets,
   podMonitorTargets,
-  podsOf,
   selectorProblems,
   servicesSelected,
   staticTargets,
   type Target,
   type UsedSelector,
-} from './support/kubernetes.ts';
+} from './support/prometheus-discovery.ts';
 
 /** A subgraph as `pnpm new:subgraph` would add it, with a worker, fed to the generators in memory. */
 const scaffolded: SubgraphInfo = {

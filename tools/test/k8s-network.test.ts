@@ -11,7 +11,8 @@ import { renderK8s } from '../src/k8s.ts';
 import { PEERS } from '../src/k8s-network.ts';
 import { K8S_BASE, NAME_LABEL, NAMESPACE } from '../src/k8s-objects.ts';
 import { ADMIN_PORT, listSubgraphs, ROOT, type SubgraphInfo } from '../src/workspace.ts';
-import { connectionAllowed, type Endpoint, type K8sObject, objectsOf } from './support/kubernetes.ts';
+import { type K8sObject, objectsOf } from './support/kubernetes.ts';
+import { connectionAllowed, type Endpoint } from './support/network-policy.ts';
 
 type Env = { name: string; value?: string; valueFrom?: any };
 interface Path {

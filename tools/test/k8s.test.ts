@@ -21,7 +21,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { K8S_DIR, LIFECYCLE, MEMORY, OUTSIDE_HEAP_MIB, POOL_BUDGET, RUNTIME_CONFIG, renderK8s } from '../src/k8s.ts';
 import { ADMIN_PORT, GATEWAY_NODE_FLAGS, listServices, listSubgraphs, ROOT } from '../src/workspace.ts';
-import { restrictedViolations } from './support/kubernetes.ts';
+import { restrictedViolations } from './support/pod-security.ts';
 
 type Doc = { kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: any };
 const kustomization = parseAllDocuments(readFileSync(join(K8S_DIR, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as {
