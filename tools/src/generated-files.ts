@@ -24,10 +24,23 @@ function filesUnder(dir: string): string[] {
  * `prune`: folders the files fill alone; anything else in them is removed.
  */
 export function writeOrCheck(
-  files: Map<string, string>,
-  options: { command: string; prune?: string | string[] },
+  files: Map<string, string> | (() => Map<string, string>),
+  options: { command: string; prune?: string | string[]; what: string },
+  args: readonly string[] = process.argv.slice(2),
 ): void {
-  if (process.argv.includes('--check')) {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(
+      `usage: ${options.command} [--check]\n${options.what}\n  --check  write nothing; exit 1 naming every stale file\n`,
+    );
+    return;
+  }
+  const unknown = args.find((arg) => arg !== '--check');
+  if (unknown !== undefined) {
+    process.stderr.write(`${options.command}: unknown argument ${unknown} (see --help)\n`);
+    process.exit(2);
+  }
+  if (typeof files === 'function') files = files();
+  if (args.includes('--check')) {
     const stale = staleFiles(files);
     if (stale.length) {
       process.stderr.write(`stale: ${stale.join(', ')} (run ${options.command})\n`);

@@ -346,8 +346,9 @@ export function renderK8s(subgraphs: SubgraphInfo[] = listSubgraphs()): Map<stri
 }
 
 function main(): void {
-  writeOrCheck(renderK8s(), {
+  writeOrCheck(() => renderK8s(), {
     command: 'pnpm k8s',
+    what: 'Regenerates the Kubernetes manifests (ops/k8s/base, ops/k8s/components/monitoring, ops/k8s/prometheus) from the workspace.',
     prune: [K8S_BASE, `${K8S_ROOT}/components/monitoring`, `${K8S_ROOT}/prometheus`],
   });
 }

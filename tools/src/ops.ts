@@ -173,7 +173,10 @@ export function renderOps(subgraphs: SubgraphInfo[] = listSubgraphs()): Map<stri
 }
 
 function main(): void {
-  writeOrCheck(renderOps(), { command: 'pnpm ops' });
+  writeOrCheck(() => renderOps(), {
+    command: 'pnpm ops',
+    what: "Regenerates the compose stack's Postgres roles, Prometheus targets and the TrellisServiceDown rule from the workspace.",
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) main();
