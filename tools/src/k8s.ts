@@ -332,6 +332,8 @@ export function renderK8s(subgraphs: SubgraphInfo[] = listSubgraphs()): Map<stri
       stringify({
         apiVersion: 'kustomize.config.k8s.io/v1beta1',
         kind: 'Kustomization',
+        // The base applies as it is too; overlays set their own.
+        namespace: NAMESPACE,
         resources,
         configMapGenerator: [
           // Hash-suffixed name: a new supergraph is a new ConfigMap, so the gateways roll (docs/scaling.md).
