@@ -239,7 +239,8 @@ function manifests(service: ServiceInfo, subgraphs: SubgraphInfo[]): Record<stri
                 startupProbe: { ...probe('/health/live'), ...LIFECYCLE.startup },
                 readinessProbe: probe('/health/ready'),
                 livenessProbe: probe('/health/live'),
-                // Keep serving while the endpoint removal reaches every proxy, then SIGTERM drains.
+                // Keep serving while the endpoint removal reaches every proxy, then SIGTERM drains
+                // (`sleep` is in the image: Debian slim).
                 lifecycle: { preStop: { exec: { command: ['sleep', String(LIFECYCLE.preStopSleepSeconds)] } } },
                 resources: {
                   requests: { cpu: CPU[kind].request, memory: `${memory.requestMi}Mi` },
