@@ -260,6 +260,8 @@ describe('docker-compose.yml', () => {
     // Jaeger v2 (the v1 all-in-one image is superseded): OTLP in on 4317 by default.
     expect(services.jaeger!.image).toMatch(/^jaegertracing\/jaeger:2\.\d+\.\d+$/);
     expect(services.jaeger!.healthcheck?.test?.join(' ')).toContain('13133/status');
+    // Its receivers bind JAEGER_LISTEN_HOST: the collector must reach it over the network.
+    expect(services.jaeger!.environment?.JAEGER_LISTEN_HOST).toBe('0.0.0.0');
     expect(services.jaeger!.ports).toContain('16686:16686');
   });
 
