@@ -153,17 +153,20 @@ export interface AutocannonResult {
   duration: number;
 }
 
-/** autocannon in its own process (on CPU 0 when it can be pinned): POSTs `body` with `headers`; JSON result. */
+/**
+ * autocannon in its own process (on CPU 0 when it can be pinned, unless `pin: false`): POSTs
+ * `body` with `headers`; JSON result.
+ */
 export async function autocannon(
   url: string,
-  options: { seconds: number; connections: number; body: string; headers?: Record<string, string> },
+  options: { seconds: number; connections: number; body: string; headers?: Record<string, string>; pin?: boolean },
 ): Promise<AutocannonResult> {
   const bin = join(ROOT, 'bench/node_modules/.bin/autocannon');
   const args = ['-j', '-c', String(options.connections), '-d', String(options.seconds), '-m', 'POST'];
   for (const [name, value] of Object.entries({ 'content-type': 'application/json', ...options.headers }))
     args.push('-H', `${name}=${value}`);
   args.push('-b', options.body, url);
-  const pinned = canPin();
+  const pinned = (options.pin ?? true) && canPin();
   const result = await runCommand(pinned ? 'taskset' : bin, pinned ? ['-c', '0', bin, ...args] : args, {
     cwd: ROOT,
     timeoutMs: (options.seconds + 60) * 1000,

@@ -12,15 +12,13 @@
 //
 //   pnpm bench:replicas [--rounds 2] [--duration 10] [--connections 10]
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTestDatabase } from '@trellis/testing';
-import { runCommand } from '../tools/src/process.ts';
+import { storefront } from '../tools/src/storefront.ts';
 import { type GraphProcess, startProcessGraph } from '../tools/suites/graph.ts';
 import { benchEnv } from './env.ts';
-import { machine, ROOT, writeSection } from './lib.ts';
+import { autocannon, machine, median, writeSection } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +31,7 @@ const rounds = Number(values.rounds);
 const seconds = Number(values.duration);
 const connections = Number(values.connections);
 const REDIS_URL = 'redis://127.0.0.1:6379';
-const CATALOGUE = readFileSync(join(ROOT, 'clients/storefront/src/catalogue.graphql'), 'utf8');
+const CATALOGUE = storefront('Catalogue');
 const BODY = JSON.stringify({ query: CATALOGUE, operationName: 'Catalogue', variables: { first: 20 } });
 
 type Workload = 'hit' | 'miss';
@@ -46,32 +44,18 @@ interface Figures {
   sqlPerReq: number;
 }
 
-/** autocannon in its own process against one gateway. */
-async function autocannon(port: number, workload: Workload, conns: number, duration: number) {
-  const bin = join(ROOT, 'bench/node_modules/.bin/autocannon');
-  const args = ['-j', '-c', String(conns), '-d', String(duration), '-m', 'POST', '-H', 'content-type=application/json'];
-  if (workload === 'miss') args.push('-H', 'cache-control=no-store');
-  args.push('-b', BODY, `http://127.0.0.1:${port}/graphql`);
-  const result = await runCommand(bin, args, { cwd: ROOT, timeoutMs: (duration + 60) * 1000 });
-  if (result.code !== 0) throw new Error(`autocannon failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as {
-    requests: { total: number };
-    latency: { p99: number };
-    errors: number;
-    timeouts: number;
-    non2xx: number;
-    duration: number;
-  };
-}
+/** autocannon in its own process against one gateway (not pinned: the replicas share the cores with it). */
+const load = (port: number, workload: Workload, conns: number, duration: number) =>
+  autocannon(`http://127.0.0.1:${port}/graphql`, {
+    seconds: duration,
+    connections: conns,
+    body: BODY,
+    headers: workload === 'miss' ? { 'cache-control': 'no-store' } : {},
+    pin: false,
+  });
 
 const redisCommands = () =>
   Number(/total_commands_processed:(\d+)/.exec(execFileSync('redis-cli', ['info', 'stats'], { encoding: 'utf8' }))![1]);
-
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 async function main(): Promise<void> {
   const loads = [loadavg()[0]!];
@@ -129,10 +113,10 @@ async function main(): Promise<void> {
       for (const workload of ['hit', 'miss'] as Workload[]) {
         for (const replicas of [1, 2] as Replicas[]) {
           const targets = gateways.slice(0, replicas);
-          await Promise.all(targets.map((g) => autocannon(g.port, workload, Math.ceil(connections / replicas), 2)));
+          await Promise.all(targets.map((g) => load(g.port, workload, Math.ceil(connections / replicas), 2)));
           const [redisBefore, sqlBefore] = [redisCommands(), await statements()];
           const results = await Promise.all(
-            targets.map((g) => autocannon(g.port, workload, Math.ceil(connections / replicas), seconds)),
+            targets.map((g) => load(g.port, workload, Math.ceil(connections / replicas), seconds)),
           );
           const [redisAfter, sqlAfter] = [redisCommands(), await statements()];
           const total = results.reduce((sum, r) => sum + r.requests.total, 0);
