@@ -1,5 +1,6 @@
 // The gateway's environment and command-line flags: the only place it reads process.env.
-import { common, loadEnv, z } from '@trellis/config';
+import { common, httpFields, loadEnv, z } from '@trellis/config';
+import { type ConnectionLimits, httpLimits, type InputBounds } from '@trellis/http';
 import { DEV_AUTH } from '@trellis/identity';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 
@@ -36,6 +37,10 @@ export interface GatewayConfig {
   trustedDocuments?: string | undefined;
   /** Largest request body accepted. @default 1 MB */
   maxBodyBytes: number;
+  /** Header/request/keep-alive timeouts and the connection cap (HTTP_*). @default DEFAULT_CONNECTION_LIMITS */
+  connections?: ConnectionLimits;
+  /** Depth and size bounds of variables and extensions (MAX_VARIABLES_*). @default DEFAULT_INPUT_BOUNDS */
+  inputBounds?: InputBounds;
   auth: {
     /** HS256 secret for client tokens (development default; unset in production unless given). */
     secret?: string | undefined;
@@ -93,6 +98,7 @@ export function gatewayConfig(
       SUBGRAPH_DEFAULT_MAX_AGE: z.coerce.number({ message: 'must be a number' }).int().min(0).default(0),
       SUBGRAPH_TIMEOUT_MS: limit(5000),
       MAX_BODY_BYTES: limit(1_000_000),
+      ...httpFields,
       MAX_COST: limit(DEFAULT_LIMITS.maxCost),
       MAX_DEPTH: limit(DEFAULT_LIMITS.maxDepth),
       MAX_ALIASES: limit(DEFAULT_LIMITS.maxAliases),
@@ -126,6 +132,7 @@ export function gatewayConfig(
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     trustedDocuments: env.TRUSTED_DOCUMENTS,
     maxBodyBytes: env.MAX_BODY_BYTES,
+    ...httpLimits(env),
     limits: {
       maxCost: env.MAX_COST,
       maxDepth: env.MAX_DEPTH,

@@ -23,6 +23,7 @@ import {
   type RunningServer,
   requestLogFields,
 } from '@trellis/http';
+import { createInputRulesPlugin } from '@trellis/http/input';
 import { ANONYMOUS } from '@trellis/identity';
 import { activeTraceId, createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
@@ -179,6 +180,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       : undefined;
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ...(config.features ? features : []),
+    // Text and dates checked by type before any subgraph fetch (the subgraphs apply the same rule).
+    createInputRulesPlugin<GatewayContext>(),
     ...cachePlugins,
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     requestIdOnInternalErrors(),
@@ -228,6 +231,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       : baseContext,
     ...(responseCache ? { front: responseCache.front } : {}),
     maxBodyBytes: config.maxBodyBytes,
+    ...(config.connections ? { connections: config.connections } : {}),
+    ...(config.inputBounds ? { inputBounds: config.inputBounds } : {}),
     ...(trusted ? { admit: (body: unknown) => admitTrusted(trusted, body), refusedCode: NOT_TRUSTED } : {}),
   });
   const running = await listen(server, config.port, config.host);

@@ -224,6 +224,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   function keysFor(req: IncomingMessage, request: FrontRequest, viewer: Viewer): CacheSlot['keys'] | undefined {
     const fields = requestFields(request);
     if (!fields) return undefined;
+    // Safe to serialise: variables and extensions passed the HTTP edge's depth and size bounds.
     const digest = sha(JSON.stringify([generation(), req.headers.accept ?? '', ...fields]));
     if (viewer.userId === null && viewer.scopes.length === 0)
       return { public: `rc:${digest}:anon`, private: undefined };

@@ -1,12 +1,15 @@
 // The HTTP front of every service: a plain node:http server that routes /graphql to
-// Apollo Server's executeHTTPGraphQLRequest, serves health probes, bounds request bodies
-// and drains in-flight requests on shutdown.
+// Apollo Server's executeHTTPGraphQLRequest, serves health probes, bounds request bodies,
+// variables, header and request times and connections, answers every refusal (404, 405,
+// 408, 413, 431, malformed HTTP) with a typed JSON body, and drains in-flight requests on
+// shutdown.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { type ApolloServer, type ApolloServerPlugin, type BaseContext, HeaderMap } from '@apollo/server';
 import { ErrorCode } from '@trellis/errors';
 import { flushTelemetry, type Logger } from '@trellis/telemetry';
+import { boundsProblem, DEFAULT_INPUT_BOUNDS, type InputBounds } from './input.ts';
 
 export {
   createGraphQLMetrics,
@@ -14,6 +17,7 @@ export {
   type GraphQLMetrics,
   type GraphQLMetricsOptions,
 } from './graphql-metrics.ts';
+export { DEFAULT_INPUT_BOUNDS, type InputBounds } from './input.ts';
 
 /**
  * Fields of a request's access log line that only the GraphQL layer knows (operation name,
@@ -71,6 +75,10 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   path?: string;
   /** Larger bodies are refused with 413 before parsing. @default 1_000_000 */
   maxBodyBytes?: number;
+  /** Bounds of `variables` and `extensions` (400 BAD_USER_INPUT beyond them). @default DEFAULT_INPUT_BOUNDS */
+  inputBounds?: InputBounds;
+  /** Timeouts and the connection cap. @default DEFAULT_CONNECTION_LIMITS */
+  connections?: ConnectionLimits;
   /** Extra GET/POST routes by exact path (e.g. `/metrics`). */
   routes?: Record<string, Route>;
   /**
@@ -101,6 +109,55 @@ export interface GraphQLFront {
   complete?(req: IncomingMessage, status: number, headers: Iterable<[string, string]>, body: string): void;
 }
 
+/**
+ * How long a client may take and how many may be connected. Sized for an API behind an
+ * ingress: a request is small and quick, so a client still sending headers after seconds is
+ * broken or hostile; Node's defaults (headers 60 s, request 300 s, no cap, checked every 30 s)
+ * let stalled sockets pile up for minutes.
+ */
+export interface ConnectionLimits {
+  /** Time to receive the complete headers (408 after). @default 10_000 */
+  headersTimeoutMs: number;
+  /** Time to receive the whole request, body included (408 after). @default 30_000 */
+  requestTimeoutMs: number;
+  /**
+   * Idle time a keep-alive connection is kept between requests. Above the idle timeout of the
+   * load balancer or ingress in front (60 s for most), so it is the proxy that closes an idle
+   * upstream connection, never this server while the proxy sends on it (a 502). @default 65_000
+   */
+  keepAliveTimeoutMs: number;
+  /** Connections at once; further ones are closed at accept. @default 10_000 */
+  maxConnections: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: 10_000,
+};
+
+/** The HTTP bounds from a service's validated environment (@trellis/config httpFields). */
+export function httpLimits(env: {
+  HTTP_HEADERS_TIMEOUT_MS: number;
+  HTTP_REQUEST_TIMEOUT_MS: number;
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: number;
+  HTTP_MAX_CONNECTIONS: number;
+  MAX_VARIABLES_DEPTH: number;
+  MAX_VARIABLES_VALUES: number;
+}): { connections: ConnectionLimits; inputBounds: InputBounds } {
+  return {
+    connections: {
+      // Node refuses a header timeout longer than the request's.
+      headersTimeoutMs: Math.min(env.HTTP_HEADERS_TIMEOUT_MS, env.HTTP_REQUEST_TIMEOUT_MS),
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: env.HTTP_MAX_CONNECTIONS,
+    },
+    inputBounds: { maxDepth: env.MAX_VARIABLES_DEPTH, maxValues: env.MAX_VARIABLES_VALUES },
+  };
+}
+
 export interface RunningServer {
   server: Server;
   url: string;
@@ -129,6 +186,17 @@ export function requestError(
   sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }
 
+/** 405 with the allowed methods and a typed body, like every other refusal (an empty 405 body was a finding twice). */
+export function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
+  sendJson(
+    res,
+    405,
+    { errors: [{ message: `Method ${req.method} is not allowed`, extensions: { code: ErrorCode.BAD_REQUEST } }] },
+    { allow },
+  );
+  req.resume();
+}
+
 export class BodyTooLarge extends Error {}
 
 export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
@@ -155,6 +223,20 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
   };
   routes['/health'] = routes['/health/ready'] as Route;
 
+  const bounds = options.inputBounds ?? DEFAULT_INPUT_BOUNDS;
+  /** Why a request's variables or extensions exceed the bounds, before anything recurses over them. */
+  const inputProblem = (body: unknown): string | undefined => {
+    if (typeof body !== 'object' || body === null) return undefined;
+    for (const part of Array.isArray(body) ? body : [body]) {
+      if (typeof part !== 'object' || part === null) continue;
+      for (const name of ['variables', 'extensions'] as const) {
+        const problem = boundsProblem((part as Record<string, unknown>)[name], bounds);
+        if (problem) return `Request ${name} ${problem}`;
+      }
+    }
+    return undefined;
+  };
+
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
     if (!options.isReady()) {
       requestError(res, 503, 'Service is not ready', ErrorCode.SERVICE_UNAVAILABLE);
@@ -162,14 +244,7 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
       return;
     }
     if (req.method !== 'GET' && req.method !== 'POST') {
-      // A typed error like every other refusal (an empty 405 body was a fuzz-suite finding).
-      sendJson(
-        res,
-        405,
-        { errors: [{ message: `Method ${req.method} is not allowed`, extensions: { code: ErrorCode.BAD_REQUEST } }] },
-        { allow: 'GET, POST' },
-      );
-      req.resume();
+      methodNotAllowed(req, res, 'GET, POST');
       return;
     }
     let body: unknown;
@@ -196,6 +271,11 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
       } else {
         body = text;
       }
+      const refused = inputProblem(body);
+      if (refused) {
+        requestError(res, 400, refused, ErrorCode.BAD_USER_INPUT);
+        return;
+      }
       if (options.admit) {
         const admitted = options.admit(body);
         if (typeof admitted === 'string') {
@@ -207,6 +287,12 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
     } else if (options.admit) {
       requestError(res, 405, 'Only POST requests are accepted in trusted documents mode');
       return;
+    } else {
+      const refused = inputProblem(searchInput(search));
+      if (refused) {
+        requestError(res, 400, refused, ErrorCode.BAD_USER_INPUT);
+        return;
+      }
     }
     const front = options.front;
     if (front && (await front.serve(req, res, { method: req.method, body, search }))) return;
@@ -229,44 +315,98 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
     res.end();
   }
 
-  return createServer((req, res) => {
-    // Every response names its request; clients quote it, logs and masked errors carry it.
-    const given = req.headers[REQUEST_ID_HEADER];
-    const requestId = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-    req.headers[REQUEST_ID_HEADER] = requestId;
-    res.setHeader(REQUEST_ID_HEADER, requestId);
-    const started = performance.now();
-    const url = req.url ?? '/';
-    const queryAt = url.indexOf('?');
-    const path = queryAt === -1 ? url : url.slice(0, queryAt);
-    const search = queryAt === -1 ? '' : url.slice(queryAt);
-    // One access line per request, with stable keys (health probes and scrapes stay quiet).
-    res.once('finish', () => {
-      if (path !== graphqlPath) return;
-      const fields = logFields.get(req);
-      options.logger.info(
-        {
-          request_id: requestId,
-          method: req.method,
-          path,
-          status: res.statusCode,
-          duration_ms: Math.round((performance.now() - started) * 100) / 100,
-          operation: fields?.operation ?? null,
-          error_code: fields?.errorCode ?? null,
-        },
-        'request',
-      );
-    });
-    const work =
-      path === graphqlPath
-        ? handleGraphQL(req, res, search)
-        : (routes[path] ?? ((_q: IncomingMessage, r: ServerResponse) => requestError(r, 404, 'Not found')))(req, res);
-    Promise.resolve(work).catch((error: unknown) => {
-      options.logger.error({ err: error, path }, 'request failed');
-      if (!res.headersSent) requestError(res, 500, 'Internal server error', ErrorCode.INTERNAL_SERVER_ERROR);
-      else res.destroy();
-    });
-  });
+  const limits = options.connections ?? DEFAULT_CONNECTION_LIMITS;
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node checks the two timeouts every 30 s by default: a stalled socket would outlive its bound.
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    (req, res) => {
+      // Every response names its request; clients quote it, logs and masked errors carry it.
+      const given = req.headers[REQUEST_ID_HEADER];
+      const requestId = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+      req.headers[REQUEST_ID_HEADER] = requestId;
+      res.setHeader(REQUEST_ID_HEADER, requestId);
+      const started = performance.now();
+      const url = req.url ?? '/';
+      const queryAt = url.indexOf('?');
+      const path = queryAt === -1 ? url : url.slice(0, queryAt);
+      const search = queryAt === -1 ? '' : url.slice(queryAt);
+      // One access line per request, with stable keys (health probes and scrapes stay quiet).
+      res.once('finish', () => {
+        if (path !== graphqlPath) return;
+        const fields = logFields.get(req);
+        options.logger.info(
+          {
+            request_id: requestId,
+            method: req.method,
+            path,
+            status: res.statusCode,
+            duration_ms: Math.round((performance.now() - started) * 100) / 100,
+            operation: fields?.operation ?? null,
+            error_code: fields?.errorCode ?? null,
+          },
+          'request',
+        );
+      });
+      const work = path === graphqlPath ? handleGraphQL(req, res, search) : (routes[path] ?? notFound)(req, res);
+      Promise.resolve(work).catch((error: unknown) => {
+        options.logger.error({ err: error, path }, 'request failed');
+        if (!res.headersSent) requestError(res, 500, 'Internal server error', ErrorCode.INTERNAL_SERVER_ERROR);
+        else res.destroy();
+      });
+    },
+  );
+  server.maxConnections = limits.maxConnections;
+  server.on('clientError', answerClientError);
+  return server;
+}
+
+/** 404 for a path no route serves (typed, code NOT_FOUND). */
+export const notFound: Route = (req, res) => {
+  requestError(res, 404, `No route ${req.method} ${(req.url ?? '/').split('?')[0]}`, ErrorCode.NOT_FOUND);
+  req.resume();
+};
+
+/** `variables` and `extensions` of a GET query string (undefined when absent or not JSON: Apollo refuses those). */
+function searchInput(search: string): Record<string, unknown> {
+  const params = new URLSearchParams(search);
+  const input: Record<string, unknown> = {};
+  for (const name of ['variables', 'extensions']) {
+    const value = params.get(name);
+    if (value === null) continue;
+    try {
+      input[name] = JSON.parse(value);
+    } catch {}
+  }
+  return input;
+}
+
+/**
+ * Requests Node refuses before a handler runs (headers over the limit, malformed HTTP, the
+ * header or request timeout) get a typed JSON body like every other refusal — Node's own
+ * answer is an empty 431/400/408 — and the socket is closed once it is written.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request was not received in time']
+        : [400, 'Malformed HTTP request'];
+  const body = JSON.stringify({ errors: [{ message, extensions: { code: ErrorCode.BAD_REQUEST } }] });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
 }
 
 /** Listens on host:port; a port in use becomes a one-line error naming it. */
@@ -288,7 +428,6 @@ export async function listen(server: Server, port: number, host = '127.0.0.1'): 
     server.once('listening', onListening);
     server.listen(port, host);
   });
-  server.keepAliveTimeout = 65_000;
   const address = server.address() as AddressInfo;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return {

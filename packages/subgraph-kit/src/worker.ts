@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import { exitWith } from '@trellis/config';
 import { createDatabase, type Database, retryWithBackoff } from '@trellis/db';
-import { exitOnSignals, listen, type RunningServer } from '@trellis/http';
+import { exitOnSignals, listen, notFound, type RunningServer } from '@trellis/http';
 import type { JobHandler, RunningWorker } from '@trellis/jobs/worker';
 import { startWorker } from '@trellis/jobs/worker';
 import { createLogger, type Logger } from '@trellis/telemetry';
@@ -74,7 +74,7 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
         .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
         .end(JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
     }
-    res.writeHead(404).end();
+    notFound(req, res);
   });
   const running = await listen(server, options.port, options.host);
   // The worker needs its tables and queues: migrate (idempotent, serialised) with backoff.
