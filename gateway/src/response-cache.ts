@@ -71,8 +71,11 @@ export interface ResponseCache {
   plugins: ApolloServerPlugin<GatewayContext>[];
   /** The front's state for a request (the context factory puts it in the context). */
   slotOf(req: IncomingMessage): CacheSlot | undefined;
-  /** Drops every entry holding one of the batch's entities or types; resolves to the entries deleted. */
-  invalidate(batch: InvalidationBatch, source: InvalidationSource): Promise<number>;
+  /**
+   * Drops every entry holding one of the batch's entities or types; resolves to the entries
+   * deleted, or undefined when the store could not apply it (an outage: the caller retries).
+   */
+  invalidate(batch: InvalidationBatch, source: InvalidationSource): Promise<number | undefined>;
 }
 
 export interface ResponseCacheOptions {
@@ -379,7 +382,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       };
       const entry = `${JSON.stringify(meta)}\n${body}`;
       slot.release?.({ key: decision.key, entry });
-      void write(decision.key, entry, decision);
+      void write(decision.key, entry, decision, slot.startedAt);
     },
   };
 
@@ -418,11 +421,14 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   const isStale = (tags: readonly string[], startedAt: number) =>
     tags.some((tag) => (invalidatedAt.get(tag) ?? 0) >= startedAt);
 
-  async function write(key: string, entry: string, decision: NonNullable<CacheSlot['decision']>) {
-    // Tags first: an entry is never readable before an invalidation could find it.
-    await store.tag(key, decision.tags, decision.maxAge);
-    await store.cache.set(key, entry, { ttl: decision.maxAge });
-    results.inc({ result: 'store' });
+  async function write(key: string, entry: string, decision: NonNullable<CacheSlot['decision']>, startedAt: number) {
+    // Entry and tags in one step, refused when a tag was invalidated after this answer began
+    // (by any replica or relay, whatever order a stalled Redis applies the commands in). The
+    // marker is Redis's clock, the start this gateway's: hosts keep them in step (NTP), and
+    // an answer that completes after this gateway heard of the invalidation is refused here
+    // anyway (isStale), so a skew matters only to a write stalled across an invalidation.
+    const written = await store.put(key, entry, { ttl: decision.maxAge, tags: decision.tags, notBefore: startedAt });
+    if (written !== undefined) results.inc({ result: written ? 'store' : 'stale' });
   }
 
   const plugin: ApolloServerPlugin<GatewayContext> = {
@@ -470,7 +476,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       const now = Date.now();
       if (invalidatedAt.size > 10_000) prune(now);
       for (const tag of tags) invalidatedAt.set(tag, now);
-      const deleted = await store.purge(tags);
+      // On Redis a relay's publish already deleted the entries (batch.purged); this purge is
+      // then a no-op that only confirms it, and an outage here loses nothing.
+      const own = await store.purge(tags);
+      if (own === undefined && batch.purged === undefined) return undefined;
+      const deleted = (own ?? 0) + (batch.purged ?? 0);
       invalidations.inc({ source });
       purged.inc(deleted);
       trace.getActiveSpan()?.setAttributes({

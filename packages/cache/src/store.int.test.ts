@@ -7,6 +7,7 @@ import { connect, createServer } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CacheStore, createCacheStore } from './index.ts';
+import { createRedisPublisher } from './invalidation.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -77,12 +78,10 @@ describe('cache store', () => {
         timeoutMs: 500,
       });
       try {
-        await store.cache.set('short', 'a', { ttl: 1 });
-        await store.tag('short', ['Product:1'], 1);
-        await store.cache.set('long', 'b', { ttl: 60 });
-        await store.tag('long', ['Product:2', 'Product'], 60);
-        await store.cache.set('other', 'c', { ttl: 60 });
-        await store.tag('other', ['Product:3', 'Product'], 60);
+        const since = Date.now();
+        await store.put('short', 'a', { ttl: 1, tags: ['Product:1'], notBefore: since });
+        await store.put('long', 'b', { ttl: 60, tags: ['Product:2', 'Product'], notBefore: since });
+        await store.put('other', 'c', { ttl: 60, tags: ['Product:3', 'Product'], notBefore: since });
         expect(await store.cache.get('short')).toBe('a');
         await sleep(1200);
         expect(await store.cache.get('short')).toBeUndefined();
@@ -107,8 +106,7 @@ describe('cache store', () => {
       });
       try {
         const long = `{"head":1}\n${'é'.repeat(50_000)}`;
-        await store.cache.set('long', long, { ttl: 60 });
-        await store.tag('long', ['Product:9'], 60);
+        await store.put('long', long, { ttl: 60, tags: ['Product:9'], notBefore: Date.now() });
         await store.cache.set('short', 'a\nb', { ttl: 60 });
         const head = await store.peek('long', 64);
         expect(head?.startsWith('{"head":1}\n')).toBe(true);
@@ -192,6 +190,69 @@ describe('cache store', () => {
     }
   });
 
+  it('redis: half-open sends one trial call; every other call skips the store at once', async () => {
+    const registry = new Registry();
+    const store = createCacheStore({
+      redisUrl: `redis://127.0.0.1:${port}`,
+      namespace: `trial-${Date.now()}`,
+      timeoutMs: 50,
+      failuresToOpen: 1,
+      openMs: 300,
+      registry,
+    });
+    try {
+      await store.cache.set('k', 'v', { ttl: 60 });
+      redis?.kill('SIGSTOP');
+      expect(await store.cache.get('k')).toBeUndefined();
+      expect(store.circuitOpen()).toBe(true);
+      await sleep(350);
+      expect(store.circuitOpen()).toBe(false);
+      // Half-open: 20 calls at once. One trial waits its timeout; the 19 others do not wait.
+      const timed = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const started = performance.now();
+          await store.cache.get('k');
+          return performance.now() - started;
+        }),
+      );
+      expect(timed.filter((ms) => ms >= 40)).toHaveLength(1);
+      const calls = (await registry.getSingleMetric('trellis_cache_calls_total')?.get())?.values ?? [];
+      expect(calls.find((v) => v.labels.outcome === 'skipped')?.value).toBe(19);
+      // The failed trial opened it again at once.
+      expect(store.circuitOpen()).toBe(true);
+    } finally {
+      redis?.kill('SIGCONT');
+      await store.close();
+    }
+  });
+
+  it('redis: a purge leaves a marker; an answer begun before it is not stored after it (by a relay too)', async () => {
+    const namespace = `marker-${Date.now()}`;
+    const store = createCacheStore({ redisUrl: `redis://127.0.0.1:${port}`, namespace, timeoutMs: 500 });
+    const publisher = createRedisPublisher({ url: `redis://127.0.0.1:${port}`, namespace });
+    try {
+      const began = Date.now();
+      expect(await store.put('a', 'old', { ttl: 60, tags: ['Product:1'], notBefore: began })).toBe(true);
+      expect(await store.purge(['Product:1'])).toBe(1);
+      // The old answer's write arrives late (a hung socket): refused.
+      expect(await store.put('a', 'old', { ttl: 60, tags: ['Product:1'], notBefore: began })).toBe(false);
+      expect(await store.cache.get('a')).toBeUndefined();
+      // Other tags are not held back; an answer begun after the purge is stored.
+      expect(await store.put('b', 'x', { ttl: 60, tags: ['Product:2'], notBefore: began })).toBe(true);
+      await sleep(5);
+      expect(await store.put('a', 'new', { ttl: 60, tags: ['Product:1'], notBefore: Date.now() })).toBe(true);
+      // A relay's publish applies the invalidation to the store itself, with no gateway listening.
+      const before = Date.now() - 1;
+      await publisher.publish({ entities: [{ typename: 'Product', id: '1' }] });
+      expect(await store.cache.get('a')).toBeUndefined();
+      expect(await store.cache.get('b')).toBe('x');
+      expect(await store.put('a', 'stale', { ttl: 60, tags: ['Product:1'], notBefore: before })).toBe(false);
+    } finally {
+      await publisher.close();
+      await store.close();
+    }
+  });
+
   it('redis: killed mid-test is a miss — bounded, no hang — and caching resumes when it returns', async () => {
     const store: CacheStore = createCacheStore({
       redisUrl: `redis://127.0.0.1:${port}`,
@@ -207,7 +268,8 @@ describe('cache store', () => {
       for (let i = 0; i < 10; i++) {
         expect(await store.cache.get('k')).toBeUndefined();
         await store.cache.set('k2', 'v2', { ttl: 60 });
-        expect(await store.purge(['x'])).toBe(0);
+        // Not applied: the caller learns it (a relay keeps its rows and retries).
+        expect(await store.purge(['x'])).toBeUndefined();
       }
       // 30 calls: at most a few pay the 50 ms timeout before the circuit opens.
       expect(performance.now() - started).toBeLessThan(1000);
