@@ -339,7 +339,9 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         for (const key of lookup) {
           const found = await serveKey(req, res, key, started);
           if (found === 'served') return true;
-          if (found === 'unusable') break;
+          // A lookup that failed (an outage's first calls) is not followed by a second one:
+          // one timeout at most per request at the onset of an outage.
+          if (found === 'unusable' || store.degraded()) break;
         }
         // Missed: wait for an identical request already computing this answer, or lead
         // (not for requests whose answer was lately not storable: nothing to wait for).

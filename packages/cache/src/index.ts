@@ -38,6 +38,8 @@ export interface CacheStore {
   /** Where entries live: `redis` or `memory`. */
   kind: 'redis' | 'memory';
   circuitOpen(): boolean;
+  /** The last call failed, or the circuit is open or half-open: a caller skips further lookups. */
+  degraded(): boolean;
   /**
    * Writes entry `key` holding `tags` for `ttl` seconds, unless one of the tags was
    * invalidated at or after `notBefore` (ms since the epoch: when its answer began, less the
@@ -201,6 +203,8 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   let openUntil = 0;
   /** Half-open: the one trial call in flight; every other call skips the store meanwhile. */
   let trial = false;
+  /** The last call that completed failed (a timeout the process caused aside). */
+  let lastFailed = false;
   const isOpen = () => openUntil > Date.now();
 
   async function guarded<T>(
@@ -227,6 +231,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       const value = await withTimeout(call(), timeoutMs);
       failures = 0;
       openUntil = 0;
+      lastFailed = false;
       calls?.inc({ op, outcome: 'ok' });
       return value;
     } catch (error) {
@@ -234,6 +239,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       // Consecutive failures are counted by episode: calls that were already in flight when
       // a failure was counted fail with it (one stall times out every pipelined call at once)
       // and are not further evidence. The circuit opens when calls sent after a failure fail too.
+      if (!(timeout && error.lagged)) lastFailed = true;
       if (!(timeout && error.lagged) && startedAt >= lastFailureAt) {
         failures++;
         lastFailureAt = performance.now();
@@ -339,6 +345,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     cache,
     kind: options.redisUrl ? 'redis' : 'memory',
     circuitOpen: isOpen,
+    degraded: () => isOpen() || trial || lastFailed,
     put,
     purge,
     peek,

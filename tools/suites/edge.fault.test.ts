@@ -1,0 +1,190 @@
+// Faults at the edges of the gateway (issue 16), each against its own graph of real processes:
+// - the response cache's Redis hung (SIGSTOP) and dead (SIGKILL) under load: p99 within 5 ms
+//   of the same load with RESPONSE_CACHE=off, and no request over 100 ms in the first second
+//   of either outage;
+// - thousands of clients stalled mid-request: every stalled socket answered (typed 408) and
+//   closed within the configured header timeout (plus Node's 1 s check), while the p99 of
+//   everyone else stays where it was.
+// Figures go to docs/reliability.md.
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createTestDatabase } from '@trellis/testing';
+import { startPrivateRedis } from '@trellis/testing/redis';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { type ProcessGraph, startProcessGraph } from './graph.ts';
+import { describeSample, percentile, runLoad, type Sample } from './load.ts';
+import { mixedOperations } from './operations.ts';
+import { ms, recordResult } from './report.ts';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await Promise.race([cleanup().catch(() => {}), sleep(20_000)]);
+});
+
+async function graphWith(prefix: string, gatewayEnv: Record<string, string>): Promise<ProcessGraph> {
+  const database = await createTestDatabase(inject('databaseUrl'), prefix);
+  cleanups.push(() => database.drop());
+  const graph = await startProcessGraph({ databaseUrl: database.url, gatewayEnv });
+  cleanups.push(() => graph.stop());
+  return graph;
+}
+
+const RATE = 40;
+const CONCURRENCY = 6;
+const p99 = (samples: readonly Sample[]) =>
+  percentile(
+    samples.map((s) => s.latencyMs).sort((a, b) => a - b),
+    99,
+  );
+const maxLatency = (samples: readonly Sample[]) => Math.max(0, ...samples.map((s) => s.latencyMs));
+
+describe('edge faults under load', () => {
+  it('the cache Redis hung, then dead: p99 within 5 ms of no cache at the same load, nothing over 100 ms at onset', async () => {
+    const { operations, expected } = await mixedOperations();
+    const load = (url: string, durationMs: number) =>
+      runLoad({ url, operations, concurrency: CONCURRENCY, ratePerSecond: RATE, durationMs });
+    const bad = (samples: Sample[]) =>
+      samples.filter((s) => {
+        const want = expected[s.operation] ?? [];
+        return s.failure || s.status !== 200 || s.codes.join(',') !== want.join(',');
+      });
+
+    // The yardstick: the same mix at the same rate with the response cache off.
+    const off = await graphWith('trellis_fault_cache_off', { RESPONSE_CACHE: 'off' });
+    await load(off.url, 5000);
+    const uncached = await load(off.url, 20_000);
+    await off.stop();
+
+    const redis = await startPrivateRedis();
+    cleanups.push(() => redis.stop());
+    const on = await graphWith('trellis_fault_cache_on', { RESPONSE_CACHE: 'on', REDIS_URL: redis.url });
+    await load(on.url, 5000);
+
+    /** Runs the load for 21 s with `fault` applied 1 s in; returns the samples from the fault on and its mark. */
+    async function outage(fault: () => void | Promise<void>) {
+      const origin = performance.now();
+      let mark = 0;
+      const faulted = (async () => {
+        await sleep(1000);
+        mark = performance.now() - origin;
+        await fault();
+      })();
+      const samples = await load(on.url, 21_000);
+      await faulted;
+      const during = samples.filter((s) => s.startedAt >= mark);
+      return { during, onset: during.filter((s) => s.startedAt < mark + 1000), all: samples };
+    }
+    const hung = await outage(() => redis.stall());
+    redis.resume();
+    // Caching comes back (the circuit's next trial) before the second outage.
+    await load(on.url, 7000);
+    const dead = await outage(() => redis.kill());
+
+    const offP99 = p99(uncached);
+    const figures = {
+      offP99,
+      hungP99: p99(hung.during),
+      deadP99: p99(dead.during),
+      hungOnsetMax: maxLatency(hung.onset),
+      deadOnsetMax: maxLatency(dead.onset),
+    };
+    const errors = [...bad(uncached), ...bad(hung.all), ...bad(dead.all)];
+    const passed =
+      figures.hungP99 <= offP99 + 5 &&
+      figures.deadP99 <= offP99 + 5 &&
+      figures.hungOnsetMax <= 100 &&
+      figures.deadOnsetMax <= 100 &&
+      errors.length === 0;
+    await recordResult({
+      id: 'fault-cache-outage-latency',
+      title: 'Fault: the response cache Redis hung (SIGSTOP), then dead (SIGKILL), vs no cache at the same load',
+      command: 'pnpm test:faults',
+      passed,
+      lines: [
+        `- Load: ${RATE} req/s offered by ${CONCURRENCY} clients, the soak mix; each graph warmed 5 s first. RESPONSE_CACHE=off: 20 s (${uncached.length} requests). RESPONSE_CACHE=on with a private redis-server (CACHE_TIMEOUT_MS 50): 21 s with Redis stopped (SIGSTOP) 1 s in (${hung.during.length} requests after), then resumed, 7 s, then 21 s with Redis killed 1 s in (${dead.during.length} requests after)`,
+        `- p99: no cache ${ms(offP99)}; Redis hung ${ms(figures.hungP99)} (+${ms(figures.hungP99 - offP99)}); Redis dead ${ms(figures.deadP99)} (+${ms(figures.deadP99 - offP99)}) (criterion: ≤ +5 ms)`,
+        `- Slowest request in the first second of the outage: hung ${ms(figures.hungOnsetMax)}, dead ${ms(figures.deadOnsetMax)} (criterion: ≤ 100 ms)`,
+        `- Errors or unexpected responses: ${errors.length} (criterion: 0)`,
+      ],
+    });
+    expect(errors.map(describeSample).slice(0, 5)).toEqual([]);
+    expect(figures.hungOnsetMax).toBeLessThanOrEqual(100);
+    expect(figures.deadOnsetMax).toBeLessThanOrEqual(100);
+    expect(figures.hungP99).toBeLessThanOrEqual(offP99 + 5);
+    expect(figures.deadP99).toBeLessThanOrEqual(offP99 + 5);
+  });
+
+  it('thousands of stalled clients: each cut off within the header timeout, everyone else unaffected', async () => {
+    const headersTimeoutMs = 2000;
+    const graph = await graphWith('trellis_fault_slow_clients', {
+      RESPONSE_CACHE: 'off',
+      HTTP_HEADERS_TIMEOUT_MS: String(headersTimeoutMs),
+      HTTP_REQUEST_TIMEOUT_MS: '4000',
+    });
+    const port = Number(new URL(graph.url).port);
+    const { operations, expected } = await mixedOperations();
+    const load = (durationMs: number) =>
+      runLoad({ url: graph.url, operations, concurrency: CONCURRENCY, ratePerSecond: RATE, durationMs });
+    await load(5000);
+    const baseline = await load(15_000);
+
+    /** Opens `count` connections that send half a request head and then nothing. */
+    const stallWave = (count: number) =>
+      Array.from(
+        { length: count },
+        () =>
+          new Promise<{ closedAfterMs: number; answer: string }>((resolve) => {
+            const started = performance.now();
+            let answer = '';
+            const socket = connect(port, '127.0.0.1', () =>
+              socket.write('POST /graphql HTTP/1.1\r\nHost: gateway\r\ncontent-type: application/json\r\n'),
+            );
+            socket.on('data', (chunk) => {
+              answer += chunk.toString();
+            });
+            socket.on('error', () => {});
+            socket.on('close', () => resolve({ closedAfterMs: performance.now() - started, answer }));
+            // Bounded even if the server never closed it.
+            setTimeout(() => socket.destroy(), 30_000).unref();
+          }),
+      );
+    const WAVE = 2000;
+    const stalled: Promise<{ closedAfterMs: number; answer: string }>[] = [];
+    const waves = (async () => {
+      for (let i = 0; i < 3; i++) {
+        stalled.push(...stallWave(WAVE));
+        await sleep(5000);
+      }
+    })();
+    const during = await load(15_000);
+    await waves;
+    const closed = await Promise.all(stalled);
+    const slowestClose = Math.max(...closed.map((c) => c.closedAfterMs));
+    const answered = closed.filter((c) => /^HTTP\/1\.1 408 /.test(c.answer) && c.answer.includes('"BAD_REQUEST"'));
+    const bound = headersTimeoutMs + 1000 + 1000;
+    const errors = [...baseline, ...during].filter((s) => {
+      const want = expected[s.operation] ?? [];
+      return s.failure || s.status !== 200 || s.codes.join(',') !== want.join(',');
+    });
+    const baseP99 = p99(baseline);
+    const duringP99 = p99(during);
+    const passed =
+      slowestClose <= bound && answered.length === closed.length && duringP99 <= baseP99 + 10 && errors.length === 0;
+    await recordResult({
+      id: 'fault-slow-clients',
+      title: 'Fault: thousands of clients stalled mid-request (HTTP_HEADERS_TIMEOUT_MS=2000)',
+      command: 'pnpm test:faults',
+      passed,
+      lines: [
+        `- Load: ${RATE} req/s offered by ${CONCURRENCY} clients, the soak mix: 15 s alone, then 15 s while ${closed.length} connections (three waves of ${WAVE}, 5 s apart) send half a request head and stall`,
+        `- p99 of the others: ${ms(baseP99)} alone, ${ms(duringP99)} beside the stalled sockets (criterion: ≤ +10 ms)`,
+        `- Stalled sockets answered 408 with a typed body: ${answered.length}/${closed.length}; slowest closed after ${ms(slowestClose)} (criterion: ≤ ${bound} ms, the header timeout plus Node's 1 s check and 1 s of slack)`,
+        `- Errors or unexpected responses: ${errors.length} (criterion: 0)`,
+      ],
+    });
+    expect(errors.map(describeSample).slice(0, 5)).toEqual([]);
+    expect(answered.length).toBe(closed.length);
+    expect(slowestClose).toBeLessThanOrEqual(bound);
+    expect(duringP99).toBeLessThanOrEqual(baseP99 + 10);
+  });
+});
