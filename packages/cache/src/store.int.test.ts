@@ -2,8 +2,7 @@
 // never the shared one) and in memory: entries and their tags expire with their TTL, purge
 // deletes exactly the tagged entries, and a Redis that dies mid-test is a miss (bounded, no
 // hang) until it returns, when caching resumes.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { type PrivateRedis, startPrivateRedis } from '@trellis/testing/redis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CacheStore, createCacheStore } from './index.ts';
@@ -21,59 +20,19 @@ const blockLoop = (ms: number) =>
     }),
   );
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (up) return child;
-    await sleep(50);
-  }
-  throw new Error('redis-server did not start');
-}
-
-async function stopRedis(child: ChildProcess | undefined) {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
-
 describe('cache store', () => {
-  let port: number;
-  let redis: ChildProcess | undefined;
+  let redis: PrivateRedis;
   beforeAll(async () => {
-    port = await freePort();
-    redis = await startRedis(port);
+    redis = await startPrivateRedis();
   });
   afterAll(async () => {
-    await stopRedis(redis);
+    await redis?.stop();
   });
 
   for (const kind of ['memory', 'redis'] as const) {
     it(`${kind}: entries and tags expire with their TTL; purge drops only the tagged entries`, async () => {
       const store = createCacheStore({
-        ...(kind === 'redis' ? { redisUrl: `redis://127.0.0.1:${port}` } : {}),
+        ...(kind === 'redis' ? { redisUrl: redis.url } : {}),
         namespace: `ttl-${Date.now()}`,
         timeoutMs: 500,
       });
@@ -100,7 +59,7 @@ describe('cache store', () => {
   for (const kind of ['memory', 'redis'] as const) {
     it(`${kind}: peek reads the start of an entry (all of a short one), nothing once it is gone`, async () => {
       const store = createCacheStore({
-        ...(kind === 'redis' ? { redisUrl: `redis://127.0.0.1:${port}` } : {}),
+        ...(kind === 'redis' ? { redisUrl: redis.url } : {}),
         namespace: `peek-${Date.now()}`,
         timeoutMs: 500,
       });
@@ -125,7 +84,7 @@ describe('cache store', () => {
   it('redis: a reply already waiting when a late timer fires is a hit, not a timeout (event-loop lag)', async () => {
     const registry = new Registry();
     const store = createCacheStore({
-      redisUrl: `redis://127.0.0.1:${port}`,
+      redisUrl: redis.url,
       namespace: `lag-${Date.now()}`,
       timeoutMs: 50,
       failuresToOpen: 1,
@@ -136,13 +95,13 @@ describe('cache store', () => {
       // Redis holds its replies until the commands are surely on the wire (the client writes
       // them from a later loop phase; without this the block below could start before they
       // went out, and then no reply could be waiting).
-      redis?.kill('SIGSTOP');
+      redis.stall();
       const reads = [1, 2, 3].map(() => store.cache.get('entry'));
       try {
         for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
         await sleep(10);
       } finally {
-        redis?.kill('SIGCONT');
+        redis.resume();
       }
       // A busy process: the loop is blocked past the timeout (in the check phase, so the
       // replies arrive while it is blocked and the late timer fires before the next poll
@@ -159,7 +118,7 @@ describe('cache store', () => {
 
   it('redis: timeouts the process caused (late timers) or one stall caused (a burst) do not open the circuit; a hung store does', async () => {
     const store = createCacheStore({
-      redisUrl: `redis://127.0.0.1:${port}`,
+      redisUrl: redis.url,
       namespace: `stall-${Date.now()}`,
       timeoutMs: 50,
       failuresToOpen: 2,
@@ -167,7 +126,7 @@ describe('cache store', () => {
     try {
       await store.cache.set('k', 'v', { ttl: 60 });
       expect(await store.cache.get('k')).toBe('v');
-      redis?.kill('SIGSTOP'); // hung: connected, never answering
+      redis.stall(); // hung: connected, never answering
       for (let i = 0; i < 3; i++) {
         const read = store.cache.get('k');
         // Busy past the bound: the 50 ms timer fires ~100 ms late.
@@ -185,7 +144,7 @@ describe('cache store', () => {
       expect(performance.now() - started).toBeLessThan(500);
       expect(store.circuitOpen()).toBe(true);
     } finally {
-      redis?.kill('SIGCONT');
+      redis.resume();
       await store.close();
     }
   });
@@ -193,7 +152,7 @@ describe('cache store', () => {
   it('redis: half-open sends one trial call; every other call skips the store at once', async () => {
     const registry = new Registry();
     const store = createCacheStore({
-      redisUrl: `redis://127.0.0.1:${port}`,
+      redisUrl: redis.url,
       namespace: `trial-${Date.now()}`,
       timeoutMs: 50,
       failuresToOpen: 1,
@@ -202,7 +161,7 @@ describe('cache store', () => {
     });
     try {
       await store.cache.set('k', 'v', { ttl: 60 });
-      redis?.kill('SIGSTOP');
+      redis.stall();
       expect(await store.cache.get('k')).toBeUndefined();
       expect(store.circuitOpen()).toBe(true);
       await sleep(350);
@@ -221,15 +180,15 @@ describe('cache store', () => {
       // The failed trial opened it again at once.
       expect(store.circuitOpen()).toBe(true);
     } finally {
-      redis?.kill('SIGCONT');
+      redis.resume();
       await store.close();
     }
   });
 
   it('redis: a purge leaves a marker; an answer begun before it is not stored after it (by a relay too)', async () => {
     const namespace = `marker-${Date.now()}`;
-    const store = createCacheStore({ redisUrl: `redis://127.0.0.1:${port}`, namespace, timeoutMs: 500 });
-    const publisher = createRedisPublisher({ url: `redis://127.0.0.1:${port}`, namespace });
+    const store = createCacheStore({ redisUrl: redis.url, namespace, timeoutMs: 500 });
+    const publisher = createRedisPublisher({ url: redis.url, namespace });
     try {
       const began = Date.now();
       expect(await store.put('a', 'old', { ttl: 60, tags: ['Product:1'], notBefore: began })).toBe(true);
@@ -255,7 +214,7 @@ describe('cache store', () => {
 
   it('redis: killed mid-test is a miss — bounded, no hang — and caching resumes when it returns', async () => {
     const store: CacheStore = createCacheStore({
-      redisUrl: `redis://127.0.0.1:${port}`,
+      redisUrl: redis.url,
       namespace: `outage-${Date.now()}`,
       timeoutMs: 50,
       openMs: 500,
@@ -263,7 +222,7 @@ describe('cache store', () => {
     try {
       await store.cache.set('k', 'v', { ttl: 60 });
       expect(await store.cache.get('k')).toBe('v');
-      await stopRedis(redis);
+      await redis.kill();
       const started = performance.now();
       for (let i = 0; i < 10; i++) {
         expect(await store.cache.get('k')).toBeUndefined();
@@ -274,7 +233,7 @@ describe('cache store', () => {
       // 30 calls: at most a few pay the 50 ms timeout before the circuit opens.
       expect(performance.now() - started).toBeLessThan(1000);
       expect(store.circuitOpen()).toBe(true);
-      redis = await startRedis(port);
+      await redis.restart();
       let resumed = false;
       for (let i = 0; i < 50 && !resumed; i++) {
         await sleep(100);
