@@ -315,7 +315,52 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
     res.end();
   }
 
-  const limits = options.connections ?? DEFAULT_CONNECTION_LIMITS;
+  return createBoundedServer(options.connections ?? DEFAULT_CONNECTION_LIMITS, (req, res) => {
+    // Every response names its request; clients quote it, logs and masked errors carry it.
+    const given = req.headers[REQUEST_ID_HEADER];
+    const requestId = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    req.headers[REQUEST_ID_HEADER] = requestId;
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const started = performance.now();
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    const search = queryAt === -1 ? '' : url.slice(queryAt);
+    // One access line per request, with stable keys (health probes and scrapes stay quiet).
+    res.once('finish', () => {
+      if (path !== graphqlPath) return;
+      const fields = logFields.get(req);
+      options.logger.info(
+        {
+          request_id: requestId,
+          method: req.method,
+          path,
+          status: res.statusCode,
+          duration_ms: Math.round((performance.now() - started) * 100) / 100,
+          operation: fields?.operation ?? null,
+          error_code: fields?.errorCode ?? null,
+        },
+        'request',
+      );
+    });
+    const work = path === graphqlPath ? handleGraphQL(req, res, search) : (routes[path] ?? notFound)(req, res);
+    Promise.resolve(work).catch((error: unknown) => {
+      options.logger.error({ err: error, path }, 'request failed');
+      if (!res.headersSent) requestError(res, 500, 'Internal server error', ErrorCode.INTERNAL_SERVER_ERROR);
+      else res.destroy();
+    });
+  });
+}
+
+/**
+ * A node:http server with `limits` applied (timeouts checked every second, the connection
+ * cap) whose refusals before any handler are typed JSON: every service's server, the
+ * GraphQL front above and the workers' health and metrics servers alike.
+ */
+export function createBoundedServer(
+  limits: ConnectionLimits,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Server {
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -324,41 +369,7 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
       // Node checks the two timeouts every 30 s by default: a stalled socket would outlive its bound.
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     },
-    (req, res) => {
-      // Every response names its request; clients quote it, logs and masked errors carry it.
-      const given = req.headers[REQUEST_ID_HEADER];
-      const requestId = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-      req.headers[REQUEST_ID_HEADER] = requestId;
-      res.setHeader(REQUEST_ID_HEADER, requestId);
-      const started = performance.now();
-      const url = req.url ?? '/';
-      const queryAt = url.indexOf('?');
-      const path = queryAt === -1 ? url : url.slice(0, queryAt);
-      const search = queryAt === -1 ? '' : url.slice(queryAt);
-      // One access line per request, with stable keys (health probes and scrapes stay quiet).
-      res.once('finish', () => {
-        if (path !== graphqlPath) return;
-        const fields = logFields.get(req);
-        options.logger.info(
-          {
-            request_id: requestId,
-            method: req.method,
-            path,
-            status: res.statusCode,
-            duration_ms: Math.round((performance.now() - started) * 100) / 100,
-            operation: fields?.operation ?? null,
-            error_code: fields?.errorCode ?? null,
-          },
-          'request',
-        );
-      });
-      const work = path === graphqlPath ? handleGraphQL(req, res, search) : (routes[path] ?? notFound)(req, res);
-      Promise.resolve(work).catch((error: unknown) => {
-        options.logger.error({ err: error, path }, 'request failed');
-        if (!res.headersSent) requestError(res, 500, 'Internal server error', ErrorCode.INTERNAL_SERVER_ERROR);
-        else res.destroy();
-      });
-    },
+    handler,
   );
   server.maxConnections = limits.maxConnections;
   server.on('clientError', answerClientError);

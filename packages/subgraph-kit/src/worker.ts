@@ -1,10 +1,16 @@
 // The job worker of a subgraph, assembled the same way for every domain: the subgraph's
 // database (Drizzle, for idempotent effects), its queues (@trellis/jobs), a small HTTP front
 // with health and /metrics, and SIGTERM → drain. A subgraph's src/worker.ts calls runWorker().
-import { createServer } from 'node:http';
 import { exitWith } from '@trellis/config';
 import { createDatabase, type Database, retryWithBackoff } from '@trellis/db';
-import { exitOnSignals, listen, notFound, type RunningServer } from '@trellis/http';
+import {
+  createBoundedServer,
+  DEFAULT_CONNECTION_LIMITS,
+  exitOnSignals,
+  listen,
+  notFound,
+  type RunningServer,
+} from '@trellis/http';
 import type { JobHandler, RunningWorker } from '@trellis/jobs/worker';
 import { startWorker } from '@trellis/jobs/worker';
 import { createLogger, type Logger } from '@trellis/telemetry';
@@ -64,7 +70,7 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
     max: options.poolMax ?? 8,
   });
   let ready = false;
-  const server = createServer((req, res) => {
+  const server = createBoundedServer(DEFAULT_CONNECTION_LIMITS, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') return void metricsRoute(registry)(req, res);
     if (path === '/health/live')
