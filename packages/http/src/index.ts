@@ -4,13 +4,21 @@
 // 408, 413, 431, malformed HTTP) with a typed JSON body, and drains in-flight requests on
 // shutdown.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type ApolloServer, type ApolloServerPlugin, type BaseContext, HeaderMap } from '@apollo/server';
 import { ErrorCode } from '@trellis/errors';
 import { flushTelemetry, type Logger } from '@trellis/telemetry';
+import { type ConnectionLimits, createBoundedServer, DEFAULT_CONNECTION_LIMITS } from './connections.ts';
 import { boundsProblem, DEFAULT_INPUT_BOUNDS, type InputBounds } from './input.ts';
 
+export {
+  answerClientError,
+  type ConnectionLimits,
+  createBoundedServer,
+  DEFAULT_CONNECTION_LIMITS,
+  httpLimits,
+} from './connections.ts';
 export {
   createGraphQLMetrics,
   createGraphQLMetricsPlugin,
@@ -107,55 +115,6 @@ export interface GraphQLFront {
   serve(req: IncomingMessage, res: ServerResponse, request: FrontRequest): Promise<boolean> | boolean;
   /** Apollo's complete answer to a request `serve` passed on, before it is written. */
   complete?(req: IncomingMessage, status: number, headers: Iterable<[string, string]>, body: string): void;
-}
-
-/**
- * How long a client may take and how many may be connected. Sized for an API behind an
- * ingress: a request is small and quick, so a client still sending headers after seconds is
- * broken or hostile; Node's defaults (headers 60 s, request 300 s, no cap, checked every 30 s)
- * let stalled sockets pile up for minutes.
- */
-export interface ConnectionLimits {
-  /** Time to receive the complete headers (408 after). @default 10_000 */
-  headersTimeoutMs: number;
-  /** Time to receive the whole request, body included (408 after). @default 30_000 */
-  requestTimeoutMs: number;
-  /**
-   * Idle time a keep-alive connection is kept between requests. Above the idle timeout of the
-   * load balancer or ingress in front (60 s for most), so it is the proxy that closes an idle
-   * upstream connection, never this server while the proxy sends on it (a 502). @default 65_000
-   */
-  keepAliveTimeoutMs: number;
-  /** Connections at once; further ones are closed at accept. @default 10_000 */
-  maxConnections: number;
-}
-
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 65_000,
-  maxConnections: 10_000,
-};
-
-/** The HTTP bounds from a service's validated environment (@trellis/config httpFields). */
-export function httpLimits(env: {
-  HTTP_HEADERS_TIMEOUT_MS: number;
-  HTTP_REQUEST_TIMEOUT_MS: number;
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: number;
-  HTTP_MAX_CONNECTIONS: number;
-  MAX_VARIABLES_DEPTH: number;
-  MAX_VARIABLES_VALUES: number;
-}): { connections: ConnectionLimits; inputBounds: InputBounds } {
-  return {
-    connections: {
-      // Node refuses a header timeout longer than the request's.
-      headersTimeoutMs: Math.min(env.HTTP_HEADERS_TIMEOUT_MS, env.HTTP_REQUEST_TIMEOUT_MS),
-      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
-      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
-      maxConnections: env.HTTP_MAX_CONNECTIONS,
-    },
-    inputBounds: { maxDepth: env.MAX_VARIABLES_DEPTH, maxValues: env.MAX_VARIABLES_VALUES },
-  };
 }
 
 export interface RunningServer {
@@ -352,30 +311,6 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
   });
 }
 
-/**
- * A node:http server with `limits` applied (timeouts checked every second, the connection
- * cap) whose refusals before any handler are typed JSON: every service's server, the
- * GraphQL front above and the workers' health and metrics servers alike.
- */
-export function createBoundedServer(
-  limits: ConnectionLimits,
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-): Server {
-  const server = createServer(
-    {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      // Node checks the two timeouts every 30 s by default: a stalled socket would outlive its bound.
-      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-    },
-    handler,
-  );
-  server.maxConnections = limits.maxConnections;
-  server.on('clientError', answerClientError);
-  return server;
-}
-
 /** 404 for a path no route serves (typed, code NOT_FOUND). */
 export const notFound: Route = (req, res) => {
   requestError(res, 404, `No route ${req.method} ${(req.url ?? '/').split('?')[0]}`, ErrorCode.NOT_FOUND);
@@ -394,30 +329,6 @@ function searchInput(search: string): Record<string, unknown> {
     } catch {}
   }
   return input;
-}
-
-/**
- * Requests Node refuses before a handler runs (headers over the limit, malformed HTTP, the
- * header or request timeout) get a typed JSON body like every other refusal — Node's own
- * answer is an empty 431/400/408 — and the socket is closed once it is written.
- */
-function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable || error.code === 'ECONNRESET') {
-    socket.destroy();
-    return;
-  }
-  const [status, message] =
-    error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request headers are too large']
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Request was not received in time']
-        : [400, 'Malformed HTTP request'];
-  const body = JSON.stringify({ errors: [{ message, extensions: { code: ErrorCode.BAD_REQUEST } }] });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    () => socket.destroy(),
-  );
 }
 
 /** Listens on host:port; a port in use becomes a one-line error naming it. */
