@@ -42,8 +42,8 @@ export interface CacheStore {
   degraded(): boolean;
   /**
    * Writes entry `key` holding `tags` for `ttl` seconds, unless one of the tags was
-   * invalidated at or after `notBefore` (ms since the epoch: when its answer began, less the
-   * clock skew allowed): an answer computed before a write is never stored after the write's
+   * invalidated at or after `notBefore` (ms since the epoch, Redis's clock: when its answer
+   * began): an answer computed before a write is never stored after the write's
    * invalidation (./scripts.ts). Resolves true when written, false when refused so, undefined
    * when an outage skipped it (like any call).
    */
