@@ -8,7 +8,7 @@
 //   closed within the configured header timeout (plus Node's 1 s check), while the p99 of
 //   everyone else stays where it was.
 // Figures go to docs/reliability.md.
-import { connect } from 'node:net';
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase } from '@trellis/testing';
 import { startPrivateRedis } from '@trellis/testing/redis';
@@ -32,6 +32,49 @@ async function graphWith(prefix: string, gatewayEnv: Record<string, string>): Pr
 }
 
 const RATE = 40;
+
+/**
+ * A child process's script: for each line `<count>` on stdin, `count` connections to
+ * 127.0.0.1:<port> that send half a request head and then nothing; when stdin ends and every
+ * connection closed, prints how long each stayed open after connecting and whether it got a
+ * typed 408.
+ */
+const STALLER = `
+const net = require('node:net');
+const port = Number(process.argv[1]);
+const results = [];
+let opened = 0;
+let ended = false;
+const done = () => { if (ended && results.length === opened) process.stdout.write(JSON.stringify(results)); };
+function wave(count) {
+  opened += count;
+  for (let i = 0; i < count; i++) {
+    let started = performance.now();
+    let answer = '';
+    const socket = net.connect(port, '127.0.0.1', () => {
+      started = performance.now();
+      socket.write('POST /graphql HTTP/1.1\\r\\nHost: gateway\\r\\ncontent-type: application/json\\r\\n');
+    });
+    socket.on('data', (chunk) => { answer += chunk; });
+    socket.on('error', () => {});
+    socket.setTimeout(30000, () => socket.destroy());
+    socket.on('close', () => {
+      results.push({ closedAfterMs: performance.now() - started, answered: /^HTTP\\/1\\.1 408 /.test(answer) && answer.includes('"BAD_REQUEST"') });
+      done();
+    });
+  }
+}
+let buffered = '';
+process.stdin.on('data', (chunk) => {
+  buffered += chunk;
+  let newline;
+  while ((newline = buffered.indexOf('\\n')) !== -1) {
+    wave(Number(buffered.slice(0, newline)));
+    buffered = buffered.slice(newline + 1);
+  }
+});
+process.stdin.on('end', () => { ended = true; done(); });
+`;
 const CONCURRENCY = 6;
 const p99 = (samples: readonly Sample[]) =>
   percentile(
@@ -88,7 +131,7 @@ describe('edge faults under load', () => {
       }
       yardstick.push(...(await load(off.url, SLICE)));
       steady.push(...later);
-      return { onset, steady, yardstick, all: [...first, ...later, ...yardstick] };
+      return { onset, steady, yardstick, all: [...first, ...later, ...yardstick], mark };
     }
     const hung = await outage(() => redis.stall());
     redis.resume();
@@ -98,6 +141,15 @@ describe('edge faults under load', () => {
     const uncached = [...hung.yardstick, ...dead.yardstick];
 
     const offP99 = p99(uncached);
+    const slowest = (samples: Sample[]) =>
+      [...samples]
+        .sort((a, b) => b.latencyMs - a.latencyMs)
+        .slice(0, 5)
+        .map(
+          (s) =>
+            `${s.operation} +${Math.round(s.startedAt - (samples === hung.onset ? hung.mark : dead.mark))} ${ms(s.latencyMs)} ${s.cache ?? '-'}`,
+        )
+        .join(', ');
     const figures = {
       offP99,
       hungP99: p99(hung.steady),
@@ -121,6 +173,7 @@ describe('edge faults under load', () => {
         `- Load: ${RATE} req/s offered by ${CONCURRENCY} clients, the soak mix, in ${SLICE / 1000} s slices alternating between two graphs running side by side: RESPONSE_CACHE=off, and RESPONSE_CACHE=on with a private redis-server (CACHE_TIMEOUT_MS 50); each warmed 5 s. Redis stopped (SIGSTOP) 1 s into the cached graph's first slice, ${SLICES} slices each; resumed, 7 s of load; killed 1 s into a first slice, ${SLICES} slices each. Requests: no cache ${uncached.length}, Redis hung ${hung.steady.length} (+${hung.onset.length} at onset), dead ${dead.steady.length} (+${dead.onset.length})`,
         `- p99 (from 1 s after the fault on): no cache ${ms(offP99)}; Redis hung ${ms(figures.hungP99)} (${ms(figures.hungP99 - offP99)} more); Redis dead ${ms(figures.deadP99)} (${ms(figures.deadP99 - offP99)} more) (criterion: ≤ 5 ms more)`,
         `- Slowest request in the first second of the outage: hung ${ms(figures.hungOnsetMax)}, dead ${ms(figures.deadOnsetMax)} (criterion: ≤ the no-cache p99 + 100 ms = ${ms(offP99 + 100)}); requests over 100 ms in that second: hung ${hung.onset.filter((s) => s.latencyMs > 100).length}/${hung.onset.length}, dead ${dead.onset.filter((s) => s.latencyMs > 100).length}/${dead.onset.length}; no-cache max ${ms(maxLatency(uncached))}`,
+        `- Slowest at the hung onset (operation, ms after the fault, latency, x-cache): ${slowest(hung.onset)}; dead: ${slowest(dead.onset)}`,
         `- Errors or unexpected responses: ${errors.length} (criterion: 0)`,
       ],
     });
@@ -145,41 +198,40 @@ describe('edge faults under load', () => {
     await load(5000);
     const baseline = await load(15_000);
 
-    /** Opens `count` connections that send half a request head and then nothing. */
-    const stallWave = (count: number) =>
-      Array.from(
-        { length: count },
-        () =>
-          new Promise<{ closedAfterMs: number; answer: string }>((resolve) => {
-            // From the moment the connection is established (the server's clock starts then).
-            let started = performance.now();
-            let answer = '';
-            const socket = connect(port, '127.0.0.1', () => {
-              started = performance.now();
-              socket.write('POST /graphql HTTP/1.1\r\nHost: gateway\r\ncontent-type: application/json\r\n');
-            });
-            socket.on('data', (chunk) => {
-              answer += chunk.toString();
-            });
-            socket.on('error', () => {});
-            socket.on('close', () => resolve({ closedAfterMs: performance.now() - started, answer }));
-            // Bounded even if the server never closed it.
-            setTimeout(() => socket.destroy(), 30_000).unref();
-          }),
-      );
+    // The stalled clients live in a child process, started before the measurement, so their
+    // own work (and a process start) does not delay this process's measured load.
+    const staller = spawn(process.execPath, ['-e', STALLER, String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    cleanups.push(async () => {
+      staller.kill('SIGKILL');
+    });
+    let out = '';
+    staller.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    const finished = new Promise<{ closedAfterMs: number; answered: boolean }[]>((resolve, reject) => {
+      staller.on('error', reject);
+      staller.on('exit', () => {
+        try {
+          resolve(JSON.parse(out));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    await sleep(500);
     const WAVE = 1000;
-    const stalled: Promise<{ closedAfterMs: number; answer: string }>[] = [];
     const waves = (async () => {
       for (let i = 0; i < 3; i++) {
-        stalled.push(...stallWave(WAVE));
+        staller.stdin.write(`${WAVE}\n`);
         await sleep(5000);
       }
+      staller.stdin.end();
     })();
     const during = await load(15_000);
     await waves;
-    const closed = await Promise.all(stalled);
+    const closed = await finished;
     const slowestClose = Math.max(...closed.map((c) => c.closedAfterMs));
-    const answered = closed.filter((c) => /^HTTP\/1\.1 408 /.test(c.answer) && c.answer.includes('"BAD_REQUEST"'));
+    const answered = closed.filter((c) => c.answered);
     const bound = headersTimeoutMs + 1000 + 1000;
     const errors = [...baseline, ...during].filter((s) => {
       const want = expected[s.operation] ?? [];
