@@ -349,13 +349,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       const slot: CacheSlot = { keys, startedAt: Date.now(), bypass, noStore };
       if (!bypass) {
         for (const key of lookup) {
-          // After a failed call no lookup waits on the store (an outage's onset costs one
-          // timeout to the requests already waiting, not to every request until the circuit
-          // opens); the next write that succeeds brings lookups back.
-          if (store.degraded()) break;
           const found = await serveKey(req, res, key, started);
           if (found === 'served') return true;
-          if (found === 'unusable') break;
+          // A lookup that failed (an outage's first calls) is not followed by a second one:
+          // one timeout at most per request at the onset of an outage.
+          if (found === 'unusable' || store.degraded()) break;
         }
         // Missed: wait for an identical request already computing this answer, or lead
         // (not for requests whose answer was lately not storable: nothing to wait for).

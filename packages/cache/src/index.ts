@@ -38,10 +38,7 @@ export interface CacheStore {
   /** Where entries live: `redis` or `memory`. */
   kind: 'redis' | 'memory';
   circuitOpen(): boolean;
-  /**
-   * The last call failed, or the circuit is open or half-open: callers skip lookups (writes
-   * still go out; the first that succeeds clears it).
-   */
+  /** The last call failed, or the circuit is open or half-open: a caller skips further lookups. */
   degraded(): boolean;
   /**
    * Writes entry `key` holding `tags` for `ttl` seconds, unless one of the tags was
