@@ -2,7 +2,7 @@
 // section of docs/benchmarks.md (each benchmark owns one section, replaced on each run).
 import { execFileSync, execSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@trellis/db/embedded';
 import { runCommand } from '../tools/src/process.ts';
@@ -73,6 +73,18 @@ export interface SharedBenchMedians {
 /** The built gateway as production runs it (plain JS, telemetry preload), for ../shared/bench. */
 export const GATEWAY_COMMAND = `node --max-semi-space-size=4 --import ${join(ROOT, 'gateway/dist/setup.mjs')} ${join(ROOT, 'gateway/dist/main.mjs')} --supergraph {supergraph} --port {port}`;
 
+/** Builds the gateway and copies ../shared/bench to `benchDir` (npm install, once). */
+export function prepareSharedBench(benchDir: string): void {
+  execFileSync('pnpm', ['--filter', '@trellis/gateway', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (!existsSync(join(benchDir, 'node_modules'))) {
+    cpSync(join(ROOT, '..', 'shared', 'bench'), benchDir, {
+      recursive: true,
+      filter: (src) => !src.includes('node_modules') && !src.includes('.run'),
+    });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: benchDir, stdio: 'inherit' });
+  }
+}
+
 /**
  * Builds the gateway, copies ../shared/bench to `benchDir` (npm install, once) and runs its
  * `run.mjs` on free ports with `targets` (name → command, or a built-in name as its own
@@ -83,14 +95,7 @@ export async function runSharedBench(
   settings: { rounds: string; duration: string; warmup: string },
   targets: Record<string, string>,
 ): Promise<string> {
-  execFileSync('pnpm', ['--filter', '@trellis/gateway', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (!existsSync(join(benchDir, 'node_modules'))) {
-    cpSync(join(ROOT, '..', 'shared', 'bench'), benchDir, {
-      recursive: true,
-      filter: (src) => !src.includes('node_modules') && !src.includes('.run'),
-    });
-    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: benchDir, stdio: 'inherit' });
-  }
+  prepareSharedBench(benchDir);
   // Free ports so other runs on the machine do not clash.
   const [port, subgraphPort] = [await freePort(), await freePort()];
   const args = [
@@ -119,4 +124,50 @@ export async function runSharedBench(
     .at(-1);
   if (!latest) throw new Error('no results file');
   return join(benchDir, '.run', latest);
+}
+
+export function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether load generator and target can be kept on separate CPUs (0 and 1). */
+export const canPin = () => availableParallelism() >= 2 && hasTaskset();
+
+export const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+export interface AutocannonResult {
+  requests: { total: number; average: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  duration: number;
+}
+
+/** autocannon in its own process (on CPU 0 when it can be pinned): POSTs `body` with `headers`; JSON result. */
+export async function autocannon(
+  url: string,
+  options: { seconds: number; connections: number; body: string; headers?: Record<string, string> },
+): Promise<AutocannonResult> {
+  const bin = join(ROOT, 'bench/node_modules/.bin/autocannon');
+  const args = ['-j', '-c', String(options.connections), '-d', String(options.seconds), '-m', 'POST'];
+  for (const [name, value] of Object.entries({ 'content-type': 'application/json', ...options.headers }))
+    args.push('-H', `${name}=${value}`);
+  args.push('-b', options.body, url);
+  const pinned = canPin();
+  const result = await runCommand(pinned ? 'taskset' : bin, pinned ? ['-c', '0', bin, ...args] : args, {
+    cwd: ROOT,
+    timeoutMs: (options.seconds + 60) * 1000,
+  });
+  if (result.code !== 0) throw new Error(`autocannon failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as AutocannonResult;
 }

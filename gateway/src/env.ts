@@ -1,12 +1,23 @@
 // The gateway's environment and command-line flags: the only place it reads process.env.
-import { common, httpFields, loadEnv, z } from '@trellis/config';
-import { type ConnectionLimits, httpLimits, type InputBounds } from '@trellis/http';
+import { common, exitWith, httpFields, loadEnv, z } from '@trellis/config';
+import {
+  type ClientLabelOptions,
+  type ConnectionLimits,
+  type CorsConfig,
+  DEV_CORS_ORIGINS,
+  httpLimits,
+  type InputBounds,
+  parseClientNames,
+  parseCorsOrigins,
+} from '@trellis/http';
 import { DEV_AUTH } from '@trellis/identity';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 
 export interface GatewayConfig {
   nodeEnv: 'development' | 'test' | 'production';
   port: number;
+  /** Port of /metrics and /admin/* (ADMIN_PORT); unset: served on `port`. */
+  adminPort?: number | undefined;
   host: string;
   logLevel: string;
   supergraphPath: string;
@@ -41,6 +52,16 @@ export interface GatewayConfig {
   connections?: ConnectionLimits;
   /** Depth and size bounds of variables and extensions (MAX_VARIABLES_*). @default DEFAULT_INPUT_BOUNDS */
   inputBounds?: InputBounds;
+  /**
+   * Browser origins allowed to call the gateway (CORS_ORIGINS, CORS_CREDENTIALS). Absent: no
+   * CORS headers at all. @default loopback origins outside production, none in production
+   */
+  cors?: CorsConfig;
+  /**
+   * Which `apollographql-client-name` values get their own `client` metric label
+   * (CLIENT_NAMES allowlist, or the first MAX_CLIENT_NAMES seen). @default the first 20 seen
+   */
+  clients?: ClientLabelOptions;
   auth: {
     /** HS256 secret for client tokens (development default; unset in production unless given). */
     secret?: string | undefined;
@@ -56,6 +77,17 @@ export interface GatewayConfig {
 }
 
 const limit = (fallback: number) => z.coerce.number({ message: 'must be a number' }).int().min(1).default(fallback);
+
+/** A string variable read by `parse`, whose thrown message becomes the variable's error. */
+const parsedWith = <T>(parse: (text: string) => T) =>
+  z.string().transform((text, context) => {
+    try {
+      return parse(text);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
 
 /** Reads `--supergraph FILE` and `--port N` (which win over SUPERGRAPH_PATH and PORT). */
 function parseFlags(argv: readonly string[]): Record<string, string> {
@@ -81,6 +113,7 @@ export function gatewayConfig(
       NODE_ENV: common.NODE_ENV,
       PORT: common.PORT.default(4000),
       HOST: common.HOST,
+      ADMIN_PORT: common.ADMIN_PORT.optional(),
       LOG_LEVEL: common.LOG_LEVEL,
       SUPERGRAPH_PATH: z.string().default('supergraph.graphql'),
       AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -97,6 +130,10 @@ export function gatewayConfig(
       CACHE_TIMEOUT_MS: limit(50),
       SUBGRAPH_DEFAULT_MAX_AGE: z.coerce.number({ message: 'must be a number' }).int().min(0).default(0),
       SUBGRAPH_TIMEOUT_MS: limit(5000),
+      CORS_ORIGINS: parsedWith(parseCorsOrigins).optional(),
+      CORS_CREDENTIALS: z.enum(['true', 'false']).default('false'),
+      CLIENT_NAMES: parsedWith(parseClientNames).optional(),
+      MAX_CLIENT_NAMES: z.coerce.number({ message: 'must be a number' }).int().min(0).max(1000).default(20),
       MAX_BODY_BYTES: limit(1_000_000),
       ...httpFields,
       MAX_COST: limit(DEFAULT_LIMITS.maxCost),
@@ -120,6 +157,8 @@ export function gatewayConfig(
   }
   // Development and tests get the shared dev secrets; production only what it is given.
   const dev = env.NODE_ENV !== 'production';
+  if (env.CORS_CREDENTIALS === 'true' && env.CORS_ORIGINS?.includes('*'))
+    exitWith('Invalid environment: CORS_CREDENTIALS=true needs explicit CORS_ORIGINS, not "*"');
   return {
     features: env.GATEWAY_FEATURES === 'on',
     responseCache: {
@@ -133,6 +172,11 @@ export function gatewayConfig(
     trustedDocuments: env.TRUSTED_DOCUMENTS,
     maxBodyBytes: env.MAX_BODY_BYTES,
     ...httpLimits(env),
+    cors: {
+      origins: env.CORS_ORIGINS ?? (dev ? [...DEV_CORS_ORIGINS] : []),
+      credentials: env.CORS_CREDENTIALS === 'true',
+    },
+    clients: { allowlist: env.CLIENT_NAMES, max: env.MAX_CLIENT_NAMES },
     limits: {
       maxCost: env.MAX_COST,
       maxDepth: env.MAX_DEPTH,
@@ -151,6 +195,7 @@ export function gatewayConfig(
     },
     nodeEnv: env.NODE_ENV,
     port: env.PORT,
+    adminPort: env.ADMIN_PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
     supergraphPath: env.SUPERGRAPH_PATH,

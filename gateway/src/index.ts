@@ -10,13 +10,14 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { maskError } from '@trellis/errors';
 import {
   accessLogPlugin,
+  createCors,
   createGraphQLMetrics,
   createHttpServer,
+  internalSurface,
   listen,
   REQUEST_ID_HEADER,
   type Route,
@@ -75,6 +76,8 @@ export interface RunningGateway extends RunningServer {
   stop(): Promise<void>;
   /** Prometheus registry of this gateway (subgraph fetch metrics, see datasource.ts). */
   registry: Registry;
+  /** Base URL of the internal surface (/metrics, /admin/*) when ADMIN_PORT gives it its own listener. */
+  adminUrl?: string | undefined;
 }
 
 export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<RunningGateway> {
@@ -148,7 +151,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
         onError: (error) => log.warn({ err: String(error) }, 'response cache unavailable; serving uncached'),
       })
     : undefined;
-  const graphqlMetrics = createGraphQLMetrics({ registry });
+  const graphqlMetrics = createGraphQLMetrics({ registry, ...(config.clients ? { clients: config.clients } : {}) });
   const identify = config.features ? createIdentifier(config.auth) : async () => ANONYMOUS;
   const responseCache = cacheStore
     ? (await import('./response-cache.ts')).createResponseCache({
@@ -183,7 +186,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     // Text and dates checked by type before any subgraph fetch (the subgraphs apply the same rule).
     createInputRulesPlugin<GatewayContext>(),
     ...cachePlugins,
-    production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+    // Apollo's landing pages load from a CDN; development gets the gateway's own explorer.
+    ApolloServerPluginLandingPageDisabled(),
     requestIdOnInternalErrors(),
     accessLogPlugin(),
     graphqlMetrics.plugin<GatewayContext>(),
@@ -219,10 +223,17 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
         subgraphHeaders: {},
         logFields: requestLogFields(req),
       });
+  // Development explorer (explorer.ts): GraphiQL bundled from the project's dependencies.
+  const explorer = production ? undefined : (await import('./explorer.ts')).createExplorer(log);
   // Bind the port first (a port in use fails fast), answer 503 until the supergraph is loaded.
   let ready = false;
+  const internal = internalSurface(
+    { '/metrics': metricsRoute(registry), ...cacheRoutes },
+    { adminPort: config.adminPort, port: config.port, logger: log },
+  );
   const server = createHttpServer<GatewayContext>({
-    routes: { '/metrics': metricsRoute(registry), ...cacheRoutes },
+    routes: { ...internal.publicRoutes, ...explorer?.routes },
+    ...(explorer ? { landingPage: explorer.page } : {}),
     apollo,
     logger: log,
     isReady: () => ready,
@@ -233,13 +244,17 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     maxBodyBytes: config.maxBodyBytes,
     ...(config.connections ? { connections: config.connections } : {}),
     ...(config.inputBounds ? { inputBounds: config.inputBounds } : {}),
+    ...(config.cors ? { cors: createCors(config.cors) } : {}),
     ...(trusted ? { admit: (body: unknown) => admitTrusted(trusted, body), refusedCode: NOT_TRUSTED } : {}),
   });
   const running = await listen(server, config.port, config.host);
+  let admin: RunningServer | undefined;
   try {
+    admin = await internal.listen(config.host);
     await apollo.start();
   } catch (error) {
     await running.close(0);
+    await admin?.close(0);
     await closeDataSources(dataSources);
     await subscription?.close();
     await cacheStore?.close();
@@ -249,9 +264,11 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   return {
     ...running,
     registry,
+    adminUrl: admin?.url,
     async stop() {
       ready = false;
       await running.close(10_000);
+      await admin?.close(1000);
       await apollo.stop();
       await closeDataSources(dataSources);
       await subscription?.close();

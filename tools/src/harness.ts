@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SeedPlan } from '@trellis/db/seed';
 import { DEFAULT_LIMITS, type GatewayConfig, type Limits, startGateway } from '@trellis/gateway';
+import { DEV_CORS_ORIGINS } from '@trellis/http';
 import { DEV_AUTH, mintClientToken } from '@trellis/identity';
 import { TEST_SEED } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
@@ -27,6 +28,8 @@ export function testGatewayConfig(overrides: Partial<GatewayConfig> & { supergra
     features: true,
     subgraphTimeoutMs: 5000,
     responseCache: { enabled: false, timeoutMs: 50 },
+    // As gatewayConfig() outside production: loopback origins.
+    cors: { origins: [...DEV_CORS_ORIGINS] },
     auth: {
       secret: DEV_AUTH.clientSecret,
       issuer: DEV_AUTH.issuer,
@@ -70,6 +73,8 @@ export async function startGraph(
      * Redis URL, otherwise POSTing to this gateway's purge endpoint.
      */
     invalidation?: boolean;
+    /** Any other gateway setting (CORS, client names, …). */
+    gateway?: Partial<GatewayConfig>;
   } = {},
 ): Promise<TestGraph> {
   const definitions = await loadDefinitions();
@@ -100,6 +105,7 @@ export async function startGraph(
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       trustedDocuments: options.trustedDocuments,
       ...(options.responseCache ? { responseCache: options.responseCache } : {}),
+      ...options.gateway,
     }),
   );
   gatewayUrl = gateway.url;

@@ -84,6 +84,35 @@ describe('pnpm gateway', () => {
     expect((await gateway.exited).code).toBe(1);
     expect(gateway.output().trim()).toBe('Invalid environment: PORT must be a number (got "eighty")');
   });
+
+  it('stops with one line naming a bad CORS_ORIGINS', async () => {
+    const gateway = spawnService(GATEWAY, [], { CORS_ORIGINS: 'http://localhost:5173/app' }, ROOT);
+    expect((await gateway.exited).code).toBe(1);
+    const output = gateway.output().trim();
+    expect(output.split('\n')).toHaveLength(1);
+    expect(output).toMatch(
+      /^Invalid environment: CORS_ORIGINS "http:\/\/localhost:5173\/app" is not an origin pattern/,
+    );
+  });
+
+  it('stops with one line naming a bad or taken ADMIN_PORT', async () => {
+    const bad = spawnService(GATEWAY, ['--port', '0'], { ADMIN_PORT: 'metrics' }, ROOT);
+    expect((await bad.exited).code).toBe(1);
+    expect(bad.output().trim()).toBe('Invalid environment: ADMIN_PORT must be a number (got "metrics")');
+    const blocker = createServer();
+    const port = await new Promise<number>((resolve) =>
+      blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)),
+    );
+    try {
+      const taken = spawnService(GATEWAY, ['--port', '0'], { ADMIN_PORT: String(port) }, ROOT);
+      expect((await taken.exited).code).toBe(1);
+      expect(taken.output().trim()).toBe(
+        `gateway: Port ${port} on 127.0.0.1 is already in use (set ADMIN_PORT to a free port)`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
 });
 
 describe('a subgraph process', () => {

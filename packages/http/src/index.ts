@@ -2,16 +2,33 @@
 // Apollo Server's executeHTTPGraphQLRequest, serves health probes, bounds request bodies,
 // variables, header and request times and connections, answers every refusal (404, 405,
 // 408, 413, 431, malformed HTTP) with a typed JSON body, and drains in-flight requests on
-// shutdown.
+// shutdown. Optionally (the gateway): CORS on every response (cors.ts), a landing page for
+// browser navigations of the endpoint, and the client identity of each request
+// (client-identity.ts) in its log line and span.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApolloServer, type ApolloServerPlugin, type BaseContext, HeaderMap } from '@apollo/server';
+import { trace } from '@opentelemetry/api';
 import { ErrorCode } from '@trellis/errors';
 import { flushTelemetry, type Logger } from '@trellis/telemetry';
+import { readClientIdentity } from './client-identity.ts';
 import { type ConnectionLimits, createBoundedServer, DEFAULT_CONNECTION_LIMITS } from './connections.ts';
+import type { Cors } from './cors.ts';
 import { boundsProblem, DEFAULT_INPUT_BOUNDS, type InputBounds } from './input.ts';
 
+export {
+  CLIENT_NAME_HEADER,
+  CLIENT_VERSION_HEADER,
+  type ClientIdentity,
+  type ClientLabelOptions,
+  createClientLabeler,
+  OTHER_CLIENT,
+  parseClientIdentity,
+  parseClientNames,
+  readClientIdentity,
+  UNKNOWN_CLIENT,
+} from './client-identity.ts';
 export {
   answerClientError,
   type ConnectionLimits,
@@ -20,12 +37,24 @@ export {
   httpLimits,
 } from './connections.ts';
 export {
+  CORS_ALLOWED_HEADERS,
+  CORS_EXPOSED_HEADERS,
+  CORS_MAX_AGE_S,
+  CORS_METHODS,
+  type Cors,
+  type CorsConfig,
+  createCors,
+  DEV_CORS_ORIGINS,
+  parseCorsOrigins,
+} from './cors.ts';
+export {
   createGraphQLMetrics,
   createGraphQLMetricsPlugin,
   type GraphQLMetrics,
   type GraphQLMetricsOptions,
 } from './graphql-metrics.ts';
 export { DEFAULT_INPUT_BOUNDS, type InputBounds } from './input.ts';
+export { type InternalSurface, internalSurface } from './internal.ts';
 
 /**
  * Fields of a request's access log line that only the GraphQL layer knows (operation name,
@@ -101,6 +130,13 @@ export interface HttpServerOptions<TContext extends BaseContext> {
    * gateway's response cache serves stored bytes through it (gateway/src/response-cache.ts).
    */
   front?: GraphQLFront;
+  /**
+   * Answers browser navigations of the GraphQL path (GET accepting text/html), e.g. a
+   * development explorer. Without it they go to Apollo like any GET.
+   */
+  landingPage?: Route;
+  /** CORS rules (cors.ts): headers on every response, preflights answered. Without it no CORS header is sent. */
+  cors?: Cors;
 }
 
 /** A GraphQL request as it reaches the front: the parsed POST body (after `admit`) or the GET query string. */
@@ -197,6 +233,17 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
   };
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
+    if (options.landingPage && req.method === 'GET' && req.headers.accept?.includes('text/html')) {
+      await options.landingPage(req, res);
+      return;
+    }
+    // The client on the request's server span (Apollo Router's attribute names).
+    const client = readClientIdentity(req);
+    if (client.name !== null) {
+      const span = trace.getActiveSpan();
+      span?.setAttribute('apollo.client.name', client.name);
+      if (client.version !== null) span?.setAttribute('apollo.client.version', client.version);
+    }
     if (!options.isReady()) {
       requestError(res, 503, 'Service is not ready', ErrorCode.SERVICE_UNAVAILABLE);
       req.resume();
@@ -263,7 +310,11 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
       httpGraphQLRequest: { method: req.method, headers, search, body },
       context: () => options.context(req),
     });
-    for (const [key, value] of response.headers) res.setHeader(key, value);
+    for (const [key, value] of response.headers) {
+      // Vary accumulates (CORS set `Vary: Origin` before Apollo ran).
+      const vary = key === 'vary' ? res.getHeader('vary') : undefined;
+      res.setHeader(key, vary ? `${vary}, ${value}` : value);
+    }
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       front?.complete?.(req, res.statusCode, response.headers, response.body.string);
@@ -289,6 +340,7 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
     res.once('finish', () => {
       if (path !== graphqlPath) return;
       const fields = logFields.get(req);
+      const client = readClientIdentity(req);
       options.logger.info(
         {
           request_id: requestId,
@@ -298,10 +350,13 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
           duration_ms: Math.round((performance.now() - started) * 100) / 100,
           operation: fields?.operation ?? null,
           error_code: fields?.errorCode ?? null,
+          client_name: client.name,
+          client_version: client.version,
         },
         'request',
       );
     });
+    if (options.cors?.handle(req, res)) return;
     const work = path === graphqlPath ? handleGraphQL(req, res, search) : (routes[path] ?? notFound)(req, res);
     Promise.resolve(work).catch((error: unknown) => {
       options.logger.error({ err: error, path }, 'request failed');

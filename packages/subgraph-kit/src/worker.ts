@@ -7,6 +7,7 @@ import {
   createBoundedServer,
   DEFAULT_CONNECTION_LIMITS,
   exitOnSignals,
+  internalSurface,
   listen,
   notFound,
   type RunningServer,
@@ -35,6 +36,8 @@ export interface WorkerDefinition<TSchema extends AnySchema> {
 export interface WorkerStartOptions {
   databaseUrl: string;
   port: number;
+  /** Port of /metrics (ADMIN_PORT); unset: served on `port` beside health. */
+  adminPort?: number | undefined;
   host?: string;
   logger?: Logger;
   /** @default 1000 */
@@ -70,9 +73,14 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
     max: options.poolMax ?? 8,
   });
   let ready = false;
+  const internal = internalSurface(
+    { '/metrics': metricsRoute(registry) },
+    { adminPort: options.adminPort, port: options.port, logger },
+  );
   const server = createBoundedServer(DEFAULT_CONNECTION_LIMITS, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics') return void metricsRoute(registry)(req, res);
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = internal.publicRoutes[path];
+    if (route) return void route(req, res);
     if (path === '/health/live')
       return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"live"}');
     if (path === '/health/ready' || path === '/health') {
@@ -83,6 +91,7 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
     notFound(req, res);
   });
   const running = await listen(server, options.port, options.host);
+  const admin = await internal.listenBeside(running, options.host ?? '127.0.0.1');
   // The worker needs its tables and queues: migrate (idempotent, serialised) with backoff.
   await retryWithBackoff(() => migrateSubgraph(subgraph as never, database as never, options.databaseUrl), {
     onRetry: (error, attempt, delayMs) =>
@@ -107,6 +116,7 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
       ready = false;
       await worker.stop(drainTimeoutMs);
       await running.close(1000);
+      await admin?.close(1000);
       await database.close();
     },
   };
@@ -121,6 +131,7 @@ export async function runWorker<TSchema extends AnySchema>(definition: WorkerDef
     running = await startSubgraphWorker(definition, {
       databaseUrl: env.DATABASE_URL,
       port: env.PORT,
+      adminPort: env.ADMIN_PORT,
       host: env.HOST,
       logger,
       pollIntervalMs: env.JOBS_POLL_INTERVAL_MS,
