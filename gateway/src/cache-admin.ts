@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { INVALIDATE_SCOPE, type InvalidationBatch, invalidationBatchSchema } from '@trellis/cache/invalidation';
 import { ErrorCode } from '@trellis/errors';
-import { BodyTooLarge, readBody, requestError, sendJson } from '@trellis/http';
+import { BodyTooLarge, methodNotAllowed, readBody, requestError, sendJson } from '@trellis/http';
 import { createClientVerifier, createViewerVerifier, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
 import { z } from 'zod';
 import type { GatewayConfig } from './env.ts';
@@ -27,7 +27,11 @@ export function parsePurgeBody(body: unknown): InvalidationBatch | string {
       : { entities: [{ typename: short.data.typename, id: short.data.id }] }
     : body;
   const parsed = invalidationBatchSchema.safeParse(candidate);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    // `purged` is what a Redis publisher reports; over HTTP the gateway counts its own deletions.
+    const { purged: _reported, ...batch } = parsed.data;
+    return batch;
+  }
   const issue = parsed.error.issues[0];
   return `Invalid purge request${issue?.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue?.message ?? 'malformed'}`;
 }
@@ -74,8 +78,7 @@ export function createPurgeRoute(
 
   return async (req, res) => {
     if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST' }).end();
-      req.resume();
+      methodNotAllowed(req, res, 'POST');
       return;
     }
     const allowed = await authorize(req);
@@ -99,6 +102,12 @@ export function createPurgeRoute(
       requestError(res, 400, batch, ErrorCode.BAD_USER_INPUT);
       return;
     }
-    sendJson(res, 200, { purged: await cache.invalidate(batch, allowed.source) });
+    const purged = await cache.invalidate(batch, allowed.source);
+    // Not applied (the cache's Redis is unreachable): a 503, so a relay keeps the rows and retries.
+    if (purged === undefined) {
+      requestError(res, 503, 'The response cache is unavailable; retry', ErrorCode.SERVICE_UNAVAILABLE);
+      return;
+    }
+    sendJson(res, 200, { purged });
   };
 }

@@ -1,9 +1,12 @@
 // The gateway's environment and command-line flags: the only place it reads process.env.
-import { common, exitWith, loadEnv, z } from '@trellis/config';
+import { common, exitWith, httpFields, loadEnv, z } from '@trellis/config';
 import {
   type ClientLabelOptions,
+  type ConnectionLimits,
   type CorsConfig,
   DEV_CORS_ORIGINS,
+  httpLimits,
+  type InputBounds,
   parseClientNames,
   parseCorsOrigins,
 } from '@trellis/http';
@@ -45,6 +48,10 @@ export interface GatewayConfig {
   trustedDocuments?: string | undefined;
   /** Largest request body accepted. @default 1 MB */
   maxBodyBytes: number;
+  /** Header/request/keep-alive timeouts and the connection cap (HTTP_*). @default DEFAULT_CONNECTION_LIMITS */
+  connections?: ConnectionLimits;
+  /** Depth and size bounds of variables and extensions (MAX_VARIABLES_*). @default DEFAULT_INPUT_BOUNDS */
+  inputBounds?: InputBounds;
   /**
    * Browser origins allowed to call the gateway (CORS_ORIGINS, CORS_CREDENTIALS). Absent: no
    * CORS headers at all. @default loopback origins outside production, none in production
@@ -128,6 +135,7 @@ export function gatewayConfig(
       CLIENT_NAMES: parsedWith(parseClientNames).optional(),
       MAX_CLIENT_NAMES: z.coerce.number({ message: 'must be a number' }).int().min(0).max(1000).default(20),
       MAX_BODY_BYTES: limit(1_000_000),
+      ...httpFields,
       MAX_COST: limit(DEFAULT_LIMITS.maxCost),
       MAX_DEPTH: limit(DEFAULT_LIMITS.maxDepth),
       MAX_ALIASES: limit(DEFAULT_LIMITS.maxAliases),
@@ -163,6 +171,7 @@ export function gatewayConfig(
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     trustedDocuments: env.TRUSTED_DOCUMENTS,
     maxBodyBytes: env.MAX_BODY_BYTES,
+    ...httpLimits(env),
     cors: {
       origins: env.CORS_ORIGINS ?? (dev ? [...DEV_CORS_ORIGINS] : []),
       credentials: env.CORS_CREDENTIALS === 'true',

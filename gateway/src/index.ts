@@ -24,6 +24,7 @@ import {
   type RunningServer,
   requestLogFields,
 } from '@trellis/http';
+import { createInputRulesPlugin } from '@trellis/http/input';
 import { ANONYMOUS } from '@trellis/identity';
 import { activeTraceId, createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
@@ -182,6 +183,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       : undefined;
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ...(config.features ? features : []),
+    // Text and dates checked by type before any subgraph fetch (the subgraphs apply the same rule).
+    createInputRulesPlugin<GatewayContext>(),
     ...cachePlugins,
     // Apollo's landing pages load from a CDN; development gets the gateway's own explorer.
     ApolloServerPluginLandingPageDisabled(),
@@ -239,6 +242,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       : baseContext,
     ...(responseCache ? { front: responseCache.front } : {}),
     maxBodyBytes: config.maxBodyBytes,
+    ...(config.connections ? { connections: config.connections } : {}),
+    ...(config.inputBounds ? { inputBounds: config.inputBounds } : {}),
     ...(config.cors ? { cors: createCors(config.cors) } : {}),
     ...(trusted ? { admit: (body: unknown) => admitTrusted(trusted, body), refusedCode: NOT_TRUSTED } : {}),
   });

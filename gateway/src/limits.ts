@@ -5,6 +5,7 @@
 // (`first`/`last`, or @listSize slicing arguments) multiplies its children by the page size,
 // a plain list by its @listSize assumedSize (default 10); leaves are free. Token count is
 // bounded by the parser itself (ApolloServer parseOptions.maxTokens).
+import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ErrorCode, trellisError } from '@trellis/errors';
 import {
@@ -220,7 +221,11 @@ export function createLimitsPlugin(options: {
               options.exposeFigures,
             );
           }
-          const costKey = `${operationName ?? ''}|${request.variables ? JSON.stringify(request.variables) : ''}`;
+          // Variables are bounded at the HTTP edge (depth and count, @trellis/http), so serialising
+          // them cannot overflow the stack; hashed, so 64 keys of client data stay 64 short strings.
+          const costKey = createHash('sha256')
+            .update(`${operationName ?? ''}|${request.variables ? JSON.stringify(request.variables) : ''}`)
+            .digest('base64url');
           const cached = figures.costs.get(costKey);
           if (cached !== undefined) {
             estimated = cached;

@@ -77,8 +77,11 @@ export interface ResponseCache {
   plugins: ApolloServerPlugin<GatewayContext>[];
   /** The front's state for a request (the context factory puts it in the context). */
   slotOf(req: IncomingMessage): CacheSlot | undefined;
-  /** Drops every entry holding one of the batch's entities or types; resolves to the entries deleted. */
-  invalidate(batch: InvalidationBatch, source: InvalidationSource): Promise<number>;
+  /**
+   * Drops every entry holding one of the batch's entities or types; resolves to the entries
+   * deleted, or undefined when the store could not apply it (an outage: the caller retries).
+   */
+  invalidate(batch: InvalidationBatch, source: InvalidationSource): Promise<number | undefined>;
 }
 
 export interface ResponseCacheOptions {
@@ -164,6 +167,17 @@ function preflighted(req: IncomingMessage): boolean {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * Surely a mutation (never cached, so never looked up: no store round trip, nor a timeout at
+ * the onset of a cache outage). A document that starts with `mutation`, or holds `mutation
+ * <operationName>`; anything else is looked up as before (a wrong "maybe" only costs a miss).
+ */
+function isMutation(query: string, operationName: string | null | undefined): boolean {
+  const start = query.replace(/^(?:\s|,|#[^\n]*\n?)*/, '');
+  if (!operationName) return /^mutation\b/.test(start);
+  return /^[_A-Za-z][_0-9A-Za-z]*$/.test(operationName) && new RegExp(`\\bmutation\\s+${operationName}\\b`).test(query);
+}
+
 /** The fields of a GraphQL request that make its answer, or undefined when Apollo must judge it. */
 function requestFields(request: FrontRequest): unknown[] | undefined {
   let fields: Record<string, unknown>;
@@ -185,6 +199,7 @@ function requestFields(request: FrontRequest): unknown[] | undefined {
   const { query, operationName, variables, extensions } = fields;
   if (query !== undefined && typeof query !== 'string') return undefined;
   if (operationName != null && typeof operationName !== 'string') return undefined;
+  if (typeof query === 'string' && isMutation(query, operationName)) return undefined;
   if (variables != null && !isRecord(variables)) return undefined;
   if (extensions != null && !isRecord(extensions)) return undefined;
   if (query === undefined && !isRecord(extensions?.persistedQuery)) return undefined;
@@ -230,6 +245,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   function keysFor(req: IncomingMessage, request: FrontRequest, viewer: Viewer): CacheSlot['keys'] | undefined {
     const fields = requestFields(request);
     if (!fields) return undefined;
+    // Safe to serialise: variables and extensions passed the HTTP edge's depth and size bounds.
     const digest = sha(JSON.stringify([generation(), req.headers.accept ?? '', ...fields]));
     if (viewer.userId === null && viewer.scopes.length === 0)
       return { public: `rc:${digest}:anon`, private: undefined };
@@ -341,7 +357,9 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         for (const key of lookup) {
           const found = await serveKey(req, res, key, started);
           if (found === 'served') return true;
-          if (found === 'unusable') break;
+          // A lookup that failed (an outage's first calls) is not followed by a second one:
+          // one timeout at most per request at the onset of an outage.
+          if (found === 'unusable' || store.degraded()) break;
         }
         // Missed: wait for an identical request already computing this answer, or lead
         // (not for requests whose answer was lately not storable: nothing to wait for).
@@ -384,7 +402,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       };
       const entry = `${JSON.stringify(meta)}\n${body}`;
       slot.release?.({ key: decision.key, entry });
-      void write(decision.key, entry, decision);
+      void write(decision.key, entry, decision, slot.startedAt);
     },
   };
 
@@ -423,11 +441,14 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   const isStale = (tags: readonly string[], startedAt: number) =>
     tags.some((tag) => (invalidatedAt.get(tag) ?? 0) >= startedAt);
 
-  async function write(key: string, entry: string, decision: NonNullable<CacheSlot['decision']>) {
-    // Tags first: an entry is never readable before an invalidation could find it.
-    await store.tag(key, decision.tags, decision.maxAge);
-    await store.cache.set(key, entry, { ttl: decision.maxAge });
-    results.inc({ result: 'store' });
+  async function write(key: string, entry: string, decision: NonNullable<CacheSlot['decision']>, startedAt: number) {
+    // Entry and tags in one step, refused when a tag was invalidated after this answer began
+    // (by any replica or relay, whatever order a stalled Redis applies the commands in). The
+    // marker is Redis's clock, the start this gateway's: hosts keep them in step (NTP), and
+    // an answer that completes after this gateway heard of the invalidation is refused here
+    // anyway (isStale), so a skew matters only to a write stalled across an invalidation.
+    const written = await store.put(key, entry, { ttl: decision.maxAge, tags: decision.tags, notBefore: startedAt });
+    if (written !== undefined) results.inc({ result: written ? 'store' : 'stale' });
   }
 
   const plugin: ApolloServerPlugin<GatewayContext> = {
@@ -475,7 +496,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       const now = Date.now();
       if (invalidatedAt.size > 10_000) prune(now);
       for (const tag of tags) invalidatedAt.set(tag, now);
-      const deleted = await store.purge(tags);
+      // On Redis a relay's publish already deleted the entries (batch.purged); this purge is
+      // then a no-op that only confirms it, and an outage here loses nothing.
+      const own = await store.purge(tags);
+      if (own === undefined && batch.purged === undefined) return undefined;
+      const deleted = (own ?? 0) + (batch.purged ?? 0);
       invalidations.inc({ source });
       purged.inc(deleted);
       trace.getActiveSpan()?.setAttributes({

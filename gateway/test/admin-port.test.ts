@@ -32,7 +32,8 @@ describe('gateway internal surface', () => {
     expect(gateway.adminUrl).not.toBe(gateway.url);
     const publicMetrics = await fetch(`${gateway.url}/metrics`);
     expect(publicMetrics.status).toBe(404);
-    expect(((await publicMetrics.json()) as any).errors[0].extensions.code).toBe('BAD_REQUEST');
+    // An unknown path is NOT_FOUND (issue 16: a 404 coded BAD_REQUEST was a gap in the vocabulary).
+    expect(((await publicMetrics.json()) as any).errors[0].extensions.code).toBe('NOT_FOUND');
     expect((await purge(gateway.url)).status).toBe(404);
     const metrics = await fetch(`${gateway.adminUrl}/metrics`);
     expect(metrics.status).toBe(200);

@@ -35,6 +35,27 @@ describe('response cache front', () => {
       body: JSON.stringify(body),
     });
 
+  it('mutations are not looked up in the store (no round trip; no timeout at the onset of an outage)', async () => {
+    // Lookups (in memory a peek is a get); writes happen only for storable answers.
+    const peeks = () => counterValue(graph.gateway, 'trellis_cache_calls_total', { op: 'get', outcome: 'ok' });
+    const admin = { authorization: `Bearer ${await tokenFor(1, ['admin'])}` };
+    const before = await peeks();
+    const mutation =
+      'mutation Rename($n: String!) { updateProduct(input: { id: "3", name: $n }) { userErrors { code } } }';
+    for (const body of [
+      { query: mutation, variables: { n: `a${tag}` } },
+      { query: `# a comment\n  mutation { updateProduct(input: { id: "3", price: 9.5 }) { userErrors { code } } }` },
+      { query: `query Other { __typename } ${mutation}`, operationName: 'Rename', variables: { n: `b${tag}` } },
+    ]) {
+      const response = await post(body, admin);
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as any).errors).toBeUndefined();
+    }
+    expect(await peeks()).toBe(before);
+    await post({ query: `query Peeked_${tag} { __typename }` });
+    expect(await peeks()).toBe(before + 1);
+  });
+
   it('a hit is byte for byte the answer the miss sent, with the same headers', async () => {
     const body = {
       query: `query Bytes_${tag}($n: Int!) { products(first: $n) { edges { node { id name } } } }`,

@@ -111,10 +111,13 @@ try {
   const routes: Record<string, string> = {};
   // placeOrder prices from the products subgraph; confirmations go to the local sink.
   const products = subgraphs.find((info) => info.name === 'products');
+  // Invoice links point at the orders service where it actually listens (the port offset too).
+  const orders = subgraphs.find((info) => info.name === 'orders');
   const sinkPort = toolEnv.WEBHOOK_SINK_PORT + offset;
   const serviceEnv = {
     DATABASE_URL: database.url,
     ...(products ? { CATALOGUE_URL: `http://127.0.0.1:${products.port + offset}/graphql` } : {}),
+    ...(orders ? { INVOICE_BASE_URL: `http://localhost:${orders.port + offset}` } : {}),
     NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${sinkPort}/webhooks/orders`,
     NOTIFY_WEBHOOK_SECRET: toolEnv.NOTIFY_WEBHOOK_SECRET,
     // Without REDIS_URL the outbox relays POST committed invalidations to the gateway.

@@ -2,7 +2,6 @@
 // restarted, a (private) Postgres stopped and started, a (private) Redis stopped and
 // started, the orders job worker SIGKILLed mid-delivery. Pass criteria are asserted and
 // the figures written to docs/reliability.md.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,11 +9,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startEmbeddedPostgres } from '@trellis/db/embedded';
 import { createTestDatabase, type TestDatabase } from '@trellis/testing';
+import { startPrivateRedis } from '@trellis/testing/redis';
 import { startWebhookSink } from '@trellis/testing/webhook-sink';
 import postgres from 'postgres';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { tokenFor } from '../src/harness.ts';
-import { portAcceptsConnections } from '../src/process.ts';
 import { type GraphProcess, isAlive, type ProcessGraph, startProcessGraph } from './graph.ts';
 import { describeSample, type Operation, runLoad, type Sample } from './load.ts';
 import { mixedOperations, placeOrderOperation, storefront } from './operations.ts';
@@ -222,29 +221,11 @@ describe('faults under load', () => {
   });
 
   it('Redis stopped under load with the response cache on: no errors; caching resumes after its restart', async () => {
-    const redisPort = await freePort();
-    const startRedis = async (): Promise<ChildProcess> => {
-      const child = spawn(
-        'redis-server',
-        ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        {
-          stdio: 'ignore',
-        },
-      );
-      const deadline = Date.now() + 10_000;
-      while (!(await portAcceptsConnections(redisPort))) {
-        if (Date.now() > deadline) throw new Error('redis-server did not start');
-        await sleep(50);
-      }
-      return child;
-    };
-    let redis = await startRedis();
-    cleanups.push(async () => {
-      redis.kill('SIGKILL');
-    });
+    const redis = await startPrivateRedis();
+    cleanups.push(() => redis.stop());
     const graph = await graphOn((await sharedDatabase('trellis_fault_redis')).url, {
       RESPONSE_CACHE: 'on',
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      REDIS_URL: redis.url,
     });
     const { operations, expected } = await mixedOperations();
     // A public read over five ids: repeats within a second, so hits show quickly.
@@ -263,9 +244,9 @@ describe('faults under load', () => {
     const fault = (async () => {
       await sleep(8000);
       marks.stopped = performance.now() - origin;
-      redis.kill('SIGKILL');
+      await redis.kill();
       await sleep(8000);
-      redis = await startRedis();
+      await redis.restart();
       marks.started = performance.now() - origin;
     })();
     const samples = await runLoad({

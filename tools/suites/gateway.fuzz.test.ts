@@ -38,7 +38,8 @@ interface Outcome {
 }
 
 /** What is wrong with a response to hostile input, or undefined when it is well-formed. */
-function judge(category: string, status: number, text: string): string | undefined {
+function judge(input: HostileInput, status: number, text: string): string | undefined {
+  const category = input.category;
   if (status >= 500) return `status ${status}`;
   let body: unknown;
   try {
@@ -58,6 +59,10 @@ function judge(category: string, status: number, text: string): string | undefin
       const code = error.extensions?.code;
       if (typeof code !== 'string' || !CODES.has(code)) return `untyped error ${JSON.stringify(error).slice(0, 200)}`;
     }
+    // Issue 16's inputs: refused, typed, with the status that says why.
+    const refusal = input.refusal;
+    if (refusal && (status !== refusal.status || errors?.[0]?.extensions?.code !== refusal.code))
+      return `expected ${refusal.status} ${refusal.code}, got ${status}: ${text.slice(0, 160)}`;
     // A forged, expired or misaddressed token must never identify anyone.
     if (category === 'jwt' && data?.me != null) return `a bad token was accepted: ${text.slice(0, 200)}`;
   }
@@ -73,7 +78,7 @@ async function send(url: string, input: HostileInput): Promise<Outcome> {
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     const text = await response.text();
-    const problem = judge(input.category, response.status, text);
+    const problem = judge(input, response.status, text);
     return { category: input.category, status: response.status, ...(problem ? { problem } : {}) };
   } catch (error) {
     return { category: input.category, status: 0, problem: `transport: ${(error as Error).message}` };

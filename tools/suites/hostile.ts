@@ -1,13 +1,21 @@
 // Hostile inputs for the fuzz suite: a seeded, reproducible corpus (fast-check samples)
 // per category — malformed bodies, wrong content types and methods, invalid GraphQL,
 // deep/wide/aliased/cyclic documents, wrong and odd variables, oversized strings, forged
-// cursors, bad JWTs, bad traceparent headers, batch arrays.
+// cursors, bad JWTs, bad traceparent headers, batch arrays; and the findings of issue 16:
+// variables and extensions nested thousands deep, NUL and lone surrogates in every text
+// input, impossible and out-of-range dates, headers past 16 KB.
 import { createHmac } from 'node:crypto';
 import { DEV_AUTH, mintClientToken } from '@trellis/identity';
 import fc from 'fast-check';
+import { BAD_VALUES, textInputCases } from '../src/text-inputs.ts';
 
 export interface HostileInput {
   category: string;
+  /**
+   * What the answer must be beyond the general contract: a typed refusal with this status
+   * and code (never a 200, never INTERNAL_SERVER_ERROR). Issue 16's categories set it.
+   */
+  refusal?: { status: number; code: string };
   method: string;
   headers: Record<string, string>;
   body?: string;
@@ -255,6 +263,95 @@ export async function hostileInputs(seed = 20261201, scale = 1): Promise<Hostile
           },
         ),
     ),
+  );
+
+  // Deep JSON (issue 16): variables or extensions nested past the edge's bound, up to thousands
+  // of levels (it overflowed JSON.stringify in the cache keys: an anonymous 500).
+  const badInput = { status: 400, code: 'BAD_USER_INPUT' };
+  const nest = (depth: number, array: boolean) =>
+    array ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  inputs.push(
+    ...sample(
+      fc.tuple(fc.integer({ min: 33, max: 20_000 }), fc.boolean(), fc.constantFrom('variables', 'extensions')),
+      n(200),
+      seed + 21,
+    ).map(([depth, array, part]) => ({
+      ...post('deep-json', `{"query":"{ __typename }","${part}":{"x":${nest(depth, array)}}}`),
+      refusal: badInput,
+    })),
+  );
+
+  // Text (issue 16): every String, ID and DateTime input of every subgraph's SDL with each bad
+  // value (NUL, lone surrogates, impossible dates), then random text around NUL and surrogates.
+  const admin = await mintClientToken({
+    userId: '1',
+    scopes: ['admin'],
+    secret: DEV_AUTH.clientSecret,
+    issuer: DEV_AUTH.issuer,
+    audience: DEV_AUTH.audience,
+  });
+  const auth = { authorization: `Bearer ${admin}` };
+  for (const c of textInputCases())
+    inputs.push({
+      ...post(c.scalar === 'DateTime' ? 'dates' : 'text', { query: c.query, variables: c.variables }, auth),
+      refusal: badInput,
+    });
+  const poisoned = fc
+    .tuple(
+      fc.string({ maxLength: 20 }),
+      fc.constantFrom('\u0000', '\ud800', '\udfff', '\udbff'),
+      fc.string({ maxLength: 20 }),
+    )
+    .map(([a, bad, b]) => `${a}${bad}${b}`);
+  inputs.push(
+    ...sample(fc.tuple(poisoned, fc.boolean()), n(200), seed + 22).map(([search, literal]) => ({
+      ...post(
+        'text',
+        // A lone surrogate escape is a GraphQL syntax error: literals carry NUL only.
+        literal && search.includes('\u0000')
+          ? { query: `{ products(first: 1, filter: { search: ${JSON.stringify(search)} }) { edges { cursor } } }` }
+          : {
+              query: 'query S($s: String) { products(first: 1, filter: { search: $s }) { edges { cursor } } }',
+              variables: { s: search },
+            },
+      ),
+      refusal: badInput,
+    })),
+  );
+  const badDate = fc.oneof(
+    fc.constantFrom(...BAD_VALUES.DateTime),
+    fc
+      .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 29, max: 32 }))
+      .filter(([year, month, day]) => {
+        const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+        const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+        return year === 0 || month === 0 || month > 12 || day > days;
+      })
+      .map(
+        ([year, month, day]) =>
+          `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}T00:00:00Z`,
+      ),
+  );
+  inputs.push(
+    ...sample(badDate, n(200), seed + 23).map((d) => ({
+      ...post(
+        'dates',
+        {
+          query: 'query D($d: DateTime) { me { orders(first: 1, filter: { createdAfter: $d }) { edges { cursor } } } }',
+          variables: { d },
+        },
+        auth,
+      ),
+      refusal: badInput,
+    })),
+  );
+
+  // Headers past Node's 16 KB limit (issue 16): a typed 431, not an empty body.
+  inputs.push(
+    ...sample(fc.integer({ min: 17_000, max: 60_000 }), n(50), seed + 24).map((size) => ({
+      ...post('huge-headers', { query: '{ __typename }' }, { 'x-filler': 'x'.repeat(size) }),
+      refusal: { status: 431, code: 'BAD_REQUEST' },
+    })),
   );
 
   // Batches, which the gateway does not accept.

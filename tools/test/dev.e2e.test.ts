@@ -73,6 +73,25 @@ describe('pnpm dev', () => {
       if (!delivered) console.error(dev.output());
       expect(delivered?.body.total).toBe((placed.body.data as any).placeOrder.order.total);
 
+      // Its invoice link follows the port offset (it pointed at the default 4005).
+      let url: string | null = null;
+      for (let i = 0; i < 100 && !url; i++) {
+        const read = await graphql<{ order: { invoice: { url: string | null } | null } }>(
+          `http://127.0.0.1:${4000 + offset}/graphql`,
+          'query($id: ID!) { order(id: $id) { invoice { url } } }',
+          { id: orderId },
+          { authorization: `Bearer ${token}` },
+        );
+        url = read.body.data?.order.invoice?.url ?? null;
+        if (!url) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(url).toMatch(
+        new RegExp(
+          `^http://localhost:${(listSubgraphs().find((s) => s.name === 'orders')?.port ?? 0) + offset}/invoices\\?`,
+        ),
+      );
+      expect((await fetch(url as string)).headers.get('content-type')).toBe('application/pdf');
+
       // The storefront on its own origin, pointed at this gateway.
       expect(dev.output()).toContain(`storefront: http://localhost:${5173 + offset}/`);
       const storefront = await fetch(`http://127.0.0.1:${5173 + offset}/`);

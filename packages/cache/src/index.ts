@@ -2,9 +2,11 @@
 // REDIS_URL is given, in memory otherwise — behind a guard that makes an outage a miss.
 // Every call is bounded by a timeout (keyv's defaults wait forever on a dead Redis), and after
 // consecutive failures a circuit opens so requests stop paying even the timeout; it half-opens
-// after `openMs` and closes on the next success. Entries can carry tags (the entities a
-// response holds, see ./tags.ts): a tag index (Redis sets, or a map in memory) lets
-// `purge(tags)` drop every entry holding one of them.
+// after `openMs` for one trial call (the others keep skipping it) and closes when the trial
+// succeeds. Commands are never queued while disconnected (a dead Redis fails at once).
+// Entries carry tags (the entities a response holds): a tag index (Redis sets, or a map in
+// memory) lets `purge(tags)` drop every entry holding one of them, and leaves a durable
+// marker that refuses late writes of answers older than the purge (./scripts.ts).
 
 import { KeyvAdapter } from '@apollo/utils.keyvadapter';
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
@@ -12,6 +14,7 @@ import KeyvRedis from '@keyv/redis';
 import { registeredMetric } from '@trellis/telemetry/metrics';
 import Keyv from 'keyv';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { MARKER_TTL_MS, PURGE_SCRIPT, PUT_SCRIPT } from './scripts.ts';
 
 export type { KeyValueCache };
 
@@ -35,13 +38,25 @@ export interface CacheStore {
   /** Where entries live: `redis` or `memory`. */
   kind: 'redis' | 'memory';
   circuitOpen(): boolean;
+  /** The last call failed, or the circuit is open or half-open: a caller skips further lookups. */
+  degraded(): boolean;
   /**
-   * Records that entry `key` (as passed to `cache.set`) holds `tags`, for `ttlSeconds` (the
-   * entry's own TTL). Best effort: an outage skips it like any cache call.
+   * Writes entry `key` holding `tags` for `ttl` seconds, unless one of the tags was
+   * invalidated at or after `notBefore` (ms since the epoch, Redis's clock: when its answer
+   * began): an answer computed before a write is never stored after the write's
+   * invalidation (./scripts.ts). Resolves true when written, false when refused so, undefined
+   * when an outage skipped it (like any call).
    */
-  tag(key: string, tags: readonly string[], ttlSeconds: number): Promise<void>;
-  /** Deletes every entry tagged with one of `tags`; resolves to the number of entries deleted. */
-  purge(tags: readonly string[]): Promise<number>;
+  put(
+    key: string,
+    value: string,
+    options: { ttl: number; tags: readonly string[]; notBefore: number },
+  ): Promise<boolean | undefined>;
+  /**
+   * Deletes every entry tagged with one of `tags` and marks the tags invalidated; resolves to
+   * the number of entries deleted, or undefined when it could not be applied (an outage).
+   */
+  purge(tags: readonly string[]): Promise<number | undefined>;
   /**
    * The start of an entry (at least its first `length` bytes, or all of it), or undefined when
    * there is none: reads a header stored in front of a large value without moving the value
@@ -144,8 +159,21 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   const memoryTags = new MemoryTagIndex();
   let memory: InMemoryLRUCache<string> | undefined;
   const connect = (url: string) => {
-    redis = new KeyvRedis<string>(url, { throwOnConnectError: false, throwOnErrors: true, connectionTimeout: 500 });
-    const keyv = new Keyv<string>({ store: redis, namespace, useKeyPrefix: false, serialize, deserialize });
+    // No offline queue: while disconnected a command fails at once instead of waiting in the
+    // client for a reconnect (each waited the whole timeout: the outage p99).
+    redis = new KeyvRedis<string>(
+      { url, disableOfflineQueue: true },
+      { throwOnConnectError: false, throwOnErrors: true, connectionTimeout: 500 },
+    );
+    const keyv = new Keyv<string>({
+      store: redis,
+      namespace,
+      useKeyPrefix: false,
+      serialize,
+      deserialize,
+      // A failed call must fail (keyv swallows errors by default): it counts toward the circuit.
+      throwOnErrors: true,
+    });
     // Without listeners an 'error' event would crash the process.
     keyv.on('error', (error) => options.onError?.(error));
     redis.on('error', (error) => options.onError?.(error));
@@ -173,10 +201,14 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   /** When the last counted failure was seen (performance.now()). */
   let lastFailureAt = -1;
   let openUntil = 0;
+  /** Half-open: the one trial call in flight; every other call skips the store meanwhile. */
+  let trial = false;
+  /** The last call that completed failed (a timeout the process caused aside). */
+  let lastFailed = false;
   const isOpen = () => openUntil > Date.now();
 
   async function guarded<T>(
-    op: 'get' | 'peek' | 'set' | 'delete' | 'tag' | 'purge',
+    op: 'get' | 'peek' | 'set' | 'delete' | 'put' | 'purge',
     call: () => Promise<T>,
     fallback: T,
   ): Promise<T> {
@@ -186,14 +218,20 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       calls?.inc({ op, outcome: 'ok' });
       return value;
     }
-    if (isOpen()) {
+    // Open, or half-open with its trial call out: skip at once (no call waits on a store
+    // that just failed; before, every call of a half-open second waited the whole timeout).
+    if (isOpen() || trial) {
       calls?.inc({ op, outcome: 'skipped' });
       return fallback;
     }
+    const isTrial = openUntil !== 0;
+    if (isTrial) trial = true;
     const startedAt = performance.now();
     try {
       const value = await withTimeout(call(), timeoutMs);
       failures = 0;
+      openUntil = 0;
+      lastFailed = false;
       calls?.inc({ op, outcome: 'ok' });
       return value;
     } catch (error) {
@@ -201,17 +239,21 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       // Consecutive failures are counted by episode: calls that were already in flight when
       // a failure was counted fail with it (one stall times out every pipelined call at once)
       // and are not further evidence. The circuit opens when calls sent after a failure fail too.
+      if (!(timeout && error.lagged)) lastFailed = true;
       if (!(timeout && error.lagged) && startedAt >= lastFailureAt) {
         failures++;
         lastFailureAt = performance.now();
       }
       calls?.inc({ op, outcome: timeout ? 'timeout' : 'error' });
-      if (failures >= failuresToOpen && !isOpen()) {
+      // A failed trial opens the circuit again at once.
+      if ((failures >= failuresToOpen || (isTrial && !(timeout && error.lagged))) && !isOpen()) {
         openUntil = Date.now() + openMs;
         reconnect();
       }
       options.onError?.(error);
       return fallback;
+    } finally {
+      if (isTrial) trial = false;
     }
   }
 
@@ -221,7 +263,6 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       guarded('set', () => inner.set(key, value, setOptions), undefined),
     delete: (key) => guarded('delete', () => Promise.resolve(inner.delete(key)).then(Boolean), false),
   };
-  const tagSet = (tag: string) => `${namespace}:tag:${tag}`;
   const peek = async (key: string, length: number): Promise<string | undefined> => {
     const store = redis;
     if (!store) return cache.get(key);
@@ -242,30 +283,41 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       undefined,
     );
   };
-  const tag = async (key: string, tags: readonly string[], ttlSeconds: number) => {
-    if (tags.length === 0 || !(ttlSeconds > 0)) return;
+  const put = async (
+    key: string,
+    value: string,
+    { ttl, tags, notBefore }: { ttl: number; tags: readonly string[]; notBefore: number },
+  ): Promise<boolean | undefined> => {
+    if (!(ttl > 0)) return false;
     const store = redis;
     if (!store) {
-      memoryTags.add(key, tags, ttlSeconds);
-      return;
+      if (tags.length) memoryTags.add(key, tags, ttl);
+      await memory?.set(key, value, { ttl });
+      return true;
     }
-    await guarded(
-      'tag',
+    return guarded(
+      'put',
       async () => {
-        const multi = (await rawClient(store)).multi();
-        // A set lives as long as its longest-lived member: NX sets a first TTL, GT extends it.
-        const ttl = String(ttlSeconds);
-        for (const name of tags.map(tagSet)) {
-          multi.addCommand(['SADD', name, key]);
-          multi.addCommand(['EXPIRE', name, ttl, 'NX']);
-          multi.addCommand(['EXPIRE', name, ttl, 'GT']);
-        }
-        await multi.exec();
+        const client = await rawClient(store);
+        const expires = Date.now() + ttl * 1000;
+        const written = await client.sendCommand([
+          'EVAL',
+          PUT_SCRIPT,
+          '0',
+          namespace,
+          key,
+          serialize({ value, expires }),
+          String(ttl * 1000),
+          String(Math.floor(notBefore)),
+          String(ttl),
+          ...tags,
+        ]);
+        return Number(written) === 1;
       },
       undefined,
     );
   };
-  const purge = async (tags: readonly string[]): Promise<number> => {
+  const purge = async (tags: readonly string[]): Promise<number | undefined> => {
     if (tags.length === 0) return 0;
     const store = redis;
     if (!store) {
@@ -282,22 +334,19 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       'purge',
       async () => {
         const client = await rawClient(store);
-        const names = tags.map(tagSet);
-        const multi = client.multi();
-        multi.addCommand(['SUNION', ...names]);
-        multi.addCommand(['DEL', ...names]);
-        const [members] = (await multi.exec()) as [string[], number];
-        const keys = members.map((key) => store.createKeyPrefix(key, namespace));
-        return keys.length ? Number(await client.sendCommand(['UNLINK', ...keys])) : 0;
+        return Number(
+          await client.sendCommand(['EVAL', PURGE_SCRIPT, '0', namespace, String(MARKER_TTL_MS), '', '', ...tags]),
+        );
       },
-      0,
+      undefined,
     );
   };
   return {
     cache,
     kind: options.redisUrl ? 'redis' : 'memory',
     circuitOpen: isOpen,
-    tag,
+    degraded: () => isOpen() || trial || lastFailed,
+    put,
     purge,
     peek,
     async close() {

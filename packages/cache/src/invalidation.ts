@@ -1,9 +1,13 @@
 // Entity invalidation: how cached responses are tagged with the entities they hold, the
-// message a committed write publishes, and its two transports — Redis pub/sub (every gateway
-// replica subscribes) or an HTTP POST to the gateway's invalidation endpoint when there is
-// no Redis (embedded development).
+// message a committed write publishes, and its two transports — Redis (every gateway replica
+// subscribes) or an HTTP POST to the gateway's invalidation endpoint when there is no Redis
+// (embedded development). On Redis a publish applies the invalidation to the shared store
+// itself — entries deleted, durable markers left (./scripts.ts) — and announces it, in one
+// atomic step: it no longer depends on a gateway being able to apply it when the message
+// arrives (a gateway whose cache circuit was open skipped it, and the old entry came back).
 import { createClient } from '@redis/client';
 import { z } from 'zod';
+import { MARKER_TTL_MS, PURGE_SCRIPT } from './scripts.ts';
 
 /** Scope of the service identity a relay presents to the gateway's purge endpoint (no Redis). */
 export const INVALIDATE_SCOPE = 'cache:invalidate';
@@ -18,6 +22,8 @@ export interface EntityRef {
 export interface InvalidationBatch {
   entities: EntityRef[];
   types?: string[];
+  /** Entries the publisher already deleted from the shared cache (set by the Redis publish). */
+  purged?: number;
 }
 
 const TYPENAME = /^[_A-Za-z][_0-9A-Za-z]{0,127}$/;
@@ -34,6 +40,7 @@ export const invalidationBatchSchema = z
       .max(MAX_BATCH)
       .default([]),
     types: z.array(z.string().regex(TYPENAME, 'not a GraphQL type name')).max(MAX_BATCH).optional(),
+    purged: z.number().int().min(0).optional(),
   })
   .refine((batch) => batch.entities.length > 0 || (batch.types?.length ?? 0) > 0, {
     message: 'name at least one entity or type',
@@ -96,10 +103,14 @@ export interface RedisTransportOptions {
   onError?: (error: unknown) => void;
 }
 
-/** Publishes batches on the namespace's Redis channel. */
+/**
+ * Applies batches to the namespace's shared cache (entries deleted, markers left) and
+ * publishes them on its channel, atomically: resolved means applied, so the outbox row may go.
+ */
 export function createRedisPublisher(options: RedisTransportOptions): Publisher {
   const client = redisClient(options.url, options.onError ?? (() => {}));
-  const channel = invalidationChannel(options.namespace ?? 'trellis');
+  const namespace = options.namespace ?? 'trellis';
+  const channel = invalidationChannel(namespace);
   const timeoutMs = options.timeoutMs ?? 2000;
   let connecting: Promise<unknown> | undefined;
   return {
@@ -111,7 +122,16 @@ export function createRedisPublisher(options: RedisTransportOptions): Publisher 
         (async () => {
           await connecting;
           if (!client.isReady) throw new Error('Redis is not connected');
-          await client.publish(channel, JSON.stringify(batch));
+          await client.sendCommand([
+            'EVAL',
+            PURGE_SCRIPT,
+            '0',
+            namespace,
+            String(MARKER_TTL_MS),
+            channel,
+            JSON.stringify(batch),
+            ...tagsToPurge(batch),
+          ]);
         })(),
         timeoutMs,
         'publish',

@@ -2,11 +2,11 @@
 // never the shared one) and in memory: entries and their tags expire with their TTL, purge
 // deletes exactly the tagged entries, and a Redis that dies mid-test is a miss (bounded, no
 // hang) until it returns, when caching resumes.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { type PrivateRedis, startPrivateRedis } from '@trellis/testing/redis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CacheStore, createCacheStore } from './index.ts';
+import { createRedisPublisher } from './invalidation.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -20,69 +20,27 @@ const blockLoop = (ms: number) =>
     }),
   );
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (up) return child;
-    await sleep(50);
-  }
-  throw new Error('redis-server did not start');
-}
-
-async function stopRedis(child: ChildProcess | undefined) {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
-
 describe('cache store', () => {
-  let port: number;
-  let redis: ChildProcess | undefined;
+  let redis: PrivateRedis;
   beforeAll(async () => {
-    port = await freePort();
-    redis = await startRedis(port);
+    redis = await startPrivateRedis();
   });
   afterAll(async () => {
-    await stopRedis(redis);
+    await redis?.stop();
   });
 
   for (const kind of ['memory', 'redis'] as const) {
     it(`${kind}: entries and tags expire with their TTL; purge drops only the tagged entries`, async () => {
       const store = createCacheStore({
-        ...(kind === 'redis' ? { redisUrl: `redis://127.0.0.1:${port}` } : {}),
+        ...(kind === 'redis' ? { redisUrl: redis.url } : {}),
         namespace: `ttl-${Date.now()}`,
         timeoutMs: 500,
       });
       try {
-        await store.cache.set('short', 'a', { ttl: 1 });
-        await store.tag('short', ['Product:1'], 1);
-        await store.cache.set('long', 'b', { ttl: 60 });
-        await store.tag('long', ['Product:2', 'Product'], 60);
-        await store.cache.set('other', 'c', { ttl: 60 });
-        await store.tag('other', ['Product:3', 'Product'], 60);
+        const since = Date.now();
+        await store.put('short', 'a', { ttl: 1, tags: ['Product:1'], notBefore: since });
+        await store.put('long', 'b', { ttl: 60, tags: ['Product:2', 'Product'], notBefore: since });
+        await store.put('other', 'c', { ttl: 60, tags: ['Product:3', 'Product'], notBefore: since });
         expect(await store.cache.get('short')).toBe('a');
         await sleep(1200);
         expect(await store.cache.get('short')).toBeUndefined();
@@ -101,14 +59,13 @@ describe('cache store', () => {
   for (const kind of ['memory', 'redis'] as const) {
     it(`${kind}: peek reads the start of an entry (all of a short one), nothing once it is gone`, async () => {
       const store = createCacheStore({
-        ...(kind === 'redis' ? { redisUrl: `redis://127.0.0.1:${port}` } : {}),
+        ...(kind === 'redis' ? { redisUrl: redis.url } : {}),
         namespace: `peek-${Date.now()}`,
         timeoutMs: 500,
       });
       try {
         const long = `{"head":1}\n${'é'.repeat(50_000)}`;
-        await store.cache.set('long', long, { ttl: 60 });
-        await store.tag('long', ['Product:9'], 60);
+        await store.put('long', long, { ttl: 60, tags: ['Product:9'], notBefore: Date.now() });
         await store.cache.set('short', 'a\nb', { ttl: 60 });
         const head = await store.peek('long', 64);
         expect(head?.startsWith('{"head":1}\n')).toBe(true);
@@ -127,7 +84,7 @@ describe('cache store', () => {
   it('redis: a reply already waiting when a late timer fires is a hit, not a timeout (event-loop lag)', async () => {
     const registry = new Registry();
     const store = createCacheStore({
-      redisUrl: `redis://127.0.0.1:${port}`,
+      redisUrl: redis.url,
       namespace: `lag-${Date.now()}`,
       timeoutMs: 50,
       failuresToOpen: 1,
@@ -138,13 +95,13 @@ describe('cache store', () => {
       // Redis holds its replies until the commands are surely on the wire (the client writes
       // them from a later loop phase; without this the block below could start before they
       // went out, and then no reply could be waiting).
-      redis?.kill('SIGSTOP');
+      redis.stall();
       const reads = [1, 2, 3].map(() => store.cache.get('entry'));
       try {
         for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
         await sleep(10);
       } finally {
-        redis?.kill('SIGCONT');
+        redis.resume();
       }
       // A busy process: the loop is blocked past the timeout (in the check phase, so the
       // replies arrive while it is blocked and the late timer fires before the next poll
@@ -161,7 +118,7 @@ describe('cache store', () => {
 
   it('redis: timeouts the process caused (late timers) or one stall caused (a burst) do not open the circuit; a hung store does', async () => {
     const store = createCacheStore({
-      redisUrl: `redis://127.0.0.1:${port}`,
+      redisUrl: redis.url,
       namespace: `stall-${Date.now()}`,
       timeoutMs: 50,
       failuresToOpen: 2,
@@ -169,7 +126,7 @@ describe('cache store', () => {
     try {
       await store.cache.set('k', 'v', { ttl: 60 });
       expect(await store.cache.get('k')).toBe('v');
-      redis?.kill('SIGSTOP'); // hung: connected, never answering
+      redis.stall(); // hung: connected, never answering
       for (let i = 0; i < 3; i++) {
         const read = store.cache.get('k');
         // Busy past the bound: the 50 ms timer fires ~100 ms late.
@@ -187,14 +144,77 @@ describe('cache store', () => {
       expect(performance.now() - started).toBeLessThan(500);
       expect(store.circuitOpen()).toBe(true);
     } finally {
-      redis?.kill('SIGCONT');
+      redis.resume();
+      await store.close();
+    }
+  });
+
+  it('redis: half-open sends one trial call; every other call skips the store at once', async () => {
+    const registry = new Registry();
+    const store = createCacheStore({
+      redisUrl: redis.url,
+      namespace: `trial-${Date.now()}`,
+      timeoutMs: 50,
+      failuresToOpen: 1,
+      openMs: 300,
+      registry,
+    });
+    try {
+      await store.cache.set('k', 'v', { ttl: 60 });
+      redis.stall();
+      expect(await store.cache.get('k')).toBeUndefined();
+      expect(store.circuitOpen()).toBe(true);
+      await sleep(350);
+      expect(store.circuitOpen()).toBe(false);
+      // Half-open: 20 calls at once. One trial waits its timeout; the 19 others do not wait.
+      const timed = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const started = performance.now();
+          await store.cache.get('k');
+          return performance.now() - started;
+        }),
+      );
+      expect(timed.filter((ms) => ms >= 40)).toHaveLength(1);
+      const calls = (await registry.getSingleMetric('trellis_cache_calls_total')?.get())?.values ?? [];
+      expect(calls.find((v) => v.labels.outcome === 'skipped')?.value).toBe(19);
+      // The failed trial opened it again at once.
+      expect(store.circuitOpen()).toBe(true);
+    } finally {
+      redis.resume();
+      await store.close();
+    }
+  });
+
+  it('redis: a purge leaves a marker; an answer begun before it is not stored after it (by a relay too)', async () => {
+    const namespace = `marker-${Date.now()}`;
+    const store = createCacheStore({ redisUrl: redis.url, namespace, timeoutMs: 500 });
+    const publisher = createRedisPublisher({ url: redis.url, namespace });
+    try {
+      const began = Date.now();
+      expect(await store.put('a', 'old', { ttl: 60, tags: ['Product:1'], notBefore: began })).toBe(true);
+      expect(await store.purge(['Product:1'])).toBe(1);
+      // The old answer's write arrives late (a hung socket): refused.
+      expect(await store.put('a', 'old', { ttl: 60, tags: ['Product:1'], notBefore: began })).toBe(false);
+      expect(await store.cache.get('a')).toBeUndefined();
+      // Other tags are not held back; an answer begun after the purge is stored.
+      expect(await store.put('b', 'x', { ttl: 60, tags: ['Product:2'], notBefore: began })).toBe(true);
+      await sleep(5);
+      expect(await store.put('a', 'new', { ttl: 60, tags: ['Product:1'], notBefore: Date.now() })).toBe(true);
+      // A relay's publish applies the invalidation to the store itself, with no gateway listening.
+      const before = Date.now() - 1;
+      await publisher.publish({ entities: [{ typename: 'Product', id: '1' }] });
+      expect(await store.cache.get('a')).toBeUndefined();
+      expect(await store.cache.get('b')).toBe('x');
+      expect(await store.put('a', 'stale', { ttl: 60, tags: ['Product:1'], notBefore: before })).toBe(false);
+    } finally {
+      await publisher.close();
       await store.close();
     }
   });
 
   it('redis: killed mid-test is a miss — bounded, no hang — and caching resumes when it returns', async () => {
     const store: CacheStore = createCacheStore({
-      redisUrl: `redis://127.0.0.1:${port}`,
+      redisUrl: redis.url,
       namespace: `outage-${Date.now()}`,
       timeoutMs: 50,
       openMs: 500,
@@ -202,17 +222,18 @@ describe('cache store', () => {
     try {
       await store.cache.set('k', 'v', { ttl: 60 });
       expect(await store.cache.get('k')).toBe('v');
-      await stopRedis(redis);
+      await redis.kill();
       const started = performance.now();
       for (let i = 0; i < 10; i++) {
         expect(await store.cache.get('k')).toBeUndefined();
         await store.cache.set('k2', 'v2', { ttl: 60 });
-        expect(await store.purge(['x'])).toBe(0);
+        // Not applied: the caller learns it (a relay keeps its rows and retries).
+        expect(await store.purge(['x'])).toBeUndefined();
       }
       // 30 calls: at most a few pay the 50 ms timeout before the circuit opens.
       expect(performance.now() - started).toBeLessThan(1000);
       expect(store.circuitOpen()).toBe(true);
-      redis = await startRedis(port);
+      await redis.restart();
       let resumed = false;
       for (let i = 0; i < 50 && !resumed; i++) {
         await sleep(100);

@@ -47,6 +47,22 @@ export const common = {
     .default('trellis'),
 };
 
+const count = (fallback: number, max: number) =>
+  z.coerce.number({ message: 'must be a number' }).int().min(1).max(max).default(fallback);
+
+/**
+ * The HTTP front's bounds (@trellis/http: ConnectionLimits and InputBounds), read by every
+ * service; the defaults are @trellis/http's DEFAULT_CONNECTION_LIMITS and DEFAULT_INPUT_BOUNDS.
+ */
+export const httpFields = {
+  HTTP_HEADERS_TIMEOUT_MS: count(10_000, 600_000),
+  HTTP_REQUEST_TIMEOUT_MS: count(30_000, 3_600_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: count(65_000, 3_600_000),
+  HTTP_MAX_CONNECTIONS: count(10_000, 1_000_000),
+  MAX_VARIABLES_DEPTH: count(32, 1000),
+  MAX_VARIABLES_VALUES: count(10_000, 10_000_000),
+};
+
 /** Treat empty strings as unset, so `FOO= cmd` behaves like an absent variable. */
 function withoutEmpty(source: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};

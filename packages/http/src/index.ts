@@ -1,17 +1,21 @@
 // The HTTP front of every service: a plain node:http server that routes /graphql to
-// Apollo Server's executeHTTPGraphQLRequest, serves health probes, bounds request bodies
-// and drains in-flight requests on shutdown. Optionally (the gateway): CORS on every
-// response (cors.ts), a landing page for browser navigations of the endpoint, and the
-// client identity of each request (client-identity.ts) in its log line and span.
+// Apollo Server's executeHTTPGraphQLRequest, serves health probes, bounds request bodies,
+// variables, header and request times and connections, answers every refusal (404, 405,
+// 408, 413, 431, malformed HTTP) with a typed JSON body, and drains in-flight requests on
+// shutdown. Optionally (the gateway): CORS on every response (cors.ts), a landing page for
+// browser navigations of the endpoint, and the client identity of each request
+// (client-identity.ts) in its log line and span.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApolloServer, type ApolloServerPlugin, type BaseContext, HeaderMap } from '@apollo/server';
 import { trace } from '@opentelemetry/api';
 import { ErrorCode } from '@trellis/errors';
 import { flushTelemetry, type Logger } from '@trellis/telemetry';
 import { readClientIdentity } from './client-identity.ts';
+import { type ConnectionLimits, createBoundedServer, DEFAULT_CONNECTION_LIMITS } from './connections.ts';
 import type { Cors } from './cors.ts';
+import { boundsProblem, DEFAULT_INPUT_BOUNDS, type InputBounds } from './input.ts';
 
 export {
   CLIENT_NAME_HEADER,
@@ -26,6 +30,13 @@ export {
   UNKNOWN_CLIENT,
 } from './client-identity.ts';
 export {
+  answerClientError,
+  type ConnectionLimits,
+  createBoundedServer,
+  DEFAULT_CONNECTION_LIMITS,
+  httpLimits,
+} from './connections.ts';
+export {
   CORS_ALLOWED_HEADERS,
   CORS_EXPOSED_HEADERS,
   CORS_MAX_AGE_S,
@@ -36,13 +47,13 @@ export {
   DEV_CORS_ORIGINS,
   parseCorsOrigins,
 } from './cors.ts';
-
 export {
   createGraphQLMetrics,
   createGraphQLMetricsPlugin,
   type GraphQLMetrics,
   type GraphQLMetricsOptions,
 } from './graphql-metrics.ts';
+export { DEFAULT_INPUT_BOUNDS, type InputBounds } from './input.ts';
 export { type InternalSurface, internalSurface } from './internal.ts';
 
 /**
@@ -101,6 +112,10 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   path?: string;
   /** Larger bodies are refused with 413 before parsing. @default 1_000_000 */
   maxBodyBytes?: number;
+  /** Bounds of `variables` and `extensions` (400 BAD_USER_INPUT beyond them). @default DEFAULT_INPUT_BOUNDS */
+  inputBounds?: InputBounds;
+  /** Timeouts and the connection cap. @default DEFAULT_CONNECTION_LIMITS */
+  connections?: ConnectionLimits;
   /** Extra GET/POST routes by exact path (e.g. `/metrics`). */
   routes?: Record<string, Route>;
   /**
@@ -166,6 +181,17 @@ export function requestError(
   sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }
 
+/** 405 with the allowed methods and a typed body, like every other refusal (an empty 405 body was a finding twice). */
+export function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
+  sendJson(
+    res,
+    405,
+    { errors: [{ message: `Method ${req.method} is not allowed`, extensions: { code: ErrorCode.BAD_REQUEST } }] },
+    { allow },
+  );
+  req.resume();
+}
+
 export class BodyTooLarge extends Error {}
 
 export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
@@ -192,6 +218,20 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
   };
   routes['/health'] = routes['/health/ready'] as Route;
 
+  const bounds = options.inputBounds ?? DEFAULT_INPUT_BOUNDS;
+  /** Why a request's variables or extensions exceed the bounds, before anything recurses over them. */
+  const inputProblem = (body: unknown): string | undefined => {
+    if (typeof body !== 'object' || body === null) return undefined;
+    for (const part of Array.isArray(body) ? body : [body]) {
+      if (typeof part !== 'object' || part === null) continue;
+      for (const name of ['variables', 'extensions'] as const) {
+        const problem = boundsProblem((part as Record<string, unknown>)[name], bounds);
+        if (problem) return `Request ${name} ${problem}`;
+      }
+    }
+    return undefined;
+  };
+
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
     if (options.landingPage && req.method === 'GET' && req.headers.accept?.includes('text/html')) {
       await options.landingPage(req, res);
@@ -210,14 +250,7 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
       return;
     }
     if (req.method !== 'GET' && req.method !== 'POST') {
-      // A typed error like every other refusal (an empty 405 body was a fuzz-suite finding).
-      sendJson(
-        res,
-        405,
-        { errors: [{ message: `Method ${req.method} is not allowed`, extensions: { code: ErrorCode.BAD_REQUEST } }] },
-        { allow: 'GET, POST' },
-      );
-      req.resume();
+      methodNotAllowed(req, res, 'GET, POST');
       return;
     }
     let body: unknown;
@@ -244,6 +277,11 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
       } else {
         body = text;
       }
+      const refused = inputProblem(body);
+      if (refused) {
+        requestError(res, 400, refused, ErrorCode.BAD_USER_INPUT);
+        return;
+      }
       if (options.admit) {
         const admitted = options.admit(body);
         if (typeof admitted === 'string') {
@@ -255,6 +293,12 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
     } else if (options.admit) {
       requestError(res, 405, 'Only POST requests are accepted in trusted documents mode');
       return;
+    } else {
+      const refused = inputProblem(searchInput(search));
+      if (refused) {
+        requestError(res, 400, refused, ErrorCode.BAD_USER_INPUT);
+        return;
+      }
     }
     const front = options.front;
     if (front && (await front.serve(req, res, { method: req.method, body, search }))) return;
@@ -281,7 +325,7 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
     res.end();
   }
 
-  return createServer((req, res) => {
+  return createBoundedServer(options.connections ?? DEFAULT_CONNECTION_LIMITS, (req, res) => {
     // Every response names its request; clients quote it, logs and masked errors carry it.
     const given = req.headers[REQUEST_ID_HEADER];
     const requestId = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
@@ -313,16 +357,33 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
       );
     });
     if (options.cors?.handle(req, res)) return;
-    const work =
-      path === graphqlPath
-        ? handleGraphQL(req, res, search)
-        : (routes[path] ?? ((_q: IncomingMessage, r: ServerResponse) => requestError(r, 404, 'Not found')))(req, res);
+    const work = path === graphqlPath ? handleGraphQL(req, res, search) : (routes[path] ?? notFound)(req, res);
     Promise.resolve(work).catch((error: unknown) => {
       options.logger.error({ err: error, path }, 'request failed');
       if (!res.headersSent) requestError(res, 500, 'Internal server error', ErrorCode.INTERNAL_SERVER_ERROR);
       else res.destroy();
     });
   });
+}
+
+/** 404 for a path no route serves (typed, code NOT_FOUND). */
+export const notFound: Route = (req, res) => {
+  requestError(res, 404, `No route ${req.method} ${(req.url ?? '/').split('?')[0]}`, ErrorCode.NOT_FOUND);
+  req.resume();
+};
+
+/** `variables` and `extensions` of a GET query string (undefined when absent or not JSON: Apollo refuses those). */
+function searchInput(search: string): Record<string, unknown> {
+  const params = new URLSearchParams(search);
+  const input: Record<string, unknown> = {};
+  for (const name of ['variables', 'extensions']) {
+    const value = params.get(name);
+    if (value === null) continue;
+    try {
+      input[name] = JSON.parse(value);
+    } catch {}
+  }
+  return input;
 }
 
 /** Listens on host:port; a port in use becomes a one-line error naming it. */
@@ -344,7 +405,6 @@ export async function listen(server: Server, port: number, host = '127.0.0.1'): 
     server.once('listening', onListening);
     server.listen(port, host);
   });
-  server.keepAliveTimeout = 65_000;
   const address = server.address() as AddressInfo;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return {

@@ -3,10 +3,11 @@
 // own, which no ingress routes and only Prometheus (and operators inside the cluster) may
 // reach (docs/production.md). Without it (`pnpm dev`, tests: one loopback port per service)
 // the routes join the public ones, as before.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '@trellis/errors';
 import type { Logger } from '@trellis/telemetry';
-import { listen, type Route, type RunningServer, requestError } from './index.ts';
+import { createBoundedServer, DEFAULT_CONNECTION_LIMITS } from './connections.ts';
+import { listen, notFound, type Route, type RunningServer, requestError } from './index.ts';
 
 export interface InternalSurface {
   /** The internal routes the public server serves too: all of them without an admin port, none with one. */
@@ -40,10 +41,10 @@ export function internalSurface(
       }
     },
     async listen(host) {
-      const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const server = createBoundedServer(DEFAULT_CONNECTION_LIMITS, (req: IncomingMessage, res: ServerResponse) => {
         const path = (req.url ?? '/').split('?')[0] ?? '/';
         const route = routes[path];
-        if (!route) return requestError(res, 404, 'Not found');
+        if (!route) return notFound(req, res);
         Promise.resolve(route(req, res)).catch((error: unknown) => {
           logger.error({ err: error, path }, 'internal request failed');
           if (!res.headersSent) requestError(res, 500, 'Internal server error', ErrorCode.INTERNAL_SERVER_ERROR);

@@ -1,5 +1,5 @@
 // The environment of a subgraph process: the only place a subgraph reads process.env.
-import { common, loadEnv, z } from '@trellis/config';
+import { common, httpFields, loadEnv, z } from '@trellis/config';
 import { DEV_AUTH } from '@trellis/identity';
 import { DEFAULT_JOBS_POOL_MAX } from '@trellis/jobs/pool';
 
@@ -18,6 +18,7 @@ export function subgraphEnv(defaultPort: number, source: Record<string, string |
   return loadEnv(
     {
       ...processFields(defaultPort),
+      ...httpFields,
       /** Connections in this process's pool. */
       DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
       /** Shared with the gateway: verifies the identity it forwards. Required in production. */

@@ -19,8 +19,10 @@ import type { SeedPlan } from '@trellis/db/seed';
 import { ErrorCode, forbidden, maskError, trellisError, unauthenticated } from '@trellis/errors';
 import {
   accessLogPlugin,
+  type ConnectionLimits,
   createGraphQLMetricsPlugin,
   createHttpServer,
+  type InputBounds,
   internalSurface,
   listen,
   type RequestLogFields,
@@ -28,6 +30,7 @@ import {
   type RunningServer,
   requestLogFields,
 } from '@trellis/http';
+import { createInputRulesPlugin, parseDateTime } from '@trellis/http/input';
 import { createViewerSigner, createViewerVerifier, DEV_AUTH, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
 import { installJobs, type Jobs } from '@trellis/jobs';
 import { activeTraceId, createLogger, type Logger } from '@trellis/telemetry';
@@ -36,6 +39,7 @@ import { type DocumentNode, type GraphQLError, GraphQLScalarType, Kind, parse } 
 import { createEntityTagsPlugin } from './entity-tags.ts';
 
 export type AnySchema = Record<string, unknown>;
+export { methodNotAllowed } from '@trellis/http';
 export type { Route, Viewer };
 
 /** What every resolver receives. `loaders` are built fresh for each request. */
@@ -115,25 +119,25 @@ export function loadTypeDefs(file: URL): DocumentNode {
   return parse(readFileSync(file, 'utf8'));
 }
 
-/** ISO-8601 date-time, shared by every subgraph. */
+/**
+ * ISO-8601 date-time, shared by every subgraph. Inputs are parsed strictly (@trellis/http/input
+ * parseDateTime): real calendar dates, years 0001–9999 — what Postgres can store.
+ */
 export const DateTime = new GraphQLScalarType({
   name: 'DateTime',
-  description: 'An ISO-8601 date-time in UTC.',
+  description: 'An ISO-8601 date-time in UTC (years 0001 to 9999).',
   serialize(value) {
     if (value instanceof Date) return value.toISOString();
     if (typeof value === 'string' || typeof value === 'number') return new Date(value).toISOString();
     throw new TypeError('DateTime cannot represent this value');
   },
   parseValue(value) {
-    const date = new Date(String(value));
-    if (Number.isNaN(date.getTime())) throw new TypeError('DateTime must be an ISO-8601 string');
-    return date;
+    if (typeof value !== 'string') throw new TypeError('DateTime must be a string');
+    return parseDateTime(value);
   },
   parseLiteral(ast) {
     if (ast.kind !== Kind.STRING) throw new TypeError('DateTime must be a string');
-    const date = new Date(ast.value);
-    if (Number.isNaN(date.getTime())) throw new TypeError('DateTime must be an ISO-8601 string');
-    return date;
+    return parseDateTime(ast.value);
   },
 });
 
@@ -155,6 +159,10 @@ export interface StartOptions {
   logger?: Logger;
   /** @default 10 */
   poolMax?: number;
+  /** HTTP timeouts and connection cap. @default DEFAULT_CONNECTION_LIMITS (@trellis/http) */
+  connections?: ConnectionLimits;
+  /** Bounds of variables and extensions. @default DEFAULT_INPUT_BOUNDS (@trellis/http) */
+  inputBounds?: InputBounds;
   /** Hook on every SQL statement (tests count statements). */
   onQuery?: (query: string, params: readonly unknown[]) => void;
   /** Extra Apollo plugins, after the kit's own. */
@@ -269,6 +277,8 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
       accessLogPlugin(),
       createGraphQLMetricsPlugin({ registry }),
       createEntityTagsPlugin({ typeDefs: definition.typeDefs }),
+      // Text and dates are the API's to validate, not the database's (gateway too: same rule).
+      createInputRulesPlugin(),
       ...(options.plugins ?? []),
     ],
   });
@@ -295,6 +305,8 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
     apollo,
     logger,
     isReady: () => ready,
+    ...(options.connections ? { connections: options.connections } : {}),
+    ...(options.inputBounds ? { inputBounds: options.inputBounds } : {}),
     context: async (req: IncomingMessage) => {
       if (!ready) {
         throw trellisError(ErrorCode.SERVICE_UNAVAILABLE, `${definition.name} is not ready (database unavailable)`, {

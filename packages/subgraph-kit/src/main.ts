@@ -3,7 +3,7 @@
 import { exitWith } from '@trellis/config';
 import { createDatabase } from '@trellis/db';
 import { parseScale, seedPlan } from '@trellis/db/seed';
-import { exitOnSignals } from '@trellis/http';
+import { exitOnSignals, httpLimits } from '@trellis/http';
 import { createLogger } from '@trellis/telemetry';
 import { subgraphEnv } from './env.ts';
 import { type AnySchema, migrateSubgraph, type SubgraphDefinition, startSubgraph } from './index.ts';
@@ -42,6 +42,7 @@ export async function runSubgraph<TSchema extends AnySchema, TLoaders>(
       databaseUrl: env.DATABASE_URL,
       nodeEnv: env.NODE_ENV,
       poolMax: env.DB_POOL_MAX,
+      ...httpLimits(env),
       signingSecret: env.SUBGRAPH_SIGNING_SECRET,
       invalidation: {
         redisUrl: env.REDIS_URL,

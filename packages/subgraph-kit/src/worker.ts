@@ -1,10 +1,17 @@
 // The job worker of a subgraph, assembled the same way for every domain: the subgraph's
 // database (Drizzle, for idempotent effects), its queues (@trellis/jobs), a small HTTP front
 // with health and /metrics, and SIGTERM → drain. A subgraph's src/worker.ts calls runWorker().
-import { createServer } from 'node:http';
 import { exitWith } from '@trellis/config';
 import { createDatabase, type Database, retryWithBackoff } from '@trellis/db';
-import { exitOnSignals, internalSurface, listen, type RunningServer } from '@trellis/http';
+import {
+  createBoundedServer,
+  DEFAULT_CONNECTION_LIMITS,
+  exitOnSignals,
+  internalSurface,
+  listen,
+  notFound,
+  type RunningServer,
+} from '@trellis/http';
 import type { JobHandler, RunningWorker } from '@trellis/jobs/worker';
 import { startWorker } from '@trellis/jobs/worker';
 import { createLogger, type Logger } from '@trellis/telemetry';
@@ -70,7 +77,7 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
     { '/metrics': metricsRoute(registry) },
     { adminPort: options.adminPort, port: options.port, logger },
   );
-  const server = createServer((req, res) => {
+  const server = createBoundedServer(DEFAULT_CONNECTION_LIMITS, (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = internal.publicRoutes[path];
     if (route) return void route(req, res);
@@ -81,7 +88,7 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
         .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
         .end(JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
     }
-    res.writeHead(404).end();
+    notFound(req, res);
   });
   const running = await listen(server, options.port, options.host);
   const admin = await internal.listenBeside(running, options.host ?? '127.0.0.1');

@@ -4,7 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Database } from '@trellis/db';
 import { ErrorCode } from '@trellis/errors';
-import type { Route } from '@trellis/subgraph-kit';
+import { methodNotAllowed, type Route } from '@trellis/subgraph-kit';
 import { and, eq } from 'drizzle-orm';
 import { invoices, type schema } from '../db/schema.ts';
 import { verifyInvoiceLink } from './link.ts';
@@ -17,7 +17,7 @@ function refuse(res: ServerResponse, status: number, code: ErrorCode, message: s
 export function invoiceRoute(database: Database<typeof schema>, options: { secret: () => string }): Route {
   return async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      methodNotAllowed(req, res, 'GET, HEAD');
       return;
     }
     const query = new URL(req.url ?? '/', 'http://invoice.local').searchParams;
