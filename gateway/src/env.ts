@@ -1,7 +1,9 @@
 // The gateway's environment and command-line flags: the only place it reads process.env.
 import { common, loadEnv, z } from '@trellis/config';
 import { DEV_AUTH } from '@trellis/identity';
+import { compileTrustedProxies } from './client-address.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
+import { DEFAULT_RATE_LIMIT, type RateLimitConfig } from './rate-limit.ts';
 
 export interface GatewayConfig {
   nodeEnv: 'development' | 'test' | 'production';
@@ -32,6 +34,8 @@ export interface GatewayConfig {
      */
     subgraphDefaultMaxAge?: number;
   };
+  /** Per-client rate limits by cost (rate-limit.ts); budgets in Redis when `responseCache.redisUrl` is set. */
+  rateLimit: RateLimitConfig;
   /** Manifest of trusted documents: when set, only its operations run. */
   trustedDocuments?: string | undefined;
   /** Largest request body accepted. @default 1 MB */
@@ -99,6 +103,26 @@ export function gatewayConfig(
       MAX_DIRECTIVES: limit(DEFAULT_LIMITS.maxDirectives),
       MAX_TOKENS: limit(DEFAULT_LIMITS.maxTokens),
       MAX_DOCUMENT_BYTES: limit(DEFAULT_LIMITS.maxDocumentBytes),
+      RATE_LIMIT: z.enum(['on', 'off']).default('on'),
+      RATE_LIMIT_POINTS: limit(DEFAULT_RATE_LIMIT.points),
+      RATE_LIMIT_ANON_POINTS: limit(DEFAULT_RATE_LIMIT.anonPoints),
+      RATE_LIMIT_MUTATION_POINTS: limit(DEFAULT_RATE_LIMIT.mutationPoints),
+      RATE_LIMIT_WINDOW_S: limit(DEFAULT_RATE_LIMIT.windowS),
+      TRUSTED_PROXIES: z
+        .string()
+        .default('')
+        .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+        .refine(
+          (list) => {
+            try {
+              compileTrustedProxies(list);
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          { message: 'must be a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal or uniquelocal' },
+        ),
     },
     {
       ...source,
@@ -124,6 +148,15 @@ export function gatewayConfig(
       subgraphDefaultMaxAge: env.SUBGRAPH_DEFAULT_MAX_AGE,
     },
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+    rateLimit: {
+      enabled: env.RATE_LIMIT === 'on',
+      points: env.RATE_LIMIT_POINTS,
+      anonPoints: env.RATE_LIMIT_ANON_POINTS,
+      mutationPoints: env.RATE_LIMIT_MUTATION_POINTS,
+      windowS: env.RATE_LIMIT_WINDOW_S,
+      trustedProxies: env.TRUSTED_PROXIES,
+      maxKeys: DEFAULT_RATE_LIMIT.maxKeys,
+    },
     trustedDocuments: env.TRUSTED_DOCUMENTS,
     maxBodyBytes: env.MAX_BODY_BYTES,
     limits: {

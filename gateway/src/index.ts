@@ -31,12 +31,16 @@ import { createAuthorizationPlugin, extractSecurity, type SecurityRequirements }
 import { closeDataSources, createDataSource, hintlessDefault, type TrellisDataSource } from './datasource.ts';
 import type { GatewayConfig } from './env.ts';
 import { createContextFactory, createIdentifier, type GatewayContext } from './identity.ts';
+import { compileTrustedProxies } from './client-address.ts';
 import { type CostHints, createLimitsPlugin, readCostHints } from './limits.ts';
+import { createRateLimiter } from './rate-limit.ts';
+import { createRateLimitGate } from './rate-limit-http.ts';
 import { fileSupergraph, readSupergraph } from './supergraph.ts';
 import { loadManifest, NOT_TRUSTED, resolveTrusted } from './trusted-documents.ts';
 
 export type { GatewayConfig } from './env.ts';
 export { DEFAULT_LIMITS, type Limits } from './limits.ts';
+export { DEFAULT_RATE_LIMIT, type RateLimitConfig } from './rate-limit.ts';
 
 /**
  * Parsed documents Apollo keeps, bounded by the JSON size of each (Apollo's own measure).
@@ -127,14 +131,35 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     },
   });
 
+  const identify = config.features ? createIdentifier(config.auth) : async () => ANONYMOUS;
+  // Rate limits (rate-limit.ts): budgets in the response cache's Redis when there is one.
+  const rateLimiter =
+    config.features && config.rateLimit.enabled
+      ? createRateLimiter({
+          ...config.rateLimit,
+          redisUrl: config.responseCache.redisUrl,
+          namespace: config.responseCache.namespace,
+          registry,
+          logger: log,
+        })
+      : undefined;
+  const rateLimit = rateLimiter
+    ? createRateLimitGate({
+        limiter: rateLimiter,
+        identify,
+        trust: compileTrustedProxies(config.rateLimit.trustedProxies),
+      })
+    : undefined;
   const features: ApolloServerPlugin<GatewayContext>[] = [
-    createLimitsPlugin({
+    createLimitsPlugin<GatewayContext>({
       limits: config.limits,
       hints: () => costHints,
       exposeFigures: !production,
       reportCost: config.nodeEnv === 'development',
+      ...(rateLimit ? { onEstimate: rateLimit.spendEstimate } : {}),
     }),
     createAuthorizationPlugin(() => security),
+    ...(rateLimit ? [rateLimit.plugin] : []),
   ];
   // Loaded only when on: the Redis client and cache plugin cost memory a gateway without a
   // response cache should not pay (peak RSS is part of the gateway's budget).
@@ -148,7 +173,6 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       })
     : undefined;
   const graphqlMetrics = createGraphQLMetrics({ registry });
-  const identify = config.features ? createIdentifier(config.auth) : async () => ANONYMOUS;
   const responseCache = cacheStore
     ? (await import('./response-cache.ts')).createResponseCache({
         store: cacheStore,
@@ -223,10 +247,20 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     apollo,
     logger: log,
     isReady: () => ready,
-    context: responseCache
-      ? async (req) => ({ ...(await baseContext(req)), cacheSlot: responseCache.slotOf(req) })
-      : baseContext,
-    ...(responseCache ? { front: responseCache.front } : {}),
+    context:
+      responseCache || rateLimit
+        ? async (req) => ({
+            ...(await baseContext(req)),
+            cacheSlot: responseCache?.slotOf(req),
+            rateLimit: rateLimit?.slotOf(req),
+          })
+        : baseContext,
+    // Rate limits admit a request before the response cache may answer it (a hit spends its point).
+    ...(rateLimit
+      ? { front: rateLimit.front(responseCache?.front) }
+      : responseCache
+        ? { front: responseCache.front }
+        : {}),
     maxBodyBytes: config.maxBodyBytes,
     ...(trusted ? { admit: (body: unknown) => admitTrusted(trusted, body), refusedCode: NOT_TRUSTED } : {}),
   });
@@ -238,6 +272,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     await closeDataSources(dataSources);
     await subscription?.close();
     await cacheStore?.close();
+    await rateLimiter?.close();
     throw error;
   }
   ready = true;
@@ -251,6 +286,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       await closeDataSources(dataSources);
       await subscription?.close();
       await cacheStore?.close();
+      await rateLimiter?.close();
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   isNonNullType,
   Kind,
   type OperationDefinitionNode,
+  type OperationTypeNode,
   parse,
   type SelectionSetNode,
   visit,
@@ -150,14 +151,19 @@ function tooComplex(message: string, extensions: Record<string, unknown>, expose
  * production, the figures in `extensions`; in development every response reports its
  * estimated cost as `extensions.cost`.
  */
-export function createLimitsPlugin(options: {
+export function createLimitsPlugin<TContext extends BaseContext>(options: {
   limits: Limits;
   hints: () => CostHints;
   /** Put the figures into errors (everything but production). */
   exposeFigures: boolean;
   /** Report `extensions.cost` on every response (development). */
   reportCost: boolean;
-}): ApolloServerPlugin<BaseContext> {
+  /**
+   * Called with the estimated cost of an operation within the limits, before the query
+   * planner sees it (the rate limiter spends it here); a throw refuses the request.
+   */
+  onEstimate?: (context: TContext, cost: number, operation: OperationTypeNode) => Promise<void>;
+}): ApolloServerPlugin<TContext> {
   const { limits } = options;
   const estimator = costEstimator(options.hints);
   // Per supergraph version the hints may change; documents are re-parsed after a reload.
@@ -169,7 +175,7 @@ export function createLimitsPlugin(options: {
     async requestDidStart() {
       let estimated: number | undefined;
       return {
-        async didResolveOperation({ request, document, operation, schema, operationName }) {
+        async didResolveOperation({ request, document, operation, schema, operationName, contextValue }) {
           if (!operation) {
             // The query planner would fail this as an internal error (500); it is the client's.
             throw trellisError(
@@ -247,6 +253,7 @@ export function createLimitsPlugin(options: {
               options.exposeFigures,
             );
           }
+          await options.onEstimate?.(contextValue, estimated, operation.operation);
         },
         async willSendResponse({ response }) {
           if (!options.reportCost || estimated === undefined || response.body.kind !== 'single') return;

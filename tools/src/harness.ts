@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SeedPlan } from '@trellis/db/seed';
-import { DEFAULT_LIMITS, type GatewayConfig, type Limits, startGateway } from '@trellis/gateway';
+import { DEFAULT_LIMITS, DEFAULT_RATE_LIMIT, type GatewayConfig, type Limits, startGateway } from '@trellis/gateway';
 import { DEV_AUTH, mintClientToken } from '@trellis/identity';
 import { TEST_SEED } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
@@ -27,6 +27,7 @@ export function testGatewayConfig(overrides: Partial<GatewayConfig> & { supergra
     features: true,
     subgraphTimeoutMs: 5000,
     responseCache: { enabled: false, timeoutMs: 50 },
+    rateLimit: DEFAULT_RATE_LIMIT,
     auth: {
       secret: DEV_AUTH.clientSecret,
       issuer: DEV_AUTH.issuer,
@@ -65,6 +66,7 @@ export async function startGraph(
     nodeEnv?: 'development' | 'test' | 'production';
     trustedDocuments?: string;
     responseCache?: GatewayConfig['responseCache'];
+    rateLimit?: Partial<GatewayConfig['rateLimit']>;
     /**
      * Start the subgraphs' outbox relays: on Redis pub/sub when the response cache has a
      * Redis URL, otherwise POSTing to this gateway's purge endpoint.
@@ -100,6 +102,7 @@ export async function startGraph(
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       trustedDocuments: options.trustedDocuments,
       ...(options.responseCache ? { responseCache: options.responseCache } : {}),
+      ...(options.rateLimit ? { rateLimit: { ...DEFAULT_RATE_LIMIT, ...options.rateLimit } } : {}),
     }),
   );
   gatewayUrl = gateway.url;

@@ -2,7 +2,7 @@
 // message a committed write publishes, and its two transports — Redis pub/sub (every gateway
 // replica subscribes) or an HTTP POST to the gateway's invalidation endpoint when there is
 // no Redis (embedded development).
-import { createClient } from '@redis/client';
+import { closeRedisClient, createRedisClient, withTimeout } from './redis.ts';
 import { z } from 'zod';
 
 /** Scope of the service identity a relay presents to the gateway's purge endpoint (no Redis). */
@@ -66,27 +66,6 @@ export interface Publisher {
   close(): Promise<void>;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} exceeded ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** A Redis client that never waits forever: bounded connects, errors reported, retries on its own. */
-function redisClient(url: string, onError: (error: unknown) => void) {
-  const client = createClient({
-    url,
-    socket: { connectTimeout: 1000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
-    disableOfflineQueue: true,
-  });
-  client.on('error', onError);
-  return client;
-}
-
 export interface RedisTransportOptions {
   url: string;
   /** Same namespace as the gateways' cache (CACHE_NAMESPACE). @default 'trellis' */
@@ -98,7 +77,7 @@ export interface RedisTransportOptions {
 
 /** Publishes batches on the namespace's Redis channel. */
 export function createRedisPublisher(options: RedisTransportOptions): Publisher {
-  const client = redisClient(options.url, options.onError ?? (() => {}));
+  const client = createRedisClient(options.url, options.onError ?? (() => {}));
   const channel = invalidationChannel(options.namespace ?? 'trellis');
   const timeoutMs = options.timeoutMs ?? 2000;
   let connecting: Promise<unknown> | undefined;
@@ -118,7 +97,7 @@ export function createRedisPublisher(options: RedisTransportOptions): Publisher 
       );
     },
     async close() {
-      if (client.isOpen) await withTimeout(client.close(), 1000, 'close').catch(() => client.destroy());
+      if (client.isOpen) await closeRedisClient(client);
     },
   };
 }
@@ -132,7 +111,7 @@ export async function subscribeInvalidations(
   options: RedisTransportOptions & { onBatch: (batch: InvalidationBatch) => void | Promise<void> },
 ): Promise<Subscription> {
   const onError = options.onError ?? (() => {});
-  const client = redisClient(options.url, onError);
+  const client = createRedisClient(options.url, onError);
   const listener = (message: string) => {
     let batch: InvalidationBatch;
     try {
@@ -150,10 +129,7 @@ export async function subscribeInvalidations(
     .then(() => client.subscribe(invalidationChannel(options.namespace ?? 'trellis'), listener));
   await withTimeout(connected, 2000, 'subscribe').catch(onError);
   return {
-    async close() {
-      if (client.isOpen) await withTimeout(client.close(), 1000, 'close').catch(() => client.destroy());
-      else client.destroy();
-    },
+    close: () => closeRedisClient(client),
   };
 }
 

@@ -2,8 +2,7 @@
 // never the shared one) and in memory: entries and their tags expire with their TTL, purge
 // deletes exactly the tagged entries, and a Redis that dies mid-test is a miss (bounded, no
 // hang) until it returns, when caching resumes.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { type PrivateRedis, startPrivateRedis } from '@trellis/testing/redis-server';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CacheStore, createCacheStore } from './index.ts';
@@ -20,53 +19,15 @@ const blockLoop = (ms: number) =>
     }),
   );
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (up) return child;
-    await sleep(50);
-  }
-  throw new Error('redis-server did not start');
-}
-
-async function stopRedis(child: ChildProcess | undefined) {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
-
 describe('cache store', () => {
+  let redis: PrivateRedis;
   let port: number;
-  let redis: ChildProcess | undefined;
   beforeAll(async () => {
-    port = await freePort();
-    redis = await startRedis(port);
+    redis = await startPrivateRedis();
+    port = redis.port;
   });
   afterAll(async () => {
-    await stopRedis(redis);
+    await redis?.stop();
   });
 
   for (const kind of ['memory', 'redis'] as const) {
@@ -138,13 +99,13 @@ describe('cache store', () => {
       // Redis holds its replies until the commands are surely on the wire (the client writes
       // them from a later loop phase; without this the block below could start before they
       // went out, and then no reply could be waiting).
-      redis?.kill('SIGSTOP');
+      redis.pause();
       const reads = [1, 2, 3].map(() => store.cache.get('entry'));
       try {
         for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
         await sleep(10);
       } finally {
-        redis?.kill('SIGCONT');
+        redis.resume();
       }
       // A busy process: the loop is blocked past the timeout (in the check phase, so the
       // replies arrive while it is blocked and the late timer fires before the next poll
@@ -169,7 +130,7 @@ describe('cache store', () => {
     try {
       await store.cache.set('k', 'v', { ttl: 60 });
       expect(await store.cache.get('k')).toBe('v');
-      redis?.kill('SIGSTOP'); // hung: connected, never answering
+      redis.pause(); // hung: connected, never answering
       for (let i = 0; i < 3; i++) {
         const read = store.cache.get('k');
         // Busy past the bound: the 50 ms timer fires ~100 ms late.
@@ -187,7 +148,7 @@ describe('cache store', () => {
       expect(performance.now() - started).toBeLessThan(500);
       expect(store.circuitOpen()).toBe(true);
     } finally {
-      redis?.kill('SIGCONT');
+      redis.resume();
       await store.close();
     }
   });
@@ -202,7 +163,7 @@ describe('cache store', () => {
     try {
       await store.cache.set('k', 'v', { ttl: 60 });
       expect(await store.cache.get('k')).toBe('v');
-      await stopRedis(redis);
+      await redis.stop();
       const started = performance.now();
       for (let i = 0; i < 10; i++) {
         expect(await store.cache.get('k')).toBeUndefined();
@@ -212,7 +173,7 @@ describe('cache store', () => {
       // 30 calls: at most a few pay the 50 ms timeout before the circuit opens.
       expect(performance.now() - started).toBeLessThan(1000);
       expect(store.circuitOpen()).toBe(true);
-      redis = await startRedis(port);
+      await redis.start();
       let resumed = false;
       for (let i = 0; i < 50 && !resumed; i++) {
         await sleep(100);
