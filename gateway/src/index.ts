@@ -32,7 +32,8 @@ import { closeDataSources, createDataSource, hintlessDefault, type TrellisDataSo
 import type { GatewayConfig } from './env.ts';
 import { createContextFactory, createIdentifier, type GatewayContext } from './identity.ts';
 import { compileTrustedProxies } from './client-address.ts';
-import { type CostHints, createLimitsPlugin, readCostHints } from './limits.ts';
+import { type CostHints, EMPTY_COST_HINTS, readCostHints } from './cost.ts';
+import { createLimitsPlugin } from './limits.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { createRateLimitGate } from './rate-limit-http.ts';
 import { fileSupergraph, readSupergraph } from './supergraph.ts';
@@ -87,7 +88,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   const trusted = config.trustedDocuments ? loadManifest(config.trustedDocuments) : undefined;
   // What the query planner does not enforce, read from each supergraph version it loads.
   let security: SecurityRequirements = { authenticated: new Set(), scopes: new Map() };
-  let costHints: CostHints = { weights: new Map(), listSizes: new Map() };
+  let costHints: CostHints = EMPTY_COST_HINTS;
   // What cached answers depend on besides the request: the supergraph and the configuration
   // that shapes answers. Entries of another generation are never read (response-cache.ts).
   const shaping = JSON.stringify([config.features, config.limits, config.responseCache.subgraphDefaultMaxAge]);
