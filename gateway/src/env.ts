@@ -4,6 +4,7 @@ import { DEV_AUTH } from '@trellis/identity';
 import { compileTrustedProxies } from './client-address.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig } from './rate-limit.ts';
+import { DEFAULT_CONCURRENCY } from './subgraph-concurrency.ts';
 
 export interface GatewayConfig {
   nodeEnv: 'development' | 'test' | 'production';
@@ -21,6 +22,11 @@ export interface GatewayConfig {
   features: boolean;
   /** Deadline of one subgraph fetch, retries included; keep it below clients' deadline. @default 5000 */
   subgraphTimeoutMs: number;
+  /**
+   * Fetches in flight per subgraph (SUBGRAPH_MAX_CONCURRENCY, per subgraph
+   * SUBGRAPH_MAX_CONCURRENCY_<NAME>) and the longest wait for a slot (SUBGRAPH_QUEUE_TIMEOUT_MS).
+   */
+  subgraphConcurrency: { maxInFlight: number; queueMs: number; perSubgraph: Record<string, number> };
   /** Whole-response cache: `redisUrl` (shared by replicas) or in memory; off to measure. */
   responseCache: {
     enabled: boolean;
@@ -96,6 +102,8 @@ export function gatewayConfig(
       CACHE_TIMEOUT_MS: limit(50),
       SUBGRAPH_DEFAULT_MAX_AGE: z.coerce.number({ message: 'must be a number' }).int().min(0).default(0),
       SUBGRAPH_TIMEOUT_MS: limit(5000),
+      SUBGRAPH_MAX_CONCURRENCY: limit(DEFAULT_CONCURRENCY.maxInFlight),
+      SUBGRAPH_QUEUE_TIMEOUT_MS: limit(DEFAULT_CONCURRENCY.queueMs),
       MAX_BODY_BYTES: limit(1_000_000),
       MAX_COST: limit(DEFAULT_LIMITS.maxCost),
       MAX_DEPTH: limit(DEFAULT_LIMITS.maxDepth),
@@ -132,9 +140,14 @@ export function gatewayConfig(
     },
   );
   const subgraphUrls: Record<string, string> = {};
+  const perSubgraph: Record<string, number> = {};
   for (const [key, value] of Object.entries(source)) {
     const match = /^SUBGRAPH_URL_([A-Z0-9_]+)$/.exec(key);
     if (match?.[1] && value) subgraphUrls[match[1].toLowerCase()] = value;
+    const concurrency = /^SUBGRAPH_MAX_CONCURRENCY_([A-Z0-9_]+)$/.exec(key);
+    if (concurrency?.[1] && value) {
+      perSubgraph[concurrency[1].toLowerCase()] = loadEnv({ [key]: limit(1) }, { [key]: value })[key] as number;
+    }
   }
   // Development and tests get the shared dev secrets; production only what it is given.
   const dev = env.NODE_ENV !== 'production';
@@ -148,6 +161,11 @@ export function gatewayConfig(
       subgraphDefaultMaxAge: env.SUBGRAPH_DEFAULT_MAX_AGE,
     },
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+    subgraphConcurrency: {
+      maxInFlight: env.SUBGRAPH_MAX_CONCURRENCY,
+      queueMs: env.SUBGRAPH_QUEUE_TIMEOUT_MS,
+      perSubgraph,
+    },
     rateLimit: {
       enabled: env.RATE_LIMIT === 'on',
       points: env.RATE_LIMIT_POINTS,

@@ -36,12 +36,14 @@ import { type CostHints, EMPTY_COST_HINTS, readCostHints } from './cost.ts';
 import { createLimitsPlugin } from './limits.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { createRateLimitGate } from './rate-limit-http.ts';
+import { createSubgraphConcurrency } from './subgraph-concurrency.ts';
 import { fileSupergraph, readSupergraph } from './supergraph.ts';
 import { loadManifest, NOT_TRUSTED, resolveTrusted } from './trusted-documents.ts';
 
 export type { GatewayConfig } from './env.ts';
 export { DEFAULT_LIMITS, type Limits } from './limits.ts';
 export { DEFAULT_RATE_LIMIT, type RateLimitConfig } from './rate-limit.ts';
+export { type ConcurrencyPolicy, DEFAULT_CONCURRENCY } from './subgraph-concurrency.ts';
 
 /**
  * Parsed documents Apollo keeps, bounded by the JSON size of each (Apollo's own measure).
@@ -115,7 +117,18 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       ...(config.responseCache.subgraphDefaultMaxAge
         ? { defaultCacheHint: hintlessDefault(config.responseCache.subgraphDefaultMaxAge) }
         : {}),
-      ...(config.features ? {} : { retry: { maxAttempts: 1 }, breaker: false as const }),
+      ...(config.features
+        ? {
+            concurrency: createSubgraphConcurrency(
+              name,
+              {
+                maxInFlight: config.subgraphConcurrency.perSubgraph[name] ?? config.subgraphConcurrency.maxInFlight,
+                queueMs: config.subgraphConcurrency.queueMs,
+              },
+              registry,
+            ),
+          }
+        : { retry: { maxAttempts: 1 }, breaker: false as const }),
     });
     dataSources.push(source);
     return source;

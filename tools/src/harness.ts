@@ -5,7 +5,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SeedPlan } from '@trellis/db/seed';
-import { DEFAULT_LIMITS, DEFAULT_RATE_LIMIT, type GatewayConfig, type Limits, startGateway } from '@trellis/gateway';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_LIMITS,
+  DEFAULT_RATE_LIMIT,
+  type GatewayConfig, type Limits,
+  startGateway,
+} from '@trellis/gateway';
 import { DEV_AUTH, mintClientToken } from '@trellis/identity';
 import { TEST_SEED } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
@@ -26,6 +32,7 @@ export function testGatewayConfig(overrides: Partial<GatewayConfig> & { supergra
     maxBodyBytes: 1_000_000,
     features: true,
     subgraphTimeoutMs: 5000,
+    subgraphConcurrency: { ...DEFAULT_CONCURRENCY, perSubgraph: {} },
     responseCache: { enabled: false, timeoutMs: 50 },
     rateLimit: DEFAULT_RATE_LIMIT,
     auth: {
