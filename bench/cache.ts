@@ -18,9 +18,18 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RunningGateway, startGateway } from '@trellis/gateway';
 import { startGraph, testGatewayConfig } from '../tools/src/harness.ts';
-import { runCommand } from '../tools/src/process.ts';
 import { benchEnv } from './env.ts';
-import { GATEWAY_COMMAND, machine, ROOT, runSharedBench, type SharedBenchMedians, writeSection } from './lib.ts';
+import {
+  autocannon,
+  GATEWAY_COMMAND,
+  hasTaskset,
+  machine,
+  median,
+  ROOT,
+  runSharedBench,
+  type SharedBenchMedians,
+  writeSection,
+} from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -86,42 +95,6 @@ async function hits(gateway: RunningGateway): Promise<number> {
   return metric?.values.find((v) => v.labels.result === 'hit')?.value ?? 0;
 }
 
-/** autocannon in its own process (on CPU 0 when it can be pinned), JSON result. */
-async function autocannon(url: string, seconds: number, connections: number) {
-  const bin = join(ROOT, 'bench/node_modules/.bin/autocannon');
-  const args = ['-j', '-c', String(connections), '-d', String(seconds), '-m', 'POST'];
-  args.push('-H', 'content-type=application/json', '-b', BODY, url);
-  const pinned = availableParallelism() >= 2 && hasTaskset();
-  const result = await runCommand(pinned ? 'taskset' : bin, pinned ? ['-c', '0', bin, ...args] : args, {
-    cwd: ROOT,
-    timeoutMs: (seconds + 60) * 1000,
-  });
-  if (result.code !== 0) throw new Error(`autocannon failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as {
-    requests: { total: number; average: number };
-    latency: { p50: number; p99: number };
-    errors: number;
-    timeouts: number;
-    non2xx: number;
-    duration: number;
-  };
-}
-
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
-
 async function catalogue(rounds: number, seconds: number, connections: number): Promise<Saved['catalogue']> {
   // The graph (subgraphs on Postgres, in this process, on CPU 1 when pinned) with the cache
   // off, and two more gateways over the same subgraphs with the cache on.
@@ -164,9 +137,9 @@ async function catalogue(rounds: number, seconds: number, connections: number): 
     for (let round = 0; round < rounds; round++) {
       for (const [mode, gateway] of Object.entries(gateways) as [Mode, RunningGateway][]) {
         const url = `${gateway.url}/graphql`;
-        await autocannon(url, 2, connections); // warm-up
+        await autocannon(url, 2, connections, BODY); // warm-up
         const before = await hits(gateway);
-        const r = await autocannon(url, seconds, connections);
+        const r = await autocannon(url, seconds, connections, BODY);
         const hitPct = (100 * ((await hits(gateway)) - before)) / Math.max(1, r.requests.total);
         const figures: CatalogueFigures = {
           rps: r.requests.total / (r.duration || seconds),

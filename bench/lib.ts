@@ -2,7 +2,7 @@
 // section of docs/benchmarks.md (each benchmark owns one section, replaced on each run).
 import { execFileSync, execSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@trellis/db/embedded';
 import { runCommand } from '../tools/src/process.ts';
@@ -119,4 +119,41 @@ export async function runSharedBench(
     .at(-1);
   if (!latest) throw new Error('no results file');
   return join(benchDir, '.run', latest);
+}
+
+export function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** autocannon POSTing `body` (JSON) in its own process (on CPU 0 when it can be pinned); its JSON result. */
+export async function autocannon(url: string, seconds: number, connections: number, body: string) {
+  const bin = join(ROOT, 'bench/node_modules/.bin/autocannon');
+  const args = ['-j', '-c', String(connections), '-d', String(seconds), '-m', 'POST'];
+  args.push('-H', 'content-type=application/json', '-b', body, url);
+  const pinned = availableParallelism() >= 2 && hasTaskset();
+  const result = await runCommand(pinned ? 'taskset' : bin, pinned ? ['-c', '0', bin, ...args] : args, {
+    cwd: ROOT,
+    timeoutMs: (seconds + 60) * 1000,
+  });
+  if (result.code !== 0) throw new Error(`autocannon failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as {
+    requests: { total: number; average: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    duration: number;
+    statusCodeStats?: Record<string, { count: number }>;
+  };
 }

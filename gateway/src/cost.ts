@@ -173,7 +173,8 @@ function sizedChildren(
   for (const selection of selectionSet?.selections ?? []) {
     if (selection.kind === Kind.FIELD) {
       if (names.includes(selection.name.value)) out.push(selection);
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) sizedChildren(selection.selectionSet, names, fragments, out, seen);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT)
+      sizedChildren(selection.selectionSet, names, fragments, out, seen);
     else if (!seen.has(selection.name.value)) {
       seen.add(selection.name.value);
       sizedChildren(fragments.get(selection.name.value)?.selectionSet, names, fragments, out, seen);

@@ -15,7 +15,7 @@ import {
 import CircuitBreaker from 'opossum';
 import { Counter, Gauge, register as globalRegistry, Histogram, type Registry } from 'prom-client';
 import { Pool } from 'undici';
-import { type SubgraphConcurrency, SubgraphBusyError } from './subgraph-concurrency.ts';
+import { SubgraphBusyError, type SubgraphConcurrency } from './subgraph-concurrency.ts';
 
 type GatewayResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
@@ -716,9 +716,11 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
   /** One logical fetch, in a concurrency slot when the subgraph has a limit. */
   const limitedFetch = (body: string, headers: Record<string, string>, retryable: boolean, span: Span) =>
     options.concurrency
-      ? options.concurrency.run(() => fetchWithPolicy(body, headers, retryable, span)).catch((error: unknown) => {
-          throw error instanceof SubgraphBusyError ? unavailable(error) : error;
-        })
+      ? options.concurrency
+          .run(() => fetchWithPolicy(body, headers, retryable, span))
+          .catch((error: unknown) => {
+            throw error instanceof SubgraphBusyError ? unavailable(error) : error;
+          })
       : fetchWithPolicy(body, headers, retryable, span);
 
   const timedOut = (cause: unknown) =>

@@ -119,7 +119,12 @@ export function gatewayConfig(
       TRUSTED_PROXIES: z
         .string()
         .default('')
-        .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+        .transform((value) =>
+          value
+            .split(',')
+            .map((entry) => entry.trim())
+            .filter(Boolean),
+        )
         .refine(
           (list) => {
             try {
@@ -129,7 +134,9 @@ export function gatewayConfig(
               return false;
             }
           },
-          { message: 'must be a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal or uniquelocal' },
+          {
+            message: 'must be a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal or uniquelocal',
+          },
         ),
     },
     {

@@ -71,14 +71,20 @@ export function createRateLimitGate(options: {
   async function keyOf(req: IncomingMessage): Promise<ClientKey> {
     // A bad token is answered by Apollo (401); until then the request counts for its address.
     const viewer = await identify(req).catch(() => ANONYMOUS);
-    return viewer.userId !== null ? { kind: 'user', id: viewer.userId } : { kind: 'address', id: clientAddress(req, trust) };
+    return viewer.userId !== null
+      ? { kind: 'user', id: viewer.userId }
+      : { kind: 'address', id: clientAddress(req, trust) };
   }
 
   function refuse(res: ServerResponse, slot: RateLimitSlot, decision: Decision): void {
     sendJson(
       res,
       429,
-      { errors: [{ message: message(decision), extensions: { code: ErrorCode.RATE_LIMITED, retryAfter: decision.resetS } }] },
+      {
+        errors: [
+          { message: message(decision), extensions: { code: ErrorCode.RATE_LIMITED, retryAfter: decision.resetS } },
+        ],
+      },
       Object.fromEntries(headers(slot)),
     );
   }

@@ -117,9 +117,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       for (const result of ['allowed', 'limited', 'failed_open'] as const)
         decisions.labels(policy, kind, result).inc(0);
 
-  const redis = options.redisUrl
-    ? createRedisClient(options.redisUrl, (error) => storeFailed(error))
-    : undefined;
+  const redis = options.redisUrl ? createRedisClient(options.redisUrl, (error) => storeFailed(error)) : undefined;
   // Connects in the background (and reconnects by itself): until it is ready, decisions fail open.
   if (redis) void redis.connect().catch((error: unknown) => storeFailed(error));
 

@@ -65,7 +65,11 @@ function metricsFor(registry: Registry): Metrics {
     );
   return {
     inFlight: gauge('trellis_gateway_subgraph_in_flight', 'Subgraph fetches in flight', (l) => l.inFlight),
-    queued: gauge('trellis_gateway_subgraph_queued', 'Subgraph fetches waiting for a concurrency slot', (l) => l.queued),
+    queued: gauge(
+      'trellis_gateway_subgraph_queued',
+      'Subgraph fetches waiting for a concurrency slot',
+      (l) => l.queued,
+    ),
     rejected: registeredMetric(
       registry,
       'trellis_gateway_subgraph_concurrency_rejected_total',

@@ -71,7 +71,8 @@ describe('cost of the storefront operations (pinned)', () => {
   });
 
   it('multiplies only the sized field of a connection: pageInfo and totalCount are paid once', () => {
-    const page = (n: number) => `{ products(first: ${n}) { totalCount pageInfo { hasNextPage } edges { node { id } } } }`;
+    const page = (n: number) =>
+      `{ products(first: ${n}) { totalCount pageInfo { hasNextPage } edges { node { id } } } }`;
     // products 1 + totalCount 5 + pageInfo 1 + n × (edges 1 + node 1)
     expect(cost(page(10))).toBe(1 + 5 + 1 + 10 * 2);
     expect(cost(page(50))).toBe(1 + 5 + 1 + 50 * 2);

@@ -166,8 +166,10 @@ describe('partial results when a subgraph fails', () => {
       }
       // Refused after the queue's 50 ms, not after the slow subgraph's 300+ ms.
       expect(Math.min(...refused.map((a) => a.ms))).toBeLessThan(Math.max(...served.map((a) => a.ms)));
-      const rejected = (await limited.registry.getSingleMetric('trellis_gateway_subgraph_concurrency_rejected_total')?.get())
-        ?.values.filter((v) => v.labels.subgraph === 'inventory')
+      const rejected = (
+        await limited.registry.getSingleMetric('trellis_gateway_subgraph_concurrency_rejected_total')?.get()
+      )?.values
+        .filter((v) => v.labels.subgraph === 'inventory')
         .reduce((sum, v) => sum + v.value, 0);
       expect(rejected).toBe(refused.length);
     } finally {

@@ -93,11 +93,19 @@ describe('rate limits: what clients see', () => {
     // Refused at admission: over budget already, even a free operation.
     const byAdmission = await graphql(graph.url, '{ __typename }', {}, client);
     expect(byAdmission.status).toBe(429);
-    expect(byAdmission.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: expect.any(Number) });
+    expect(byAdmission.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfter: expect.any(Number),
+    });
     expect(byAdmission.headers.get('retry-after')).toBe(String(byAdmission.body.errors?.[0]?.extensions?.retryAfter));
     expect(byAdmission.headers.get('ratelimit-policy')).toContain(`"cost";q=${BUDGET.anonPoints}`);
     expect(await fetches(graph.gateway)).toBe(before);
-    expect(await counter(graph.gateway, 'trellis_gateway_rate_limit_decisions_total', { key_kind: 'address', result: 'limited' })).toBeGreaterThanOrEqual(2);
+    expect(
+      await counter(graph.gateway, 'trellis_gateway_rate_limit_decisions_total', {
+        key_kind: 'address',
+        result: 'limited',
+      }),
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('a cached hit spends the admission point only; a client over budget gets no hit', async () => {
@@ -145,7 +153,8 @@ describe('rate limits: keys and budgets', () => {
     const cost = (first.body as { extensions: { cost: { estimated: number } } }).extensions.cost.estimated;
     expect(remaining(first.headers).mutations?.r).toBe(BUDGET.mutationPoints - Math.max(1, cost));
     let last = first;
-    for (let i = 0; i < BUDGET.mutationPoints && last.status === 200; i++) last = await graphql(graph.url, mutation, {}, headers);
+    for (let i = 0; i < BUDGET.mutationPoints && last.status === 200; i++)
+      last = await graphql(graph.url, mutation, {}, headers);
     expect(last.status).toBe(429);
     expect(last.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
     expect(last.body.errors?.[0]?.message).toMatch(/Mutation rate limit/);
@@ -274,7 +283,8 @@ describe('rate limits on Redis', () => {
     await redis.start();
     let status = 200;
     const deadline = Date.now() + 15_000;
-    while (status === 200 && Date.now() < deadline) status = (await graphql(url, BOMB, {}, { 'cache-control': 'no-cache' })).status;
+    while (status === 200 && Date.now() < deadline)
+      status = (await graphql(url, BOMB, {}, { 'cache-control': 'no-cache' })).status;
     expect(status).toBe(429);
   });
 });

@@ -8,7 +8,14 @@ import { addressKey, clientAddress, compileTrustedProxies, TRUST_NONE } from '..
 import { createRateLimiter } from '../src/rate-limit.ts';
 
 const limiter = (maxKeys = 1000) =>
-  createRateLimiter({ points: 100, anonPoints: 50, mutationPoints: 10, windowS: 60, maxKeys, registry: new Registry() });
+  createRateLimiter({
+    points: 100,
+    anonPoints: 50,
+    mutationPoints: 10,
+    windowS: 60,
+    maxKeys,
+    registry: new Registry(),
+  });
 
 describe('rate limiter (memory)', () => {
   it('spends points per key and policy, and refuses past the budget until the window resets', async () => {

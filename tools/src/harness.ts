@@ -9,7 +9,8 @@ import {
   DEFAULT_CONCURRENCY,
   DEFAULT_LIMITS,
   DEFAULT_RATE_LIMIT,
-  type GatewayConfig, type Limits,
+  type GatewayConfig,
+  type Limits,
   startGateway,
 } from '@trellis/gateway';
 import { DEV_AUTH, mintClientToken } from '@trellis/identity';

@@ -2,8 +2,9 @@
 // message a committed write publishes, and its two transports — Redis pub/sub (every gateway
 // replica subscribes) or an HTTP POST to the gateway's invalidation endpoint when there is
 // no Redis (embedded development).
-import { closeRedisClient, createRedisClient, withTimeout } from './redis.ts';
+
 import { z } from 'zod';
+import { closeRedisClient, createRedisClient, withTimeout } from './redis.ts';
 
 /** Scope of the service identity a relay presents to the gateway's purge endpoint (no Redis). */
 export const INVALIDATE_SCOPE = 'cache:invalidate';

@@ -46,9 +46,13 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       return child;
     },
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-        stdio: 'ignore',
-      });
+      child = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        {
+          stdio: 'ignore',
+        },
+      );
       for (let i = 0; i < 100; i++) {
         if (await accepting(port)) return;
         await sleep(50);
