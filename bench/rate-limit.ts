@@ -11,7 +11,7 @@
 //                         [--limited-duration 10] [--connections 20]
 //   pnpm bench:rate-limit --results <bench>/.run/rate-limit-….json   (re-render a finished run)
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,20 +22,19 @@ import {
   hasTaskset,
   machine,
   ROOT,
+  readSharedBenchResults,
   runSharedBench,
   type SharedBenchMedians,
+  saveRun,
+  sharedBenchOptions,
   writeSection,
 } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '2' },
-    duration: { type: 'string', default: '15' },
-    warmup: { type: 'string', default: '5' },
-    bench: { type: 'string', default: '/tmp/bench-rate-limit' },
+    ...sharedBenchOptions('/tmp/bench-rate-limit'),
     'limited-duration': { type: 'string', default: '10' },
     connections: { type: 'string', default: '20' },
-    results: { type: 'string' },
   },
 });
 const benchDir = values.bench;
@@ -146,20 +145,13 @@ async function measure(): Promise<string> {
   const limited = await limitedRequests(Number(values['limited-duration']), Number(values.connections));
   loads.push(loadavg()[0] ?? 0);
   const saved: Saved = { benchResults, loads, limited };
-  mkdirSync(join(benchDir, '.run'), { recursive: true });
-  const file = join(benchDir, '.run', `rate-limit-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(saved, null, 2));
-  return file;
+  return saveRun(benchDir, 'rate-limit', saved);
 }
 
 // The section.
 const savedFile = values.results ?? (await measure());
 const saved = JSON.parse(readFileSync(savedFile, 'utf8')) as Saved;
-const { medians, settings, runs } = JSON.parse(readFileSync(saved.benchResults, 'utf8')) as {
-  medians: Record<Mode, SharedBenchMedians>;
-  settings: { connections: number; duration: number; warmup: number; rounds: number };
-  runs: { loadavg1?: number }[];
-};
+const { medians, settings, runs } = readSharedBenchResults<Mode>(saved.benchResults);
 const loads = [...saved.loads, ...runs.map((r) => r.loadavg1 ?? 0)];
 const ratio = (x: number) => `${x.toFixed(3)}×`;
 const tick = (ok: boolean) => (ok ? '✔' : '✘');
