@@ -93,8 +93,10 @@ describe('abusive client', () => {
     const normal = (durationMs: number) =>
       runLoad({ url: graph.url, operations: mix, concurrency: CONCURRENCY, ratePerSecond: RATE, durationMs });
     await normal(WARMUP_MS);
+    const baselineStart = await fetchesTotal();
     const baseline = await normal(PHASE_MS);
     const fetchesBefore = await fetchesTotal();
+    const baselinePerRequest = (fetchesBefore - baselineStart) / Math.max(1, baseline.length);
     const [during, flood] = await Promise.all([
       normal(PHASE_MS),
       runLoad({
@@ -117,11 +119,15 @@ describe('abusive client', () => {
     const bad = [...problems(baseline, expected), ...problems(during, expected)];
     const latencyKept = duringP99 <= CATALOGUE_P99_MS && duringP99 <= baselineP99 * 1.5 + 20;
     const fetchesPerRequest = fetchesDuring / Math.max(1, during.length + admitted.length);
+    // The refused flood fetched nothing: the phase's fetches are the ordinary clients' (at their
+    // baseline rate per request, +25 % for noise) and at most 10 per admitted bomb.
+    const fetchBound = baselinePerRequest * during.length * 1.25 + admitted.length * 10;
     const passed =
       bad.length === 0 &&
       latencyKept &&
       other.length === 0 &&
       admitted.length <= Math.ceil(ANON_POINTS / 20_302) + 1 &&
+      fetchesDuring <= fetchBound &&
       isAlive(graph.gateway);
 
     await recordResult({
@@ -133,7 +139,7 @@ describe('abusive client', () => {
         `- Normal mix: the soak's operations at ${RATE} req/s from ${CONCURRENCY} clients, each request attributed to one of 8 addresses (X-Forwarded-For through \`TRUSTED_PROXIES=loopback\`); ${WARMUP_MS / 1000} s warm-up, ${PHASE_MS / 1000} s baseline, then ${PHASE_MS / 1000} s beside the flood. Response cache off; gateway as deployed (\`node ${GATEWAY_NODE_FLAGS.join(' ')}\`), \`RATE_LIMIT_ANON_POINTS=${ANON_POINTS}\` per 60 s`,
         `- Flood: one address, a cost bomb estimated at 20,301 (limit 25,000) at up to ${FLOOD_RATE} req/s over ${FLOOD_CONCURRENCY} connections: ${flood.length} requests (${(flood.length / (PHASE_MS / 1000)).toFixed(0)} req/s), ${admitted.length} admitted (its budget buys ${Math.floor(ANON_POINTS / 20_302)}–${Math.ceil(ANON_POINTS / 20_302)}), ${refused.length} refused with 429 RATE_LIMITED, ${other.length} other`,
         `- Ordinary clients: unexpected responses ${bad.length} (criterion: 0); catalogue-read p99 ${ms(baselineP99)} baseline, ${ms(duringP99)} during the flood (criteria: ≤ ${CATALOGUE_P99_MS} ms and ≤ 1.5 × baseline + 20 ms)`,
-        `- Subgraph fetches during the flood phase: ${fetchesDuring} for ${during.length} ordinary and ${admitted.length} admitted flood requests (${fetchesPerRequest.toFixed(2)} per request); refused requests fetch nothing`,
+        `- Subgraph fetches during the flood phase: ${fetchesDuring} for ${during.length} ordinary and ${admitted.length} admitted flood requests (${fetchesPerRequest.toFixed(2)} per request; baseline ${baselinePerRequest.toFixed(2)} per ordinary request): the ${refused.length} refused requests fetched nothing (criterion: ≤ ${fetchBound.toFixed(0)})`,
         '',
         '| operation | baseline p50 | baseline p99 | during flood p50 | during flood p99 |',
         '|---|---|---|---|---|',
@@ -151,5 +157,6 @@ describe('abusive client', () => {
     expect(admitted.length).toBeLessThanOrEqual(Math.ceil(ANON_POINTS / 20_302) + 1);
     expect(duringP99).toBeLessThanOrEqual(CATALOGUE_P99_MS);
     expect(duringP99).toBeLessThanOrEqual(baselineP99 * 1.5 + 20);
+    expect(fetchesDuring).toBeLessThanOrEqual(fetchBound);
   });
 });
