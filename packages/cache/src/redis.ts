@@ -30,8 +30,15 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   ]).finally(() => clearTimeout(timer));
 }
 
-/** Closes a client politely within a second, else drops its connection. */
+/** Closes a client politely within a second, else drops its connection (never throws). */
 export async function closeRedisClient(client: RedisClient): Promise<void> {
-  if (client.isOpen) await withTimeout(client.close(), 1000, 'close').catch(() => client.destroy());
-  else client.destroy();
+  const drop = () => {
+    try {
+      client.destroy();
+    } catch {
+      // Already closed.
+    }
+  };
+  if (client.isOpen) await withTimeout(client.close(), 1000, 'close').catch(drop);
+  else drop();
 }
