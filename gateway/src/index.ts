@@ -145,6 +145,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     },
   });
 
+  const graphqlMetrics = createGraphQLMetrics({ registry });
   const identify = config.features ? createIdentifier(config.auth) : async () => ANONYMOUS;
   // Rate limits (rate-limit.ts): budgets in the response cache's Redis when there is one.
   const rateLimiter =
@@ -162,6 +163,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
         limiter: rateLimiter,
         identify,
         trust: compileTrustedProxies(config.rateLimit.trustedProxies),
+        metrics: graphqlMetrics,
       })
     : undefined;
   const features: ApolloServerPlugin<GatewayContext>[] = [
@@ -186,7 +188,6 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
         onError: (error) => log.warn({ err: String(error) }, 'response cache unavailable; serving uncached'),
       })
     : undefined;
-  const graphqlMetrics = createGraphQLMetrics({ registry });
   const responseCache = cacheStore
     ? (await import('./response-cache.ts')).createResponseCache({
         store: cacheStore,

@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ErrorCode, trellisError } from '@trellis/errors';
-import { type GraphQLFront, sendJson } from '@trellis/http';
+import { type GraphQLFront, type GraphQLMetrics, requestLogFields, sendJson } from '@trellis/http';
 import { ANONYMOUS, type Viewer } from '@trellis/identity';
 import { clientAddress, type TrustProxy } from './client-address.ts';
 import type { GatewayContext } from './identity.ts';
@@ -49,8 +49,10 @@ export function createRateLimitGate(options: {
   limiter: RateLimiter;
   identify: (req: IncomingMessage) => Promise<Viewer>;
   trust: TrustProxy;
+  /** Refusals at admission never reach Apollo: counted here like the response cache's hits. */
+  metrics: GraphQLMetrics;
 }): RateLimitGate {
-  const { limiter, identify, trust } = options;
+  const { limiter, identify, trust, metrics } = options;
   const slots = new WeakMap<IncomingMessage, RateLimitSlot>();
   const policyHeader = {
     user: `"cost";q=${limiter.quota('user', 'cost')};w=${limiter.windowS}, "mutations";q=${limiter.quota('user', 'mutations')};w=${limiter.windowS}`,
@@ -76,7 +78,9 @@ export function createRateLimitGate(options: {
       : { kind: 'address', id: clientAddress(req, trust) };
   }
 
-  function refuse(res: ServerResponse, slot: RateLimitSlot, decision: Decision): void {
+  function refuse(req: IncomingMessage, res: ServerResponse, slot: RateLimitSlot, decision: Decision, started: number) {
+    requestLogFields(req).errorCode = ErrorCode.RATE_LIMITED;
+    metrics.record(null, ErrorCode.RATE_LIMITED, (performance.now() - started) / 1000);
     sendJson(
       res,
       429,
@@ -93,11 +97,12 @@ export function createRateLimitGate(options: {
     front(inner) {
       return {
         async serve(req, res, request) {
+          const started = performance.now();
           const key = await keyOf(req);
           const decision = await limiter.spend(key, ADMISSION_POINTS, 'cost');
           const slot: RateLimitSlot = { key, decisions: new Map([['cost', decision]]) };
           if (!decision.allowed) {
-            refuse(res, slot, decision);
+            refuse(req, res, slot, decision, started);
             return true;
           }
           slots.set(req, slot);

@@ -45,7 +45,11 @@ export interface RateLimitConfig {
   windowS: number;
   /** TRUSTED_PROXIES entries (client-address.ts). @default [] */
   trustedProxies: string[];
-  /** Keys tracked at most by the in-memory store (LRU; not used with Redis). @default 100_000 */
+  /**
+   * Keys tracked at most by the in-memory store (LRU; not used with Redis). About 600 bytes
+   * each (measured: 100,000 keys held 56 MiB of heap): the default bounds it near 12 MiB of
+   * the gateway's 320 MiB heap. @default 20_000
+   */
   maxKeys: number;
 }
 
@@ -57,7 +61,7 @@ export const DEFAULT_RATE_LIMIT: RateLimitConfig = {
   mutationPoints: 1_000_000,
   windowS: 60,
   trustedProxies: [],
-  maxKeys: 100_000,
+  maxKeys: 20_000,
 };
 
 export interface RateLimiterOptions extends Omit<RateLimitConfig, 'enabled' | 'trustedProxies'> {

@@ -106,6 +106,10 @@ describe('rate limits: what clients see', () => {
         result: 'limited',
       }),
     ).toBeGreaterThanOrEqual(2);
+    // Both refusals count as requests with their code (the admission one never reached Apollo).
+    expect(
+      await counter(graph.gateway, 'trellis_graphql_requests_total', { code: 'RATE_LIMITED' }),
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('a cached hit spends the admission point only; a client over budget gets no hit', async () => {
