@@ -1,8 +1,3 @@
-// Faults under load, each against its own graph of real processes: a subgraph SIGKILLed and
-// restarted, a (private) Postgres stopped and started, a (private) Redis stopped and
-// started, the orders job worker SIGKILLed mid-delivery. Pass criteria are asserted and
-// the figures written to docs/reliability.md.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,11 +5,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startEmbeddedPostgres } from '@trellis/db/embedded';
 import { createTestDatabase, type TestDatabase } from '@trellis/testing';
+import { startPrivateRedis } from '@trellis/testing/redis-server';
 import { startWebhookSink } from '@trellis/testing/webhook-sink';
 import postgres from 'postgres';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { tokenFor } from '../src/harness.ts';
-import { portAcceptsConnections } from '../src/process.ts';
 import { type GraphProcess, isAlive, type ProcessGraph, startProcessGraph } from './graph.ts';
 import { describeSample, type Operation, runLoad, type Sample } from './load.ts';
 import { mixedOperations, placeOrderOperation, storefront } from './operations.ts';
@@ -222,29 +217,11 @@ describe('faults under load', () => {
   });
 
   it('Redis stopped under load with the response cache on: no errors; caching resumes after its restart', async () => {
-    const redisPort = await freePort();
-    const startRedis = async (): Promise<ChildProcess> => {
-      const child = spawn(
-        'redis-server',
-        ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        {
-          stdio: 'ignore',
-        },
-      );
-      const deadline = Date.now() + 10_000;
-      while (!(await portAcceptsConnections(redisPort))) {
-        if (Date.now() > deadline) throw new Error('redis-server did not start');
-        await sleep(50);
-      }
-      return child;
-    };
-    let redis = await startRedis();
-    cleanups.push(async () => {
-      redis.kill('SIGKILL');
-    });
+    const redis = await startPrivateRedis();
+    cleanups.push(() => redis.stop());
     const graph = await graphOn((await sharedDatabase('trellis_fault_redis')).url, {
       RESPONSE_CACHE: 'on',
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      REDIS_URL: redis.url,
     });
     const { operations, expected } = await mixedOperations();
     // A public read over five ids: repeats within a second, so hits show quickly.
@@ -263,9 +240,9 @@ describe('faults under load', () => {
     const fault = (async () => {
       await sleep(8000);
       marks.stopped = performance.now() - origin;
-      redis.kill('SIGKILL');
+      await redis.stop();
       await sleep(8000);
-      redis = await startRedis();
+      await redis.start();
       marks.started = performance.now() - origin;
     })();
     const samples = await runLoad({
@@ -283,7 +260,16 @@ describe('faults under load', () => {
     const hitsBefore = hits(0, stopped);
     const hitsDuring = hits(stopped + 500, started);
     const hitsAfter = hits(started + 3000, Number.POSITIVE_INFINITY);
-    const passed = bad.length === 0 && allAlive(graph) && hitsBefore > 0 && hitsAfter > 0;
+    // Rate limits live in the same Redis: during the outage they let requests through uncounted.
+    const metrics = await (await fetch(graph.url.replace(/\/graphql$/, '/metrics'))).text();
+    const failedOpen = metrics
+      .split('\n')
+      .filter(
+        (line) =>
+          line.startsWith('trellis_gateway_rate_limit_decisions_total{') && line.includes('result="failed_open"'),
+      )
+      .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    const passed = bad.length === 0 && allAlive(graph) && hitsBefore > 0 && hitsAfter > 0 && failedOpen > 0;
     await recordResult({
       id: 'fault-redis-stop',
       title: 'Fault: Redis (response cache store) killed under load, then restarted (private redis-server)',
@@ -293,6 +279,7 @@ describe('faults under load', () => {
         `- Load: 40 req/s offered by 6 clients for 32 s (the soak mix plus a cacheable read over five ids), RESPONSE_CACHE=on with REDIS_URL; Redis killed at ${ms(stopped)}, up again at ${ms(started)}`,
         `- Requests: ${samples.length}; errors or unexpected responses: ${bad.length} (criterion: 0)`,
         `- Cache hits: ${hitsBefore} before the outage, ${hitsDuring} during (a miss is the expected degradation), ${hitsAfter} from 3 s after the restart (criterion: > 0)`,
+        `- Rate-limit decisions that failed open (Redis unreachable: let through uncounted, never refused): ${failedOpen} (criterion: > 0, with no error above)`,
       ],
     });
 
@@ -300,6 +287,7 @@ describe('faults under load', () => {
     expect(allAlive(graph)).toBe(true);
     expect(hitsBefore).toBeGreaterThan(0);
     expect(hitsAfter).toBeGreaterThan(0);
+    expect(failedOpen).toBeGreaterThan(0);
   });
   it('the orders worker SIGKILLed under load: no job lost, each confirmation takes effect once', async () => {
     const secret = randomBytes(24).toString('base64url');

@@ -2,17 +2,10 @@
 // started on a free port, no persistence; `stop()` kills it, `start()` brings it back on the
 // same port, `pause()`/`resume()` freeze it (SIGSTOP/SIGCONT) so commands hang unanswered.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from '@trellis/db/embedded';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const accepting = (port: number) =>
   new Promise<boolean>((resolve) => {
