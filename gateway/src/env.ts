@@ -1,5 +1,12 @@
 // The gateway's environment and command-line flags: the only place it reads process.env.
-import { common, loadEnv, z } from '@trellis/config';
+import { common, exitWith, loadEnv, z } from '@trellis/config';
+import {
+  type ClientLabelOptions,
+  type CorsConfig,
+  DEV_CORS_ORIGINS,
+  parseClientNames,
+  parseCorsOrigins,
+} from '@trellis/http';
 import { DEV_AUTH } from '@trellis/identity';
 import { compileTrustedProxies } from './client-address.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
@@ -46,6 +53,16 @@ export interface GatewayConfig {
   trustedDocuments?: string | undefined;
   /** Largest request body accepted. @default 1 MB */
   maxBodyBytes: number;
+  /**
+   * Browser origins allowed to call the gateway (CORS_ORIGINS, CORS_CREDENTIALS). Absent: no
+   * CORS headers at all. @default loopback origins outside production, none in production
+   */
+  cors?: CorsConfig;
+  /**
+   * Which `apollographql-client-name` values get their own `client` metric label
+   * (CLIENT_NAMES allowlist, or the first MAX_CLIENT_NAMES seen). @default the first 20 seen
+   */
+  clients?: ClientLabelOptions;
   auth: {
     /** HS256 secret for client tokens (development default; unset in production unless given). */
     secret?: string | undefined;
@@ -61,6 +78,17 @@ export interface GatewayConfig {
 }
 
 const limit = (fallback: number) => z.coerce.number({ message: 'must be a number' }).int().min(1).default(fallback);
+
+/** A string variable read by `parse`, whose thrown message becomes the variable's error. */
+const parsedWith = <T>(parse: (text: string) => T) =>
+  z.string().transform((text, context) => {
+    try {
+      return parse(text);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
 
 /** Reads `--supergraph FILE` and `--port N` (which win over SUPERGRAPH_PATH and PORT). */
 function parseFlags(argv: readonly string[]): Record<string, string> {
@@ -104,6 +132,10 @@ export function gatewayConfig(
       SUBGRAPH_TIMEOUT_MS: limit(5000),
       SUBGRAPH_MAX_CONCURRENCY: limit(DEFAULT_CONCURRENCY.maxInFlight),
       SUBGRAPH_QUEUE_TIMEOUT_MS: limit(DEFAULT_CONCURRENCY.queueMs),
+      CORS_ORIGINS: parsedWith(parseCorsOrigins).optional(),
+      CORS_CREDENTIALS: z.enum(['true', 'false']).default('false'),
+      CLIENT_NAMES: parsedWith(parseClientNames).optional(),
+      MAX_CLIENT_NAMES: z.coerce.number({ message: 'must be a number' }).int().min(0).max(1000).default(20),
       MAX_BODY_BYTES: limit(1_000_000),
       MAX_COST: limit(DEFAULT_LIMITS.maxCost),
       MAX_DEPTH: limit(DEFAULT_LIMITS.maxDepth),
@@ -158,6 +190,8 @@ export function gatewayConfig(
   }
   // Development and tests get the shared dev secrets; production only what it is given.
   const dev = env.NODE_ENV !== 'production';
+  if (env.CORS_CREDENTIALS === 'true' && env.CORS_ORIGINS?.includes('*'))
+    exitWith('Invalid environment: CORS_CREDENTIALS=true needs explicit CORS_ORIGINS, not "*"');
   return {
     features: env.GATEWAY_FEATURES === 'on',
     responseCache: {
@@ -184,6 +218,11 @@ export function gatewayConfig(
     },
     trustedDocuments: env.TRUSTED_DOCUMENTS,
     maxBodyBytes: env.MAX_BODY_BYTES,
+    cors: {
+      origins: env.CORS_ORIGINS ?? (dev ? [...DEV_CORS_ORIGINS] : []),
+      credentials: env.CORS_CREDENTIALS === 'true',
+    },
+    clients: { allowlist: env.CLIENT_NAMES, max: env.MAX_CLIENT_NAMES },
     limits: {
       maxCost: env.MAX_COST,
       maxDepth: env.MAX_DEPTH,

@@ -15,6 +15,7 @@ import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { maskError } from '@trellis/errors';
 import {
   accessLogPlugin,
+  createCors,
   createGraphQLMetrics,
   createHttpServer,
   listen,
@@ -145,7 +146,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     },
   });
 
-  const graphqlMetrics = createGraphQLMetrics({ registry });
+  const graphqlMetrics = createGraphQLMetrics({ registry, ...(config.clients ? { clients: config.clients } : {}) });
   const identify = config.features ? createIdentifier(config.auth) : async () => ANONYMOUS;
   // Rate limits (rate-limit.ts): budgets in the response cache's Redis when there is one.
   const rateLimiter =
@@ -277,6 +278,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
         ? { front: responseCache.front }
         : {}),
     maxBodyBytes: config.maxBodyBytes,
+    ...(config.cors ? { cors: createCors(config.cors) } : {}),
     ...(trusted ? { admit: (body: unknown) => admitTrusted(trusted, body), refusedCode: NOT_TRUSTED } : {}),
   });
   const running = await listen(server, config.port, config.host);

@@ -32,7 +32,13 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { trace } from '@opentelemetry/api';
 import type { CacheStore } from '@trellis/cache';
 import { type InvalidationBatch, tagsToPurge } from '@trellis/cache/invalidation';
-import { type FrontRequest, type GraphQLFront, type GraphQLMetrics, requestLogFields } from '@trellis/http';
+import {
+  type FrontRequest,
+  type GraphQLFront,
+  type GraphQLMetrics,
+  readClientIdentity,
+  requestLogFields,
+} from '@trellis/http';
 import type { Viewer } from '@trellis/identity';
 import { registeredMetric } from '@trellis/telemetry/metrics';
 import { LRUCache } from 'lru-cache';
@@ -277,7 +283,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     res.setHeader('x-cache', 'HIT');
     res.end(bytes);
     results.inc({ result: 'hit' });
-    metrics.record(meta.o, 'OK', (performance.now() - started) / 1000);
+    metrics.record(meta.o, 'OK', (performance.now() - started) / 1000, readClientIdentity(req));
     requestLogFields(req).operation = meta.o ?? undefined;
     trace.getActiveSpan()?.setAttributes({ 'trellis.cache.result': 'hit', 'trellis.cache.key_scope': meta.s });
     return true;

@@ -38,6 +38,8 @@ describe('access log', () => {
     expect(rest).toEqual([]);
     expect(Object.keys(ok!).sort()).toEqual(
       [
+        'client_name',
+        'client_version',
         'duration_ms',
         'error_code',
         'level',

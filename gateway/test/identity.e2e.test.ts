@@ -180,24 +180,31 @@ describe('client tokens from a JWKS (production)', () => {
   });
 });
 
-describe('pnpm token', () => {
+describe('pnpm --silent run dev:token', () => {
+  // Through pnpm itself, as README says to run it (`pnpm token` is reserved by pnpm 12).
+  const devToken = (...args: string[]) =>
+    spawnSync('pnpm', ['--silent', 'run', 'dev:token', ...args], { cwd: ROOT, encoding: 'utf8' });
+
   it('mints a token the development gateway accepts', async () => {
-    const result = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'tools/src/token.ts'), '--user', '7', '--scope', 'admin'],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-      },
-    );
+    const result = devToken('--user', '7', '--scope', 'admin');
     expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     const { body } = await graphql(graph.url, '{ me { id } }', {}, bearer(result.stdout.trim()));
     expect(body).toEqual({ data: { me: { id: '7' } } });
-    const bad = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'tools/src/token.ts')], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
-    expect(bad.status).toBe(1);
-    expect(bad.stderr.trim()).toBe('usage: pnpm token --user <id> [--scope admin] [--expires 1h]');
+  });
+
+  it('prints its usage on --help, refuses unknown flags (2) and a missing user (1)', () => {
+    const help = devToken('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('usage: pnpm --silent run dev:token --user <id>');
+    const unknown = devToken('--usr', '7');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--usr'");
+    const missing = devToken();
+    expect(missing.status).toBe(1);
+    // pnpm adds its own ELIFECYCLE line after the tool's.
+    expect(missing.stderr.split('\n')[0]).toBe(
+      'usage: pnpm --silent run dev:token --user <id> [--scope admin]… [--expires 1h]',
+    );
   });
 });

@@ -13,6 +13,7 @@ import {
   type Limits,
   startGateway,
 } from '@trellis/gateway';
+import { DEV_CORS_ORIGINS } from '@trellis/http';
 import { DEV_AUTH, mintClientToken } from '@trellis/identity';
 import { TEST_SEED } from '@trellis/testing';
 import { startTestSubgraph, type TestSubgraph } from '@trellis/testing/subgraph';
@@ -36,6 +37,8 @@ export function testGatewayConfig(overrides: Partial<GatewayConfig> & { supergra
     subgraphConcurrency: { ...DEFAULT_CONCURRENCY, perSubgraph: {} },
     responseCache: { enabled: false, timeoutMs: 50 },
     rateLimit: DEFAULT_RATE_LIMIT,
+    // As gatewayConfig() outside production: loopback origins.
+    cors: { origins: [...DEV_CORS_ORIGINS] },
     auth: {
       secret: DEV_AUTH.clientSecret,
       issuer: DEV_AUTH.issuer,
@@ -80,6 +83,8 @@ export async function startGraph(
      * Redis URL, otherwise POSTing to this gateway's purge endpoint.
      */
     invalidation?: boolean;
+    /** Any other gateway setting (CORS, client names, …). */
+    gateway?: Partial<GatewayConfig>;
   } = {},
 ): Promise<TestGraph> {
   const definitions = await loadDefinitions();
@@ -111,6 +116,7 @@ export async function startGraph(
       trustedDocuments: options.trustedDocuments,
       ...(options.responseCache ? { responseCache: options.responseCache } : {}),
       ...(options.rateLimit ? { rateLimit: { ...DEFAULT_RATE_LIMIT, ...options.rateLimit } } : {}),
+      ...options.gateway,
     }),
   );
   gatewayUrl = gateway.url;

@@ -84,6 +84,16 @@ describe('pnpm gateway', () => {
     expect((await gateway.exited).code).toBe(1);
     expect(gateway.output().trim()).toBe('Invalid environment: PORT must be a number (got "eighty")');
   });
+
+  it('stops with one line naming a bad CORS_ORIGINS', async () => {
+    const gateway = spawnService(GATEWAY, [], { CORS_ORIGINS: 'http://localhost:5173/app' }, ROOT);
+    expect((await gateway.exited).code).toBe(1);
+    const output = gateway.output().trim();
+    expect(output.split('\n')).toHaveLength(1);
+    expect(output).toMatch(
+      /^Invalid environment: CORS_ORIGINS "http:\/\/localhost:5173\/app" is not an origin pattern/,
+    );
+  });
 });
 
 describe('a subgraph process', () => {

@@ -290,6 +290,37 @@ describe('tracing across processes', () => {
     );
     expect(server.parentSpanId).toBe('00f067aa0ba902b7');
   });
+
+  it('records the client (apollographql-client-name/-version) on the server span and the access line', async () => {
+    const client = { 'apollographql-client-name': 'web-storefront', 'apollographql-client-version': '1.4.0' };
+    const response = await graphql(gatewayUrl, 'query TracedClient { product(id: "2") { name } }', {}, client);
+    expect(response.status).toBe(200);
+    const access = await until('the access line', () =>
+      logLines(gateway).find((l) => l.msg === 'request' && l.operation === 'TracedClient'),
+    );
+    expect(access).toMatchObject({ client_name: 'web-storefront', client_version: '1.4.0' });
+    const root = await until('the gateway server span', () =>
+      receiver.spans.find((s) => s.traceId === access.trace_id && s.service === 'gateway' && !s.parentSpanId),
+    );
+    expect(root.attributes).toMatchObject({ 'apollo.client.name': 'web-storefront', 'apollo.client.version': '1.4.0' });
+    // An invalid name (a tab inside, or 10 KB long) is no name: nothing recorded, request served.
+    for (const name of ['web\tstorefront', 'w'.repeat(10_240)]) {
+      const bad = await graphql(
+        gatewayUrl,
+        'query TracedBadClient { product(id: "3") { name } }',
+        {},
+        {
+          'apollographql-client-name': name,
+        },
+      );
+      expect(bad.status).toBe(200);
+    }
+    const badLines = await until('the access lines', () => {
+      const found = logLines(gateway).filter((l) => l.msg === 'request' && l.operation === 'TracedBadClient');
+      return found.length === 2 ? found : undefined;
+    });
+    for (const line of badLines) expect(line).toMatchObject({ client_name: null, client_version: null });
+  });
 });
 
 describe('shutdown', () => {

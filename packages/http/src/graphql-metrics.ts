@@ -1,22 +1,35 @@
-// Request metrics of a GraphQL front (gateway and every subgraph), per operation:
-// `trellis_graphql_requests_total{operation,code}` and
-// `trellis_graphql_request_duration_seconds{operation}`.
+// Request metrics of a GraphQL front (gateway and every subgraph), per operation and client:
+// `trellis_graphql_requests_total{operation,code,client}` and
+// `trellis_graphql_request_duration_seconds{operation,client}`. Both label sets are bounded
+// (operation names and client names beyond their caps are `other`).
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { registeredMetric } from '@trellis/telemetry/metrics';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import {
+  CLIENT_NAME_HEADER,
+  CLIENT_VERSION_HEADER,
+  type ClientIdentity,
+  type ClientLabelOptions,
+  createClientLabeler,
+  parseClientIdentity,
+} from './client-identity.ts';
 
 export interface GraphQLMetricsOptions {
   registry: Registry;
   /** Distinct operation names tracked; later ones are counted as `other` (label cardinality). @default 200 */
   maxOperations?: number;
+  /** Which client names get their own `client` label (client-identity.ts). @default the first 20 seen */
+  clients?: ClientLabelOptions;
 }
 
 export interface GraphQLMetrics {
   /** Apollo plugin: one count (with the first error's code, or `OK`) and one duration per request. */
   plugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext>;
   /** Records a request answered outside Apollo's pipeline (the gateway's cached responses). */
-  record(operationName: string | null | undefined, code: string, seconds: number): void;
+  record(operationName: string | null | undefined, code: string, seconds: number, client?: ClientIdentity): void;
 }
+
+const NO_CLIENT: ClientIdentity = { name: null, version: null };
 
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 
@@ -29,8 +42,8 @@ export function createGraphQLMetrics(options: GraphQLMetricsOptions): GraphQLMet
     () =>
       new Counter({
         name: 'trellis_graphql_requests_total',
-        help: 'GraphQL requests by operation and outcome (OK, or the first error code)',
-        labelNames: ['operation', 'code'],
+        help: 'GraphQL requests by operation, outcome (OK, or the first error code) and client',
+        labelNames: ['operation', 'code', 'client'],
         registers: [registry],
       }),
   );
@@ -40,8 +53,8 @@ export function createGraphQLMetrics(options: GraphQLMetricsOptions): GraphQLMet
     () =>
       new Histogram({
         name: 'trellis_graphql_request_duration_seconds',
-        help: 'GraphQL request duration from receipt to response, by operation',
-        labelNames: ['operation'],
+        help: 'GraphQL request duration from receipt to response, by operation and client',
+        labelNames: ['operation', 'client'],
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2.5, 5, 10],
         registers: [registry],
       }),
@@ -54,10 +67,17 @@ export function createGraphQLMetrics(options: GraphQLMetricsOptions): GraphQLMet
     seen.add(name);
     return name;
   };
-  const record = (operationName: string | null | undefined, code: string, seconds: number) => {
+  const clientLabel = createClientLabeler(options.clients);
+  const record = (
+    operationName: string | null | undefined,
+    code: string,
+    seconds: number,
+    identity: ClientIdentity = NO_CLIENT,
+  ) => {
     const operation = label(operationName);
-    requests.labels(operation, code).inc();
-    duration.labels(operation).observe(seconds);
+    const client = clientLabel(identity);
+    requests.labels(operation, code, client).inc();
+    duration.labels(operation, client).observe(seconds);
   };
   return {
     record,
@@ -71,7 +91,14 @@ export function createGraphQLMetrics(options: GraphQLMetricsOptions): GraphQLMet
             const fromDocument = named && 'name' in named ? named.name?.value : undefined;
             const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
             const code = errors?.length ? String(errors[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK';
-            record(operationName ?? request.operationName ?? fromDocument, code, (performance.now() - started) / 1000);
+            const headers = request.http?.headers;
+            const client = parseClientIdentity(headers?.get(CLIENT_NAME_HEADER), headers?.get(CLIENT_VERSION_HEADER));
+            record(
+              operationName ?? request.operationName ?? fromDocument,
+              code,
+              (performance.now() - started) / 1000,
+              client,
+            );
           },
         };
       },

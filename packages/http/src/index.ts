@@ -5,8 +5,35 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApolloServer, type ApolloServerPlugin, type BaseContext, HeaderMap } from '@apollo/server';
+import { trace } from '@opentelemetry/api';
 import { ErrorCode } from '@trellis/errors';
 import { flushTelemetry, type Logger } from '@trellis/telemetry';
+import { readClientIdentity } from './client-identity.ts';
+import type { Cors } from './cors.ts';
+
+export {
+  CLIENT_NAME_HEADER,
+  CLIENT_VERSION_HEADER,
+  type ClientIdentity,
+  type ClientLabelOptions,
+  createClientLabeler,
+  OTHER_CLIENT,
+  parseClientIdentity,
+  parseClientNames,
+  readClientIdentity,
+  UNKNOWN_CLIENT,
+} from './client-identity.ts';
+export {
+  CORS_ALLOWED_HEADERS,
+  CORS_EXPOSED_HEADERS,
+  CORS_MAX_AGE_S,
+  CORS_METHODS,
+  type Cors,
+  type CorsConfig,
+  createCors,
+  DEV_CORS_ORIGINS,
+  parseCorsOrigins,
+} from './cors.ts';
 
 export {
   createGraphQLMetrics,
@@ -85,6 +112,8 @@ export interface HttpServerOptions<TContext extends BaseContext> {
    * gateway's response cache serves stored bytes through it (gateway/src/response-cache.ts).
    */
   front?: GraphQLFront;
+  /** CORS rules (cors.ts): headers on every response, preflights answered. Without it no CORS header is sent. */
+  cors?: Cors;
 }
 
 /** A GraphQL request as it reaches the front: the parsed POST body (after `admit`) or the GET query string. */
@@ -156,6 +185,13 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
   routes['/health'] = routes['/health/ready'] as Route;
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
+    // The client on the request's server span (Apollo Router's attribute names).
+    const client = readClientIdentity(req);
+    if (client.name !== null) {
+      const span = trace.getActiveSpan();
+      span?.setAttribute('apollo.client.name', client.name);
+      if (client.version !== null) span?.setAttribute('apollo.client.version', client.version);
+    }
     if (!options.isReady()) {
       requestError(res, 503, 'Service is not ready', ErrorCode.SERVICE_UNAVAILABLE);
       req.resume();
@@ -218,7 +254,11 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
       httpGraphQLRequest: { method: req.method, headers, search, body },
       context: () => options.context(req),
     });
-    for (const [key, value] of response.headers) res.setHeader(key, value);
+    for (const [key, value] of response.headers) {
+      // Vary accumulates (CORS set `Vary: Origin` before Apollo ran).
+      const vary = key === 'vary' ? res.getHeader('vary') : undefined;
+      res.setHeader(key, vary ? `${vary}, ${value}` : value);
+    }
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       front?.complete?.(req, res.statusCode, response.headers, response.body.string);
@@ -244,6 +284,7 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
     res.once('finish', () => {
       if (path !== graphqlPath) return;
       const fields = logFields.get(req);
+      const client = readClientIdentity(req);
       options.logger.info(
         {
           request_id: requestId,
@@ -253,10 +294,13 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
           duration_ms: Math.round((performance.now() - started) * 100) / 100,
           operation: fields?.operation ?? null,
           error_code: fields?.errorCode ?? null,
+          client_name: client.name,
+          client_version: client.version,
         },
         'request',
       );
     });
+    if (options.cors?.handle(req, res)) return;
     const work =
       path === graphqlPath
         ? handleGraphQL(req, res, search)

@@ -150,7 +150,7 @@ export function createClientVerifier(options: ClientAuthOptions): ((token: strin
   return null;
 }
 
-/** Mints a client token with the development secret (`pnpm token`, tests). */
+/** Mints a client token with the development secret (`pnpm run dev:token`, tests). */
 export async function mintClientToken(options: {
   userId: string;
   scopes?: string[];
@@ -169,7 +169,7 @@ export async function mintClientToken(options: {
     .sign(keyOf(options.secret));
 }
 
-/** Development defaults shared by the gateway, the subgraphs, `pnpm token` and tests. */
+/** Development defaults shared by the gateway, the subgraphs, `pnpm run dev:token` and tests. */
 export const DEV_AUTH = {
   clientSecret: 'trellis-dev-client-secret',
   subgraphSecret: 'trellis-dev-subgraph-secret',
