@@ -148,6 +148,7 @@ export function gatewayConfig(
       RATE_LIMIT_ANON_POINTS: limit(DEFAULT_RATE_LIMIT.anonPoints),
       RATE_LIMIT_MUTATION_POINTS: limit(DEFAULT_RATE_LIMIT.mutationPoints),
       RATE_LIMIT_WINDOW_S: limit(DEFAULT_RATE_LIMIT.windowS),
+      RATE_LIMIT_BY_CLIENT: z.enum(['on', 'off']).default('off'),
       TRUSTED_PROXIES: z
         .string()
         .default('')
@@ -192,6 +193,11 @@ export function gatewayConfig(
   const dev = env.NODE_ENV !== 'production';
   if (env.CORS_CREDENTIALS === 'true' && env.CORS_ORIGINS?.includes('*'))
     exitWith('Invalid environment: CORS_CREDENTIALS=true needs explicit CORS_ORIGINS, not "*"');
+  // Client names are the client's word: only a fixed list may split an address's budget.
+  if (env.RATE_LIMIT_BY_CLIENT === 'on' && !env.CLIENT_NAMES?.length)
+    exitWith(
+      'Invalid environment: RATE_LIMIT_BY_CLIENT=on needs CLIENT_NAMES (the client names that get budgets of their own)',
+    );
   return {
     features: env.GATEWAY_FEATURES === 'on',
     responseCache: {
@@ -215,6 +221,7 @@ export function gatewayConfig(
       windowS: env.RATE_LIMIT_WINDOW_S,
       trustedProxies: env.TRUSTED_PROXIES,
       maxKeys: DEFAULT_RATE_LIMIT.maxKeys,
+      byClient: env.RATE_LIMIT_BY_CLIENT === 'on' ? (env.CLIENT_NAMES ?? []) : [],
     },
     trustedDocuments: env.TRUSTED_DOCUMENTS,
     maxBodyBytes: env.MAX_BODY_BYTES,

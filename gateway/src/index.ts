@@ -165,6 +165,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
         identify,
         trust: compileTrustedProxies(config.rateLimit.trustedProxies),
         metrics: graphqlMetrics,
+        byClient: config.rateLimit.byClient,
       })
     : undefined;
   const features: ApolloServerPlugin<GatewayContext>[] = [

@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ErrorCode, trellisError } from '@trellis/errors';
-import { type GraphQLFront, type GraphQLMetrics, requestLogFields, sendJson } from '@trellis/http';
+import { type GraphQLFront, type GraphQLMetrics, readClientIdentity, requestLogFields, sendJson } from '@trellis/http';
 import { ANONYMOUS, type Viewer } from '@trellis/identity';
 import { clientAddress, type TrustProxy } from './client-address.ts';
 import type { GatewayContext } from './identity.ts';
@@ -51,13 +51,15 @@ export function createRateLimitGate(options: {
   trust: TrustProxy;
   /** Refusals at admission never reach Apollo: counted here like the response cache's hits. */
   metrics: GraphQLMetrics;
+  /** Client names whose anonymous requests are keyed by address and name (RateLimitConfig.byClient). @default none */
+  byClient?: readonly string[];
 }): RateLimitGate {
   const { limiter, identify, trust, metrics } = options;
+  const byClient = new Set(options.byClient ?? []);
   const slots = new WeakMap<IncomingMessage, RateLimitSlot>();
-  const policyHeader = {
-    user: `"cost";q=${limiter.quota('user', 'cost')};w=${limiter.windowS}, "mutations";q=${limiter.quota('user', 'mutations')};w=${limiter.windowS}`,
-    address: `"cost";q=${limiter.quota('address', 'cost')};w=${limiter.windowS}, "mutations";q=${limiter.quota('address', 'mutations')};w=${limiter.windowS}`,
-  };
+  const policy = (kind: ClientKey['kind']) =>
+    `"cost";q=${limiter.quota(kind, 'cost')};w=${limiter.windowS}, "mutations";q=${limiter.quota(kind, 'mutations')};w=${limiter.windowS}`;
+  const policyHeader = { user: policy('user'), address: policy('address'), client: policy('client') };
 
   function headers(slot: RateLimitSlot): [string, string][] {
     const state = [...slot.decisions.values()].map((d) => `"${d.policy}";r=${d.remaining};t=${d.resetS}`).join(', ');
@@ -73,9 +75,12 @@ export function createRateLimitGate(options: {
   async function keyOf(req: IncomingMessage): Promise<ClientKey> {
     // A bad token is answered by Apollo (401); until then the request counts for its address.
     const viewer = await identify(req).catch(() => ANONYMOUS);
-    return viewer.userId !== null
-      ? { kind: 'user', id: viewer.userId }
-      : { kind: 'address', id: clientAddress(req, trust) };
+    if (viewer.userId !== null) return { kind: 'user', id: viewer.userId };
+    const address = clientAddress(req, trust);
+    const client = byClient.size > 0 ? readClientIdentity(req).name : null;
+    return client !== null && byClient.has(client)
+      ? { kind: 'client', id: `${address}|${client}` }
+      : { kind: 'address', id: address };
   }
 
   function refuse(req: IncomingMessage, res: ServerResponse, slot: RateLimitSlot, decision: Decision, started: number) {

@@ -3,7 +3,7 @@
 // Two policies per key: `cost` (every request's admission point plus the cost of queries) and
 // `mutations` (the cost of mutations, a budget of its own so reads cannot starve writes and
 // a write flood is capped separately). Keys: the verified user id, else the client address
-// (client-address.ts). Budgets live in Redis when REDIS_URL is set — rate-limiter-flexible's
+// (client-address.ts) — with RATE_LIMIT_BY_CLIENT, the address and a listed client name. Budgets live in Redis when REDIS_URL is set — rate-limiter-flexible's
 // atomic Lua increment, so every replica on that Redis enforces one budget — or in memory.
 //
 // The store is never a reason to refuse a request: a Redis that is down or slow fails open
@@ -23,8 +23,8 @@ import {
   RLWrapperTimeouts,
 } from 'rate-limiter-flexible';
 
-/** Who a budget belongs to: a verified user, or a client address. */
-export type KeyKind = 'user' | 'address';
+/** Who a budget belongs to: a verified user, a client address, or an address and a listed client name. */
+export type KeyKind = 'user' | 'address' | 'client';
 export type Policy = 'cost' | 'mutations';
 
 export interface ClientKey {
@@ -51,6 +51,13 @@ export interface RateLimitConfig {
    * the gateway's 320 MiB heap. @default 20_000
    */
   maxKeys: number;
+  /**
+   * Client names (`apollographql-client-name`, from CLIENT_NAMES) whose anonymous requests get
+   * a budget of their own per address (RATE_LIMIT_BY_CLIENT=on): apps behind one shared
+   * address no longer spend each other's budget. Names are the client's word, so only listed
+   * ones split a budget (an address gets at most one per listed name). @default [] (off)
+   */
+  byClient: string[];
 }
 
 /** The defaults, and why (README "Rate limits"). */
@@ -62,9 +69,10 @@ export const DEFAULT_RATE_LIMIT: RateLimitConfig = {
   windowS: 60,
   trustedProxies: [],
   maxKeys: 20_000,
+  byClient: [],
 };
 
-export interface RateLimiterOptions extends Omit<RateLimitConfig, 'enabled' | 'trustedProxies'> {
+export interface RateLimiterOptions extends Omit<RateLimitConfig, 'enabled' | 'trustedProxies' | 'byClient'> {
   /** Budgets in Redis (shared by replicas); in memory when absent. */
   redisUrl?: string | undefined;
   /** Prefix of the Redis keys (CACHE_NAMESPACE). @default 'trellis' */
@@ -111,13 +119,13 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     () =>
       new Counter({
         name: 'trellis_gateway_rate_limit_decisions_total',
-        help: 'Rate-limit decisions by policy (cost, mutations), key kind (user, address) and result (allowed, limited, failed_open)',
+        help: 'Rate-limit decisions by policy (cost, mutations), key kind (user, address, client) and result (allowed, limited, failed_open)',
         labelNames: ['policy', 'key_kind', 'result'],
         registers: [registry],
       }),
   );
   for (const policy of ['cost', 'mutations'] as const)
-    for (const kind of ['user', 'address'] as const)
+    for (const kind of ['user', 'address', 'client'] as const)
       for (const result of ['allowed', 'limited', 'failed_open'] as const)
         decisions.labels(policy, kind, result).inc(0);
 
@@ -128,8 +136,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const quotas: Record<string, number> = {
     'cost:user': options.points,
     'cost:address': options.anonPoints,
+    'cost:client': options.anonPoints,
     'mutations:user': options.mutationPoints,
     'mutations:address': options.mutationPoints,
+    'mutations:client': options.mutationPoints,
   };
   const build = (name: string, points: number): RateLimiterAbstract =>
     redis

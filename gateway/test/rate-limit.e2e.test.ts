@@ -199,6 +199,38 @@ describe('rate limits: keys and budgets', () => {
     }
   });
 
+  it('RATE_LIMIT_BY_CLIENT: listed client names get a budget of their own per address; other names do not', async () => {
+    const gateway = await startGateway(
+      testGatewayConfig({
+        supergraphPath: graph.supergraphPath,
+        rateLimit: {
+          ...DEFAULT_RATE_LIMIT,
+          ...BUDGET,
+          trustedProxies: ['loopback'],
+          byClient: ['storefront', 'admin'],
+        },
+      }),
+    );
+    try {
+      const url = `${gateway.url}/graphql`;
+      const send = (client?: string) =>
+        graphql(url, '{ __typename }', {}, as('203.0.113.9', client ? { 'apollographql-client-name': client } : {}));
+      const spent = async (client?: string) => BUDGET.anonPoints - remaining((await send(client)).headers).cost!.r;
+      expect(await spent()).toBe(1);
+      expect(await spent('storefront')).toBe(1);
+      expect(await spent('admin')).toBe(1);
+      // Unlisted or invalid names count for the address itself.
+      expect(await spent('made-up')).toBe(2);
+      expect(await spent('bad\tname')).toBe(3);
+      expect(await spent('storefront')).toBe(2);
+      expect(
+        await counter(gateway, 'trellis_gateway_rate_limit_decisions_total', { key_kind: 'client', result: 'allowed' }),
+      ).toBe(3);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   it('a flood of distinct addresses is served and keeps the tracked keys bounded', async () => {
     const statuses = new Map<number, number>();
     for (let batch = 0; batch < 10; batch++) {
