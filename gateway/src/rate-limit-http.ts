@@ -40,11 +40,6 @@ export interface RateLimitGate {
   plugin: ApolloServerPlugin<GatewayContext>;
 }
 
-function message(decision: Decision): string {
-  const what = decision.policy === 'mutations' ? 'Mutation rate limit' : 'Rate limit';
-  return `${what} exceeded (${decision.quota} points per window); retry in ${decision.resetS} s`;
-}
-
 export function createRateLimitGate(options: {
   limiter: RateLimiter;
   identify: (req: IncomingMessage) => Promise<Viewer>;
@@ -60,13 +55,17 @@ export function createRateLimitGate(options: {
   const policy = (kind: ClientKey['kind']) =>
     `"cost";q=${limiter.quota(kind, 'cost')};w=${limiter.windowS}, "mutations";q=${limiter.quota(kind, 'mutations')};w=${limiter.windowS}`;
   const policyHeader = { user: policy('user'), address: policy('address'), client: policy('client') };
+  const message = (decision: Decision) =>
+    `${decision.policy === 'mutations' ? 'Mutation rate limit' : 'Rate limit'} exceeded (${decision.quota} points per ${limiter.windowS} s); retry in ${decision.resetS} s`;
 
   function headers(slot: RateLimitSlot): [string, string][] {
-    const state = [...slot.decisions.values()].map((d) => `"${d.policy}";r=${d.remaining};t=${d.resetS}`).join(', ');
-    const out: [string, string][] = [
-      ['ratelimit-policy', policyHeader[slot.key.kind]],
-      ['ratelimit', state],
-    ];
+    const out: [string, string][] = [['ratelimit-policy', policyHeader[slot.key.kind]]];
+    // A decision the store could not make (failed open) has no remaining budget to report.
+    const state = [...slot.decisions.values()]
+      .filter((d) => !d.failedOpen)
+      .map((d) => `"${d.policy}";r=${d.remaining};t=${d.resetS}`)
+      .join(', ');
+    if (state) out.push(['ratelimit', state]);
     const refused = [...slot.decisions.values()].find((d) => !d.allowed);
     if (refused) out.push(['retry-after', String(refused.resetS)]);
     return out;
