@@ -13,7 +13,7 @@
 //   pnpm bench:cache --results <bench>/.run/cache-….json   (re-render a finished run)
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RunningGateway, startGateway } from '@trellis/gateway';
@@ -21,8 +21,8 @@ import { startGraph, testGatewayConfig } from '../tools/src/harness.ts';
 import { benchEnv } from './env.ts';
 import {
   autocannon,
+  canPin,
   GATEWAY_COMMAND,
-  hasTaskset,
   machine,
   median,
   ROOT,
@@ -97,7 +97,7 @@ async function hits(gateway: RunningGateway): Promise<number> {
 async function catalogue(rounds: number, seconds: number, connections: number): Promise<Saved['catalogue']> {
   // The graph (subgraphs on Postgres, in this process, on CPU 1 when pinned) with the cache
   // off, and two more gateways over the same subgraphs with the cache on.
-  if (availableParallelism() >= 2 && hasTaskset()) {
+  if (canPin()) {
     execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
   }
   const graph = await startGraph(benchEnv.DATABASE_URL, { nodeEnv: 'production' });
@@ -136,9 +136,9 @@ async function catalogue(rounds: number, seconds: number, connections: number): 
     for (let round = 0; round < rounds; round++) {
       for (const [mode, gateway] of Object.entries(gateways) as [Mode, RunningGateway][]) {
         const url = `${gateway.url}/graphql`;
-        await autocannon(url, 2, connections, BODY); // warm-up
+        await autocannon(url, { seconds: 2, connections, body: BODY }); // warm-up
         const before = await hits(gateway);
-        const r = await autocannon(url, seconds, connections, BODY);
+        const r = await autocannon(url, { seconds, connections, body: BODY });
         const hitPct = (100 * ((await hits(gateway)) - before)) / Math.max(1, r.requests.total);
         const figures: CatalogueFigures = {
           rps: r.requests.total / (r.duration || seconds),

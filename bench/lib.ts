@@ -73,6 +73,18 @@ export interface SharedBenchMedians {
 /** The built gateway as production runs it (plain JS, telemetry preload), for ../shared/bench. */
 export const GATEWAY_COMMAND = `node --max-semi-space-size=4 --import ${join(ROOT, 'gateway/dist/setup.mjs')} ${join(ROOT, 'gateway/dist/main.mjs')} --supergraph {supergraph} --port {port}`;
 
+/** Builds the gateway and copies ../shared/bench to `benchDir` (npm install, once). */
+export function prepareSharedBench(benchDir: string): void {
+  execFileSync('pnpm', ['--filter', '@trellis/gateway', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (!existsSync(join(benchDir, 'node_modules'))) {
+    cpSync(join(ROOT, '..', 'shared', 'bench'), benchDir, {
+      recursive: true,
+      filter: (src) => !src.includes('node_modules') && !src.includes('.run'),
+    });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: benchDir, stdio: 'inherit' });
+  }
+}
+
 /**
  * Builds the gateway, copies ../shared/bench to `benchDir` (npm install, once) and runs its
  * `run.mjs` on free ports with `targets` (name → command, or a built-in name as its own
@@ -83,14 +95,7 @@ export async function runSharedBench(
   settings: { rounds: string; duration: string; warmup: string },
   targets: Record<string, string>,
 ): Promise<string> {
-  execFileSync('pnpm', ['--filter', '@trellis/gateway', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (!existsSync(join(benchDir, 'node_modules'))) {
-    cpSync(join(ROOT, '..', 'shared', 'bench'), benchDir, {
-      recursive: true,
-      filter: (src) => !src.includes('node_modules') && !src.includes('.run'),
-    });
-    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: benchDir, stdio: 'inherit' });
-  }
+  prepareSharedBench(benchDir);
   // Free ports so other runs on the machine do not clash.
   const [port, subgraphPort] = [await freePort(), await freePort()];
   const args = [
@@ -130,32 +135,42 @@ export function hasTaskset(): boolean {
   }
 }
 
+/** Whether load generator and target can be kept on separate CPUs (0 and 1). */
+export const canPin = () => availableParallelism() >= 2 && hasTaskset();
+
 export const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
-/** autocannon POSTing `body` (JSON) in its own process (on CPU 0 when it can be pinned); its JSON result. */
-export async function autocannon(url: string, seconds: number, connections: number, body: string) {
+export interface AutocannonResult {
+  requests: { total: number; average: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  duration: number;
+  statusCodeStats?: Record<string, { count: number }>;
+}
+
+/** autocannon in its own process (on CPU 0 when it can be pinned): POSTs `body` with `headers`; JSON result. */
+export async function autocannon(
+  url: string,
+  options: { seconds: number; connections: number; body: string; headers?: Record<string, string> },
+): Promise<AutocannonResult> {
   const bin = join(ROOT, 'bench/node_modules/.bin/autocannon');
-  const args = ['-j', '-c', String(connections), '-d', String(seconds), '-m', 'POST'];
-  args.push('-H', 'content-type=application/json', '-b', body, url);
-  const pinned = availableParallelism() >= 2 && hasTaskset();
+  const args = ['-j', '-c', String(options.connections), '-d', String(options.seconds), '-m', 'POST'];
+  for (const [name, value] of Object.entries({ 'content-type': 'application/json', ...options.headers }))
+    args.push('-H', `${name}=${value}`);
+  args.push('-b', options.body, url);
+  const pinned = canPin();
   const result = await runCommand(pinned ? 'taskset' : bin, pinned ? ['-c', '0', bin, ...args] : args, {
     cwd: ROOT,
-    timeoutMs: (seconds + 60) * 1000,
+    timeoutMs: (options.seconds + 60) * 1000,
   });
   if (result.code !== 0) throw new Error(`autocannon failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as {
-    requests: { total: number; average: number };
-    latency: { p50: number; p99: number };
-    errors: number;
-    timeouts: number;
-    non2xx: number;
-    duration: number;
-    statusCodeStats?: Record<string, { count: number }>;
-  };
+  return JSON.parse(result.stdout) as AutocannonResult;
 }
 
 /** Command-line options of a benchmark that drives ../shared/bench (and re-renders a saved run with --results). */

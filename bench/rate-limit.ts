@@ -12,14 +12,14 @@
 //   pnpm bench:rate-limit --results <bench>/.run/rate-limit-….json   (re-render a finished run)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '@trellis/db/embedded';
 import {
   autocannon,
+  canPin,
   GATEWAY_COMMAND,
-  hasTaskset,
   machine,
   ROOT,
   readSharedBenchResults,
@@ -84,7 +84,7 @@ async function startLimitedGateway(redis: boolean): Promise<{ child: ChildProces
     String(port),
   );
   const [node, ...args] = command.split(' ') as [string, ...string[]];
-  const pinned = availableParallelism() >= 2 && hasTaskset();
+  const pinned = canPin();
   // `env` adds the settings to the inherited environment and execs (the pid stays the gateway's).
   const settings = [
     'NODE_ENV=production',
@@ -119,9 +119,9 @@ async function limitedRequests(seconds: number, connections: number): Promise<Sa
       await post();
       const refused = await post();
       if (refused.status !== 429) throw new Error(`${mode}: expected 429, got ${refused.status}`);
-      await autocannon(url, 2, connections, BODY); // warm-up
+      await autocannon(url, { seconds: 2, connections, body: BODY }); // warm-up
       const before = cpuMs(child.pid as number);
-      const r = await autocannon(url, seconds, connections, BODY);
+      const r = await autocannon(url, { seconds, connections, body: BODY });
       const spent = cpuMs(child.pid as number) - before;
       figures[mode] = {
         requests: r.requests.total,

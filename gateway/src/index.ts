@@ -10,7 +10,6 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { maskError } from '@trellis/errors';
 import {
@@ -221,7 +220,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ...(config.features ? features : []),
     ...cachePlugins,
-    production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+    // Apollo's landing pages load from a CDN; development gets the gateway's own explorer.
+    ApolloServerPluginLandingPageDisabled(),
     requestIdOnInternalErrors(),
     accessLogPlugin(),
     graphqlMetrics.plugin<GatewayContext>(),
@@ -257,10 +257,13 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
         subgraphHeaders: {},
         logFields: requestLogFields(req),
       });
+  // Development explorer (explorer.ts): GraphiQL bundled from the project's dependencies.
+  const explorer = production ? undefined : (await import('./explorer.ts')).createExplorer(log);
   // Bind the port first (a port in use fails fast), answer 503 until the supergraph is loaded.
   let ready = false;
   const server = createHttpServer<GatewayContext>({
-    routes: { '/metrics': metricsRoute(registry), ...cacheRoutes },
+    routes: { '/metrics': metricsRoute(registry), ...cacheRoutes, ...explorer?.routes },
+    ...(explorer ? { landingPage: explorer.page } : {}),
     apollo,
     logger: log,
     isReady: () => ready,

@@ -112,6 +112,11 @@ export interface HttpServerOptions<TContext extends BaseContext> {
    * gateway's response cache serves stored bytes through it (gateway/src/response-cache.ts).
    */
   front?: GraphQLFront;
+  /**
+   * Answers browser navigations of the GraphQL path (GET accepting text/html), e.g. a
+   * development explorer. Without it they go to Apollo like any GET.
+   */
+  landingPage?: Route;
   /** CORS rules (cors.ts): headers on every response, preflights answered. Without it no CORS header is sent. */
   cors?: Cors;
 }
@@ -185,6 +190,10 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
   routes['/health'] = routes['/health/ready'] as Route;
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
+    if (options.landingPage && req.method === 'GET' && req.headers.accept?.includes('text/html')) {
+      await options.landingPage(req, res);
+      return;
+    }
     // The client on the request's server span (Apollo Router's attribute names).
     const client = readClientIdentity(req);
     if (client.name !== null) {

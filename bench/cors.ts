@@ -1,0 +1,270 @@
+// What browser clients cost the gateway: CORS (an allowed `Origin` on every request, so every
+// response carries the Access-Control-* headers) and client identification
+// (`apollographql-client-name`/`-version`, validated, logged and labelled), against the same
+// requests without those headers — side by side, on the same gateway process, in one run.
+// Workload: ../shared/bench (its subgraphs, its 87 KB deep query, its `static` baseline),
+// copied to --bench. Targets, each one process pinned to CPU 1 (autocannon and the
+// subgraphs on CPU 0):
+//   static  the stored response bytes (the bench's baseline: the cost of the bytes alone)
+//   off     the built gateway, response cache off (every request planned and fetched)
+//   cached  the built gateway, response cache in memory (every measured request a hit,
+//           served by the front before Apollo)
+// and per target two variants alternated within each round (ABBA): `plain` (no Origin, no
+// client headers) and `browser` (both). Writes the `cors` section of docs/benchmarks.md.
+//
+//   pnpm bench:cors [--rounds 4] [--duration 10] [--warmup 3] [--connections 50] [--bench /tmp/bench-cors]
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { freePort } from '@trellis/db/embedded';
+import { childEnv, waitForStatus } from '../tools/src/process.ts';
+import { autocannon, canPin, GATEWAY_COMMAND, machine, median, prepareSharedBench, writeSection } from './lib.ts';
+
+const USAGE =
+  'usage: pnpm bench:cors [--rounds 4] [--duration 10] [--warmup 3] [--connections 50] [--bench /tmp/bench-cors]';
+let values: Record<string, string | boolean | undefined>;
+try {
+  ({ values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '4' },
+      duration: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '3' },
+      connections: { type: 'string', default: '50' },
+      bench: { type: 'string', default: '/tmp/bench-cors' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  }));
+} catch (error) {
+  console.error(`${(error as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const benchDir = String(values.bench);
+const rounds = Number(values.rounds);
+const seconds = Number(values.duration);
+const warmup = Number(values.warmup);
+const connections = Number(values.connections);
+
+const ORIGIN = 'http://localhost:5173';
+const VARIANTS = {
+  plain: {},
+  browser: { origin: ORIGIN, 'apollographql-client-name': 'web-storefront', 'apollographql-client-version': '1.4.0' },
+} as const;
+type Variant = keyof typeof VARIANTS;
+type Target = 'static' | 'off' | 'cached';
+
+interface Process {
+  pid: number;
+  stop(): void;
+}
+
+/** Starts `command` (a shell command line) in its own process group, on CPU `cpu` when pinning. */
+function start(command: string, cpu: number, env: Record<string, string> = {}): Process {
+  const line = canPin() ? `exec taskset -c ${cpu} ${command}` : `exec ${command}`;
+  const child = spawn('sh', ['-c', line], {
+    cwd: benchDir,
+    env: childEnv({ NODE_ENV: 'production', ...env }),
+    stdio: 'ignore',
+    detached: true,
+  });
+  const pid = child.pid as number;
+  return {
+    pid,
+    stop: () => {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {}
+    },
+  };
+}
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
+
+/** CPU time (ms) a process has used so far (user + system, /proc). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuMsPerReq: number;
+  errors: number;
+}
+
+const query = () => readFileSync(join(benchDir, 'query.graphql'), 'utf8');
+
+async function main() {
+  prepareSharedBench(benchDir);
+  if (canPin()) execFileSync('taskset', ['-apc', '0', String(process.pid)], { stdio: 'ignore' });
+  const body = JSON.stringify({ query: query() });
+  const subgraphPort = await freePort();
+  const subgraphs = start(`node subgraphs.mjs ${subgraphPort}`, 0);
+  const processes: Process[] = [subgraphs];
+  try {
+    await waitForStatus(`http://127.0.0.1:${subgraphPort}/health`, 30_000);
+    const supergraph = join(benchDir, '.run', 'cors-supergraph.graphql');
+    mkdirSync(join(benchDir, '.run'), { recursive: true });
+    writeFileSync(
+      supergraph,
+      execFileSync('node', [join(benchDir, 'compose.mjs'), `http://127.0.0.1:${subgraphPort}`], { cwd: benchDir }),
+    );
+    const gateway = (port: number) =>
+      GATEWAY_COMMAND.replace('{supergraph}', supergraph).replace('{port}', String(port));
+    // The gateway as deployed for browsers: production, an allowed origin listed.
+    const common = { OTEL_SDK_DISABLED: 'true', CORS_ORIGINS: ORIGIN, LOG_LEVEL: 'warn' };
+    const ports = { static: await freePort(), off: await freePort(), cached: await freePort() };
+    const targets: Record<Target, Process> = {
+      static: start(`node baselines.mjs static ${ports.static}`, 1),
+      off: start(gateway(ports.off), 1, { ...common, RESPONSE_CACHE: 'off' }),
+      // The bench's subgraphs send no Cache-Control: the opt-in default makes answers cacheable (bench:cache).
+      cached: start(gateway(ports.cached), 1, { ...common, RESPONSE_CACHE: 'on', SUBGRAPH_DEFAULT_MAX_AGE: '300' }),
+    };
+    processes.push(...Object.values(targets));
+    const url = (target: Target) => `http://127.0.0.1:${ports[target]}/graphql`;
+    // Every target answers the query; the gateways answer browsers with CORS headers, the
+    // cached one from the cache.
+    for (const target of Object.keys(targets) as Target[]) {
+      const send = (headers: Record<string, string>) =>
+        waitForAnswer(url(target), body, headers).then((r) => r.headers);
+      const plain = await send({});
+      const browser = await send(VARIANTS.browser);
+      if (target !== 'static') {
+        if (plain.get('access-control-allow-origin') !== null) throw new Error(`${target}: CORS header without Origin`);
+        if (browser.get('access-control-allow-origin') !== ORIGIN) throw new Error(`${target}: no CORS header`);
+      }
+      if (target === 'cached' && browser.get('x-cache') !== 'HIT') throw new Error('cached: second request not a hit');
+    }
+    const runs: Record<Target, Record<Variant, Figures[]>> = {
+      static: { plain: [], browser: [] },
+      off: { plain: [], browser: [] },
+      cached: { plain: [], browser: [] },
+    };
+    const loads = [loadavg()[0] ?? 0];
+    for (let round = 0; round < rounds; round++) {
+      // ABBA: each variant goes first in every other round.
+      const order: Variant[] = round % 2 === 0 ? ['plain', 'browser'] : ['browser', 'plain'];
+      for (const target of Object.keys(targets) as Target[]) {
+        for (const variant of order) {
+          const headers = VARIANTS[variant];
+          await autocannon(url(target), { seconds: warmup, connections, body, headers });
+          const cpu0 = cpuMs(targets[target].pid);
+          const r = await autocannon(url(target), { seconds, connections, body, headers });
+          const cpu = cpuMs(targets[target].pid) - cpu0;
+          const figures: Figures = {
+            rps: r.requests.total / (r.duration || seconds),
+            p50: r.latency.p50,
+            p99: r.latency.p99,
+            cpuMsPerReq: cpu / Math.max(1, r.requests.total),
+            errors: r.errors + r.timeouts + r.non2xx,
+          };
+          runs[target][variant].push(figures);
+          console.log(
+            `round ${round + 1} ${target} ${variant}: ${figures.rps.toFixed(1)} req/s, ${figures.cpuMsPerReq.toFixed(3)} ms CPU/req, p50 ${figures.p50} ms, errors ${figures.errors}`,
+          );
+        }
+      }
+      loads.push(loadavg()[0] ?? 0);
+    }
+    render(runs, loads);
+  } finally {
+    for (const p of processes) p.stop();
+  }
+}
+
+/** POSTs until the target answers 200 (it may still be starting); the second answer's response. */
+async function waitForAnswer(target: string, body: string, headers: Record<string, string>): Promise<Response> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const send = () =>
+        fetch(target, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const first = await send();
+      await first.arrayBuffer();
+      if (first.status === 200) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const second = await send();
+        await second.arrayBuffer();
+        return second;
+      }
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`${target} did not answer`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function render(runs: Record<Target, Record<Variant, Figures[]>>, loads: number[]) {
+  const med = (target: Target, variant: Variant) => {
+    const list = runs[target][variant];
+    return {
+      rps: median(list.map((f) => f.rps)),
+      p50: median(list.map((f) => f.p50)),
+      p99: median(list.map((f) => f.p99)),
+      cpu: median(list.map((f) => f.cpuMsPerReq)),
+      errors: list.reduce((sum, f) => sum + f.errors, 0),
+    };
+  };
+  const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+  const names: Record<Target, string> = {
+    static: '`static` (bytes only)',
+    off: 'gateway, cache off',
+    cached: 'gateway, cached hit (front)',
+  };
+  const rows: string[] = [];
+  const cost: Record<Target, { rps: number; cpu: number }> = {} as never;
+  for (const target of Object.keys(runs) as Target[]) {
+    const plain = med(target, 'plain');
+    const browser = med(target, 'browser');
+    // Paired per round (same round, adjacent windows), then the median of the pairs.
+    const pairs = runs[target].plain.map((p, i) => [p, runs[target].browser[i] as Figures] as const);
+    const rpsCost = median(pairs.map(([p, b]) => 1 - b.rps / p.rps));
+    const cpuCost = median(pairs.map(([p, b]) => b.cpuMsPerReq / p.cpuMsPerReq - 1));
+    cost[target] = { rps: rpsCost, cpu: cpuCost };
+    for (const [variant, m] of [
+      ['plain', plain],
+      ['browser', browser],
+    ] as const)
+      rows.push(
+        `| ${names[target]} | ${variant} | ${m.rps.toFixed(1)} | ${m.p50.toFixed(0)} | ${m.p99.toFixed(0)} | ${m.cpu.toFixed(3)} | ${m.errors} |`,
+      );
+    rows.push(`| | browser vs plain | ${pct(-rpsCost)} req/s | | | ${pct(cpuCost)} CPU/req | |`);
+  }
+  const staticRps = med('static', 'plain').rps;
+  const hitVsStatic = med('cached', 'browser').rps / staticRps;
+  const tick = (ok: boolean) => (ok ? '✔' : '✘');
+  const worst = Math.max(cost.off.rps, cost.cached.rps);
+  writeSection(
+    'cors',
+    `## Browser clients: CORS and client identification (issue 14)
+
+${new Date().toISOString().slice(0, 10)} · ${machine()} · \`pnpm bench:cors --rounds ${rounds} --duration ${seconds} --warmup ${warmup} --connections ${connections}\` ·
+machine shared with other engineers (1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during the run): medians of ${rounds} rounds.
+
+\`../shared/bench\`'s subgraphs and 87 KB deep query, ${connections} connections, ${warmup} s warm-up + ${seconds} s measured
+per window; each target one process pinned to CPU 1 (autocannon and the subgraphs on CPU 0); the
+built gateway (\`gateway/dist/main.mjs\`, \`NODE_ENV=production\`, \`CORS_ORIGINS=${ORIGIN}\`,
+\`OTEL_SDK_DISABLED=true\`). \`plain\` requests carry no Origin and no client headers; \`browser\`
+requests carry \`Origin: ${ORIGIN}\` (so every answer carries \`Access-Control-Allow-Origin\`,
+\`Access-Control-Expose-Headers\` and \`Vary\`) and \`apollographql-client-name\`/\`-version\`
+(validated, in the access log, on the span, as the \`client\` label). The two variants alternate
+on the same process within each round (ABBA order); costs are medians of the per-round pairs.
+
+| target | requests | req/s | p50 ms | p99 ms | target ms CPU/req | errors |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Targets: CORS + client identification cost ${(worst * 100).toFixed(1)} % of throughput at worst (uncached ${pct(-cost.off.rps)}, cached hits ${pct(-cost.cached.rps)}) ${tick(worst <= 0.02)} (target ≤ 2 %); a cached hit with CORS headers on serves ${hitVsStatic.toFixed(2)}× the \`static\` baseline ${tick(hitVsStatic >= 0.8)} (target ≥ 0.8×). \`static\` ignores the headers: its difference between the variants is the noise of the measurement.
+`,
+  );
+  console.log('\ncors section written to docs/benchmarks.md');
+}
+
+await main();
