@@ -5,6 +5,7 @@
 // flood of distinct addresses (bounded keys), and Redis: one budget for two gateways, and a
 // Redis that stops or hangs mid-flood lets requests through within a bounded delay.
 import { type RunningGateway, startGateway } from '@trellis/gateway';
+import { createLogger } from '@trellis/telemetry';
 import { graphql } from '@trellis/testing';
 import { type PrivateRedis, startPrivateRedis } from '@trellis/testing/redis-server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -247,13 +248,21 @@ describe('rate limits: keys and budgets', () => {
 describe('rate limits on Redis', () => {
   let redis: PrivateRedis;
   const gateways: RunningGateway[] = [];
-  const start = async (namespace: string) => {
+  /** A gateway logger that keeps its warning lines (pino JSON) in `lines`. */
+  const capture = (lines: { msg: string }[]) =>
+    createLogger({
+      service: 'gateway',
+      level: 'warn',
+      destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+    });
+  const start = async (namespace: string, logger = capture([])) => {
     const gateway = await startGateway(
       testGatewayConfig({
         supergraphPath: graph.supergraphPath,
         responseCache: { enabled: true, timeoutMs: 50, redisUrl: redis.url, namespace },
         rateLimit: { ...DEFAULT_RATE_LIMIT, ...BUDGET },
       }),
+      logger,
     );
     gateways.push(gateway);
     return gateway;
@@ -285,7 +294,8 @@ describe('rate limits on Redis', () => {
   });
 
   it('Redis stopping or hanging mid-flood: every request answered, none refused or failed, each within a bounded delay; limits resume after', async () => {
-    const gateway = await start(`rl-outage-${Date.now()}`);
+    const warnings: { msg: string }[] = [];
+    const gateway = await start(`rl-outage-${Date.now()}`, capture(warnings));
     const url = `${gateway.url}/graphql`;
     const outcomes: { status: number; ms: number; errors: number }[] = [];
     let flooding = true;
@@ -314,6 +324,10 @@ describe('rate limits on Redis', () => {
     expect(
       await counter(gateway, 'trellis_gateway_rate_limit_decisions_total', { result: 'failed_open' }),
     ).toBeGreaterThan(0);
+    // One log line says so — not one per request (at most one per 10 s).
+    const said = warnings.filter((w) => w.msg.startsWith('rate-limit store unavailable'));
+    expect(said.length).toBeGreaterThanOrEqual(1);
+    expect(said.length).toBeLessThanOrEqual(2);
 
     // Back: budgets count again (the restarted Redis lost the old counts) and refuse when spent.
     await redis.start();
