@@ -156,11 +156,25 @@ const loads = [...saved.loads, ...runs.map((r) => r.loadavg1 ?? 0)];
 const ratio = (x: number) => `${x.toFixed(3)}×`;
 const tick = (ok: boolean) => (ok ? '✔' : '✘');
 const row = (label: string, m: SharedBenchMedians) =>
-  `| ${label} | ${m.rps.toFixed(1)} | ${m.p50.toFixed(0)} | ${m.p99.toFixed(0)} | ${m.errors} | ${m.peakRssMB.toFixed(0)} | ${m.cpuMsPerReq.toFixed(2)} | ${ratio(m.rps / medians.off.rps)} |`;
+  `| ${label} | ${m.rps.toFixed(1)} | ${m.p50.toFixed(0)} | ${m.p99.toFixed(0)} | ${m.errors} | ${m.peakRssMB.toFixed(0)} | ${m.gatewayCpuPct.toFixed(0)} % | ${m.cpuMsPerReq.toFixed(2)} | ${ratio(m.rps / medians.off.rps)} | ${ratio(m.cpuMsPerReq / medians.off.cpuMsPerReq)} |`;
+/** The cost as throughput (req/s vs off) and as gateway CPU per request (the steadier figure on a shared machine). */
 const verdict = (mode: 'memory' | 'redis') => {
-  const vsOff = medians[mode].rps / medians.off.rps;
-  return `${mode}: ${ratio(vsOff)} of off ${tick(vsOff >= 0.95)} (target ≥ 0.95×)`;
+  const rps = medians[mode].rps / medians.off.rps;
+  const cpu = medians[mode].cpuMsPerReq / medians.off.cpuMsPerReq;
+  return `${mode}: throughput ${ratio(rps)} of off ${tick(rps >= 0.95)}, CPU per request ${ratio(cpu)} ${tick(cpu <= 1.05)}`;
 };
+const perRun = () =>
+  (['off', 'memory', 'redis'] as const)
+    .map(
+      (mode) =>
+        `${mode} ${runs
+          .filter((r) => r.target === mode)
+          .map((r) => `${r.rps.toFixed(0)}/${r.cpuMsPerReq.toFixed(2)}/${r.gatewayCpuPct.toFixed(0)} %`)
+          .join(', ')}`,
+    )
+    .join('; ');
+/** Did the gateway get its CPU? Below ~90 % it was waiting for a core other processes held. */
+const starved = Math.min(...(['off', 'memory', 'redis'] as const).map((m) => medians[m].gatewayCpuPct)) < 90;
 const l = saved.limited;
 const lrow = (label: string, f: Limited) =>
   `| ${label} | ${f.rps.toFixed(0)} | ${f.limited} / ${f.requests} | ${f.p99.toFixed(0)} | **${f.cpuMsPerReq.toFixed(3)}** ${tick(f.cpuMsPerReq <= 1)} |`;
@@ -179,13 +193,22 @@ on Redis (\`REDIS_URL=${REDIS_URL}\`). With the default budgets nothing is refus
 answer byte-identical to the reference); each request spends its admission point and its
 estimated cost, i.e. two limiter decisions (two Redis round trips on Redis).
 
-| target | req/s | p50 ms | p99 ms | errors | peak RSS MB | gw ms CPU/req | vs off |
-|---|---|---|---|---|---|---|---|
+| target | req/s | p50 ms | p99 ms | errors | peak RSS MB | gw CPU | gw ms CPU/req | req/s vs off | CPU/req vs off |
+|---|---|---|---|---|---|---|---|---|---|
 ${row('`RATE_LIMIT=off`', medians.off)}
 ${row('rate limits in memory', medians.memory)}
 ${row('rate limits on Redis', medians.redis)}
 
-Targets: ${verdict('memory')}; ${verdict('redis')}.
+Targets (≤ 5 % cost: req/s ≥ 0.95× and CPU per request ≤ 1.05× of off): ${verdict('memory')}; ${verdict('redis')}.${
+    starved
+      ? `
+
+The gateway did not get a whole core in every run (gw CPU below 90 %: other work on the
+machine held CPU 1), so req/s here measures that contention as much as the gateway; gateway
+CPU per request depends on it much less and is the figure to judge the cost by. Per run
+(req/s, ms CPU/req, gw CPU): ${perRun()}.`
+      : ''
+  }
 
 **A limited request** (the built gateway as above, \`RATE_LIMIT_ANON_POINTS=1\`, pinned to CPU 1;
 autocannon on CPU 0, ${l.connections} connections, ${l.duration} s, the storefront's \`Catalogue\`): after the first

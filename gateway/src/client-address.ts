@@ -23,6 +23,9 @@ export function compileTrustedProxies(list: readonly string[]): TrustProxy {
 
 /** The client's address as a rate-limit key: IPv4 as is, IPv4-mapped IPv6 as IPv4, other IPv6 by /64 prefix. */
 export function addressKey(address: string): string {
+  // The common cases without parsing: IPv4, and IPv4-mapped IPv6 (dual-stack sockets).
+  if (!address.includes(':')) return address;
+  if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
   if (!ipaddr.isValid(address)) return address;
   const parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv4') return parsed.toString();
