@@ -42,7 +42,7 @@ import { loadManifest, NOT_TRUSTED, resolveTrusted } from './trusted-documents.t
 
 export type { GatewayConfig } from './env.ts';
 export { DEFAULT_LIMITS, type Limits } from './limits.ts';
-export { DEFAULT_RATE_LIMIT, type RateLimitConfig } from './rate-limit.ts';
+export { createRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitConfig } from './rate-limit.ts';
 export { type ConcurrencyPolicy, DEFAULT_CONCURRENCY } from './subgraph-concurrency.ts';
 
 /**

@@ -14,7 +14,7 @@ import { closeRedisClient, createRedisClient } from '@trellis/cache/redis';
 import type { Logger } from '@trellis/telemetry';
 import { registeredMetric } from '@trellis/telemetry/metrics';
 import { LRUCache } from 'lru-cache';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import {
   type RateLimiterAbstract,
   RateLimiterMemory,
@@ -79,7 +79,8 @@ export interface RateLimiterOptions extends Omit<RateLimitConfig, 'enabled' | 't
   namespace?: string | undefined;
   /** Bound on one Redis decision; past it the request is let through. @default 50 */
   timeoutMs?: number;
-  registry: Registry;
+  /** Where the metrics go. @default a registry of its own (nothing scrapes it: tools, benchmarks) */
+  registry?: Registry;
   logger?: Logger;
 }
 
@@ -110,7 +111,8 @@ export interface RateLimiter {
 const LOG_EVERY_MS = 10_000;
 
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
-  const { windowS, registry, logger } = options;
+  const { windowS, logger } = options;
+  const registry = options.registry ?? new Registry();
   const timeoutMs = options.timeoutMs ?? 50;
   const namespace = options.namespace ?? 'trellis';
   const decisions = registeredMetric(
