@@ -26,7 +26,32 @@ async function typeInto(page: BrowserFlow['page'], editor: string, text: string)
 }
 
 const QUERY_EDITOR = '.graphiql-query-editor .monaco-editor';
+
+/**
+ * Opens the explorer and waits until it is idle: the default document shown and the schema
+ * introspected (GraphiQL updates its editors when the schema arrives: text typed before that
+ * could be disturbed on a busy machine).
+ */
+async function openExplorer(page: BrowserFlow['page'], url: string) {
+  const introspected = page.waitForResponse((r) => r.request().postData()?.includes('IntrospectionQuery') ?? false, {
+    timeout: 30_000,
+  });
+  const response = await page.goto(url, { timeout: 30_000 });
+  await page.locator(QUERY_EDITOR).getByText('query Catalogue').waitFor();
+  await introspected;
+  await page.waitForLoadState('networkidle');
+  return response;
+}
 const RESPONSE = '.graphiql-response';
+
+/**
+ * Waits until GraphiQL has taken in the typed document: the tab, named after the default
+ * document's operation, turns `<untitled>` (an anonymous query). GraphiQL updates the
+ * operation name it sends with a debounce; a click before that sends the old name.
+ */
+async function untitled(page: BrowserFlow['page']) {
+  await page.locator('.graphiql-tab-button', { hasText: '<untitled>' }).waitFor();
+}
 
 describe('development explorer', () => {
   let graph: TestGraph;
@@ -46,11 +71,10 @@ describe('development explorer', () => {
     await withBrowser(
       'explorer-offline',
       async ({ page, blocked, errors }) => {
-        const response = await page.goto(graph.url, { timeout: 30_000 });
+        const response = await openExplorer(page, graph.url);
         expect(response?.headers()['content-security-policy']).toContain("default-src 'none'");
-        // The editor is ready once it shows the default document.
-        await page.locator(QUERY_EDITOR).getByText('query Catalogue').waitFor();
         await typeInto(page, QUERY_EDITOR, QUERY);
+        await untitled(page);
         await page.locator('.graphiql-execute-button').click();
         await page
           .locator(RESPONSE)
@@ -70,9 +94,9 @@ describe('development explorer', () => {
     await withBrowser(
       'explorer-authorization',
       async ({ page, errors }) => {
-        await page.goto(graph.url, { timeout: 30_000 });
-        await page.locator(QUERY_EDITOR).getByText('query Catalogue').waitFor();
+        await openExplorer(page, graph.url);
         await typeInto(page, QUERY_EDITOR, '{ me { id } }');
+        await untitled(page);
         await page.getByRole('button', { name: 'Headers' }).click();
         await typeInto(
           page,

@@ -1,6 +1,8 @@
 // The HTTP front of every service: a plain node:http server that routes /graphql to
 // Apollo Server's executeHTTPGraphQLRequest, serves health probes, bounds request bodies
-// and drains in-flight requests on shutdown.
+// and drains in-flight requests on shutdown. Optionally (the gateway): CORS on every
+// response (cors.ts), a landing page for browser navigations of the endpoint, and the
+// client identity of each request (client-identity.ts) in its log line and span.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
