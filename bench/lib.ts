@@ -196,6 +196,13 @@ export function readSharedBenchResults<Target extends string>(file: string) {
   return JSON.parse(readFileSync(file, 'utf8')) as {
     medians: Record<Target, SharedBenchMedians>;
     settings: { connections: number; duration: number; warmup: number; rounds: number };
-    runs: { target: string; loadavg1?: number; rps: number; cpuMsPerReq: number; gatewayCpuPct: number }[];
+    runs: {
+      target: string;
+      round: number;
+      loadavg1?: number;
+      rps: number;
+      cpuMsPerReq: number;
+      gatewayCpuPct: number;
+    }[];
   };
 }
