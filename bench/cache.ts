@@ -14,10 +14,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RunningGateway, startGateway } from '@trellis/gateway';
 import { startGraph, testGatewayConfig } from '../tools/src/harness.ts';
+import { storefront } from '../tools/src/storefront.ts';
 import { benchEnv } from './env.ts';
 import {
   autocannon,
@@ -25,7 +25,6 @@ import {
   GATEWAY_COMMAND,
   machine,
   median,
-  ROOT,
   readSharedBenchResults,
   runSharedBench,
   type SharedBenchMedians,
@@ -86,7 +85,7 @@ function sharedBench(): Promise<string> {
 // ---------------------------------------------------------------------------------------
 // Part 2: the storefront's Catalogue on Postgres.
 
-const CATALOGUE = readFileSync(join(ROOT, 'clients/storefront/src/catalogue.graphql'), 'utf8');
+const CATALOGUE = storefront('Catalogue');
 const BODY = JSON.stringify({ query: CATALOGUE, operationName: 'Catalogue', variables: { first: 20 } });
 
 async function hits(gateway: RunningGateway): Promise<number> {
@@ -288,7 +287,7 @@ The benchmark's requests are anonymous, so its answer is one shared entry; the g
 response carries \`cache-control: max-age=${DEFAULT_MAX_AGE}, public\`. Trellis's own subgraphs always send hints and
 need no such setting.
 
-**Trellis's \`Catalogue\`** (\`clients/storefront/src/catalogue.graphql\`, 20 products with price,
+**Trellis's \`Catalogue\`** (\`clients/storefront/src/operations.ts\`, 20 products with price,
 stock and rating: products, inventory and reviews subgraphs on Postgres) through the gateway,
 graph as the integration tests run it (\`tools/src/harness.ts\` \`startGraph\`, \`NODE_ENV=production\`,
 subgraphs and gateways in one process on CPU 1), autocannon in its own process on CPU 0,

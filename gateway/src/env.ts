@@ -16,6 +16,8 @@ import { DEFAULT_CONCURRENCY } from './subgraph-concurrency.ts';
 export interface GatewayConfig {
   nodeEnv: 'development' | 'test' | 'production';
   port: number;
+  /** Port of /metrics and /admin/* (ADMIN_PORT); unset: served on `port`. */
+  adminPort?: number | undefined;
   host: string;
   logLevel: string;
   supergraphPath: string;
@@ -114,6 +116,7 @@ export function gatewayConfig(
       NODE_ENV: common.NODE_ENV,
       PORT: common.PORT.default(4000),
       HOST: common.HOST,
+      ADMIN_PORT: common.ADMIN_PORT.optional(),
       LOG_LEVEL: common.LOG_LEVEL,
       SUPERGRAPH_PATH: z.string().default('supergraph.graphql'),
       AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -248,6 +251,7 @@ export function gatewayConfig(
     },
     nodeEnv: env.NODE_ENV,
     port: env.PORT,
+    adminPort: env.ADMIN_PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
     supergraphPath: env.SUPERGRAPH_PATH,

@@ -17,6 +17,7 @@ import {
   createCors,
   createGraphQLMetrics,
   createHttpServer,
+  internalSurface,
   listen,
   REQUEST_ID_HEADER,
   type Route,
@@ -81,6 +82,8 @@ export interface RunningGateway extends RunningServer {
   stop(): Promise<void>;
   /** Prometheus registry of this gateway (subgraph fetch metrics, see datasource.ts). */
   registry: Registry;
+  /** Base URL of the internal surface (/metrics, /admin/*) when ADMIN_PORT gives it its own listener. */
+  adminUrl?: string | undefined;
 }
 
 export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<RunningGateway> {
@@ -261,8 +264,12 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   const explorer = production ? undefined : (await import('./explorer.ts')).createExplorer(log);
   // Bind the port first (a port in use fails fast), answer 503 until the supergraph is loaded.
   let ready = false;
+  const internal = internalSurface(
+    { '/metrics': metricsRoute(registry), ...cacheRoutes },
+    { adminPort: config.adminPort, port: config.port, logger: log },
+  );
   const server = createHttpServer<GatewayContext>({
-    routes: { '/metrics': metricsRoute(registry), ...cacheRoutes, ...explorer?.routes },
+    routes: { ...internal.publicRoutes, ...explorer?.routes },
     ...(explorer ? { landingPage: explorer.page } : {}),
     apollo,
     logger: log,
@@ -286,10 +293,13 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     ...(trusted ? { admit: (body: unknown) => admitTrusted(trusted, body), refusedCode: NOT_TRUSTED } : {}),
   });
   const running = await listen(server, config.port, config.host);
+  let admin: RunningServer | undefined;
   try {
+    admin = await internal.listen(config.host);
     await apollo.start();
   } catch (error) {
     await running.close(0);
+    await admin?.close(0);
     await closeDataSources(dataSources);
     await subscription?.close();
     await cacheStore?.close();
@@ -300,9 +310,11 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   return {
     ...running,
     registry,
+    adminUrl: admin?.url,
     async stop() {
       ready = false;
       await running.close(10_000);
+      await admin?.close(1000);
       await apollo.stop();
       await closeDataSources(dataSources);
       await subscription?.close();

@@ -1,7 +1,11 @@
 // Loads the supergraph from a file and reloads it when the file changes. A missing or
 // invalid file at start is a one-line error; a bad edit later keeps the current schema.
-import { readFileSync, watch } from 'node:fs';
-import { resolve } from 'node:path';
+// Changes are noticed however the file is replaced: written in place, renamed over (editors,
+// `pnpm compose`), or swapped behind a symlink the way Kubernetes updates a mounted ConfigMap
+// (`..data` → a new timestamped folder). In Kubernetes itself a new supergraph rolls the pods
+// (hash-named ConfigMap, docs/scaling.md); this covers in-place updates and local development.
+import { readFileSync, unwatchFile, watch, watchFile } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { SupergraphManager } from '@apollo/gateway';
 import type { Logger } from '@trellis/telemetry';
 import { buildSchema } from 'graphql';
@@ -31,6 +35,9 @@ export function readSupergraph(path: string): string {
   }
   return sdl;
 }
+
+/** How often the supergraph path's stat is polled besides the folder watch. */
+const POLL_INTERVAL_MS = 2000;
 
 /**
  * A SupergraphManager that serves the file and pushes each valid change to the gateway.
@@ -64,16 +71,27 @@ export function fileSupergraph(
           logger.error({ err: (error as Error).message }, 'supergraph reload failed; keeping the current one');
         }
       };
-      // Editors replace files (rename), so watch the directory entry, debounced.
-      const watcher = watch(resolve(path), { persistent: false }, () => {
+      const schedule = () => {
         clearTimeout(timer);
         timer = setTimeout(reload, 100);
-      });
+      };
+      // A watch on the file itself follows its inode, which a rename or a symlink swap leaves
+      // behind after the first event: watch the folder instead (every entry change, `..data`
+      // included), and poll the path's stat (through symlinks) for what a folder watch cannot
+      // see, such as a symlinked file elsewhere or a network file system. Both only schedule
+      // a re-read, which reloads when the content differs.
+      const file = resolve(path);
+      const watcher = watch(dirname(file), { persistent: false }, schedule);
+      watcher.on('error', (error) =>
+        logger.warn({ err: String(error) }, 'supergraph folder watch failed; polling only'),
+      );
+      watchFile(file, { persistent: false, interval: POLL_INTERVAL_MS }, schedule);
       return {
         supergraphSdl: prepare(initialSdl),
         cleanup: async () => {
           clearTimeout(timer);
           watcher.close();
+          unwatchFile(file, schedule);
         },
       };
     },

@@ -1,6 +1,7 @@
-// The gateway reloads its supergraph file when it changes, without failing a request.
+// The gateway reloads its supergraph file when it changes, without failing a request, however
+// the file is replaced (written in place, or renamed over it, as editors and ConfigMaps do).
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { composeSupergraph } from '@trellis/composition';
 import { graphql } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -58,6 +59,29 @@ describe('supergraph reload', () => {
     await Promise.all(load);
     expect(completed).toBeGreaterThan(10);
     expect(failures).toEqual([]);
+  });
+
+  it('reloads after every atomic replace (rename over the file), not only the first', async () => {
+    const replace = async (sdl: string) => {
+      await writeFile(`${graph.supergraphPath}.next`, sdl);
+      await rename(`${graph.supergraphPath}.next`, graph.supergraphPath);
+    };
+    const reviewCountKnown = async () =>
+      (await graphql(graph.url, '{ product(id: "1") { reviewCount } }')).body.errors === undefined;
+    const until = async (want: boolean) => {
+      const deadline = Date.now() + 10_000;
+      while ((await reviewCountKnown()) !== want) {
+        if (Date.now() > deadline)
+          throw new Error(`supergraph not reloaded within 10 s (reviews ${want ? 'absent' : 'present'})`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    for (let i = 0; i < 2; i++) {
+      await replace(supergraphOf(['products', 'inventory']));
+      await until(false);
+      await replace(supergraphOf(listSubgraphs().map((s) => s.name)));
+      await until(true);
+    }
   });
 
   it('keeps the current supergraph when the new file is invalid', async () => {

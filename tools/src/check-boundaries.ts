@@ -1,5 +1,7 @@
 // Architecture boundaries as a lint rule: a subgraph never imports another subgraph, the
-// gateway never imports a subgraph, and shared packages import neither.
+// gateway never imports a subgraph, and shared packages import neither. A browser client
+// (clients/<name>) imports nothing of the workspace: it talks to the graph over HTTP only,
+// and server code must not reach its bundle.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { ROOT } from './workspace.ts';
@@ -13,8 +15,9 @@ export interface Violation {
 const IMPORT = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 /** Which tier a repo-relative path belongs to, and (for a subgraph) which one. */
-function tierOf(path: string): { tier: 'subgraph' | 'gateway' | 'package' | 'other'; name?: string } {
+function tierOf(path: string): { tier: 'subgraph' | 'gateway' | 'package' | 'client' | 'other'; name?: string } {
   const parts = path.split(sep);
+  if (parts[0] === 'clients' && parts[1]) return { tier: 'client', name: parts[1] };
   if (parts[0] === 'subgraphs' && parts[1]) return { tier: 'subgraph', name: parts[1] };
   if (parts[0] === 'gateway') return { tier: 'gateway' };
   if (parts[0] === 'packages') return { tier: 'package' };
@@ -39,6 +42,18 @@ export function checkSource(file: string, source: string): Violation[] {
   const violations: Violation[] = [];
   for (const match of source.matchAll(IMPORT)) {
     const specifier = match[1] ?? match[2] ?? '';
+    if (from.tier === 'client') {
+      const outside =
+        specifier.startsWith('.') &&
+        !relative(ROOT, join(ROOT, file, '..', specifier)).startsWith(`clients${sep}${from.name}${sep}`);
+      if (outside || specifier.startsWith('@trellis/'))
+        violations.push({
+          file,
+          specifier,
+          rule: `client ${from.name} must not import workspace code (it uses the graph over HTTP)`,
+        });
+      continue;
+    }
     const target = importedSubgraph(specifier, file);
     if (target && from.tier === 'subgraph' && target !== from.name) {
       violations.push({ file, specifier, rule: `subgraph ${from.name} must not import subgraph ${target}` });
@@ -62,7 +77,7 @@ function* sourceFiles(dir: string): Generator<string> {
 
 function main(): void {
   const violations: Violation[] = [];
-  for (const top of ['subgraphs', 'gateway', 'packages']) {
+  for (const top of ['subgraphs', 'gateway', 'packages', 'clients']) {
     for (const path of sourceFiles(join(ROOT, top))) {
       violations.push(...checkSource(relative(ROOT, path), readFileSync(path, 'utf8')));
     }

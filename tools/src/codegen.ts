@@ -1,14 +1,33 @@
 // Generates resolver types for every subgraph from its SDL (GraphQL Code Generator,
-// typescript + typescript-resolvers, federation mode). `--check` fails when a committed
-// file is stale; `pnpm codegen <name…>` limits the run to those subgraphs.
-// Output: subgraphs/<name>/src/generated/graphql.ts.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// typescript + typescript-resolvers, federation mode), and for every client under clients/
+// its typed documents (client preset, from clients/api.graphql) and its trusted-documents
+// manifest (client-documents.ts). `--check` fails when a committed file is stale;
+// `pnpm codegen <name…>` limits the run to those subgraphs or clients.
+// Output: subgraphs/<name>/src/generated/graphql.ts; clients/<name>/src/generated/*.ts and
+// clients/<name>/persisted-operations.json.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 import { codegen } from '@graphql-codegen/core';
 import * as typescript from '@graphql-codegen/typescript';
 import * as typescriptResolvers from '@graphql-codegen/typescript-resolvers';
 import { buildASTSchema, type GraphQLSchema, parse } from 'graphql';
-import { listSubgraphs, type SubgraphInfo } from './workspace.ts';
+import { ClientDocumentsError, generateClient, manifestText } from './client-documents.ts';
+import { listSubgraphs, ROOT, type SubgraphInfo } from './workspace.ts';
+
+/** Client apps: every clients/<name>/ folder with a package.json. */
+export function listClients(): string[] {
+  const dir = join(ROOT, 'clients');
+  return readdirSync(dir)
+    .map((name) => join(dir, name))
+    .filter((path) => existsSync(join(path, 'package.json')));
+}
+
+/** Every file `pnpm codegen` writes for the client in `dir`: repository-relative path → content. */
+export async function clientFiles(dir: string): Promise<Map<string, string>> {
+  const { files, manifest } = await generateClient(dir);
+  files.set(relative(ROOT, join(dir, 'persisted-operations.json')), manifestText(manifest));
+  return files;
+}
 
 const FEDERATION_DIRECTIVES = `
   scalar _FieldSet
@@ -70,18 +89,30 @@ export async function generateFor(subgraph: SubgraphInfo): Promise<string> {
 
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
-  // `pnpm codegen <name…>` limits the run to those subgraphs (pnpm new:subgraph touches only its own).
+  // `pnpm codegen <name…>` limits the run to those subgraphs or clients (pnpm new:subgraph touches only its own).
   const only = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
   const subgraphs = listSubgraphs().filter((subgraph) => only.length === 0 || only.includes(subgraph.name));
-  const unknown = only.filter((name) => !subgraphs.some((subgraph) => subgraph.name === name));
+  const clients = listClients().filter((dir) => only.length === 0 || only.includes(basename(dir)));
+  const unknown = only.filter(
+    (name) => !subgraphs.some((subgraph) => subgraph.name === name) && !clients.some((dir) => basename(dir) === name),
+  );
   if (unknown.length) {
-    process.stderr.write(`codegen: no subgraph named ${unknown.join(', ')}\n`);
+    process.stderr.write(`codegen: no subgraph or client named ${unknown.join(', ')}\n`);
     process.exit(1);
   }
+  const outputs = new Map<string, string>();
+  for (const subgraph of subgraphs) outputs.set(generatedPath(subgraph), await generateFor(subgraph));
+  for (const dir of clients) {
+    try {
+      for (const [path, content] of await clientFiles(dir)) outputs.set(join(ROOT, path), content);
+    } catch (error) {
+      if (!(error instanceof ClientDocumentsError)) throw error;
+      process.stderr.write(`codegen: ${relative(ROOT, dir)}: ${error.message}\n`);
+      process.exit(1);
+    }
+  }
   let stale = 0;
-  for (const subgraph of subgraphs) {
-    const output = await generateFor(subgraph);
-    const path = generatedPath(subgraph);
+  for (const [path, output] of outputs) {
     let current = '';
     try {
       current = readFileSync(path, 'utf8');

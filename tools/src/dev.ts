@@ -1,17 +1,21 @@
 // `pnpm dev`: the whole graph on one machine. Uses DATABASE_URL, or starts an embedded
 // Postgres; migrates and seeds when empty; runs every subgraph and the gateway as their
-// own processes; stops everything (and Postgres) on Ctrl-C or SIGTERM.
+// own processes, and the reference storefront (Vite dev server, its own origin) against
+// that gateway; stops everything (and Postgres) on Ctrl-C or SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { seedPlan } from '@trellis/db/seed';
 import { openToolDatabase, type ToolDatabase } from './database.ts';
 import { toolEnv } from './env.ts';
+import { STOREFRONT_DIR } from './storefront.ts';
 import { loadDefinition, prepareSubgraph } from './subgraphs.ts';
 import { listSubgraphs, ROOT, SERVICE_NODE_FLAGS } from './workspace.ts';
 
 const offset = toolEnv.DEV_PORT_OFFSET;
 const GATEWAY_PORT = 4000 + offset;
+const STOREFRONT_PORT = 5173 + offset;
+const STOREFRONT_VITE = join(STOREFRONT_DIR, 'node_modules', 'vite', 'bin', 'vite.js');
 const children: { name: string; child: ChildProcess }[] = [];
 let database: ToolDatabase | undefined;
 let stopping = false;
@@ -25,10 +29,16 @@ function ensureRunning(): void {
   if (stopping) throw new Error('stopping');
 }
 
-function run(name: string, script: string, args: string[], env: Record<string, string>): ChildProcess {
+function run(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { nodeFlags?: readonly string[]; cwd?: string } = {},
+): ChildProcess {
   ensureRunning();
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, script, ...args], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? SERVICE_NODE_FLAGS), script, ...args], {
+    cwd: options.cwd ?? ROOT,
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: toolEnv.LOG_LEVEL, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -133,8 +143,22 @@ try {
     ...routes,
   });
   await waitReady('gateway', `http://127.0.0.1:${GATEWAY_PORT}/health/ready`);
+  // The storefront on its own origin, calling the gateway cross-origin (CORS allows loopback
+  // origins in development).
+  const storefrontUrl = `http://localhost:${STOREFRONT_PORT}/`;
+  run(
+    'storefront',
+    STOREFRONT_VITE,
+    ['--port', String(STOREFRONT_PORT), '--strictPort', '--clearScreen', 'false'],
+    {
+      VITE_GATEWAY_URL: `http://localhost:${GATEWAY_PORT}/graphql`,
+    },
+    { nodeFlags: [], cwd: STOREFRONT_DIR },
+  );
+  await waitReady('storefront', storefrontUrl);
   ensureRunning();
   say(`webhook deliveries: http://127.0.0.1:${sinkPort}/deliveries (also .data/webhook-sink/deliveries.jsonl)`);
+  say(`storefront: ${storefrontUrl} (sign in with: pnpm --silent run dev:token --user 1)`);
   say(`graph ready: http://localhost:${GATEWAY_PORT}/graphql (explorer in a browser); Ctrl-C to stop`);
 } catch (error) {
   if (!stopping) {

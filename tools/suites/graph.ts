@@ -54,6 +54,11 @@ export interface ProcessGraph {
   kill(name: string): Promise<void>;
   /** Starts a (killed) subgraph again on its port; resolves once it reports ready. */
   restart(name: string): Promise<void>;
+  /**
+   * Starts another gateway replica over the same subgraphs and supergraph, with the same
+   * settings (`gatewayEnv`: one shared Redis when it names one); resolves once it is ready.
+   */
+  addGateway(): Promise<GraphProcess>;
   /** Starts the job worker of a subgraph (`src/worker.ts`); resolves once it reports ready. */
   startWorker(name: string, env?: Record<string, string>): Promise<GraphProcess>;
   /**
@@ -95,6 +100,8 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
   const workers: GraphProcess[] = [];
   const env: Record<string, string> = {};
   let gateway: GraphProcess | undefined;
+  const replicas: GraphProcess[] = [];
+  let supergraphPath = '';
   let probePort: number | undefined;
   const dir = await mkdtemp(join(tmpdir(), 'trellis-suite-'));
   // An OTLP/HTTP receiver standing in for the collector production has (docker compose, k8s):
@@ -106,8 +113,26 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
   const collectorPort = await freePort();
   await new Promise<void>((resolve) => collector.listen(collectorPort, '127.0.0.1', resolve));
   env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${collectorPort}`;
+  const spawnGateway = (port: number, extra: Record<string, string> = {}, flags: string[] = []): GraphProcess => ({
+    name: 'gateway',
+    port,
+    process: spawnService(
+      join(ROOT, 'gateway', 'src', 'main.ts'),
+      ['--supergraph', supergraphPath, '--port', String(port)],
+      {
+        ...SECRETS,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '',
+        ...extra,
+        ...options.gatewayEnv,
+      },
+      ROOT,
+      [...GATEWAY_NODE_FLAGS, ...flags],
+    ),
+  });
   const stop = async () => {
-    const all = [...workers, ...Object.values(subgraphs), ...(gateway ? [gateway] : [])];
+    const all = [...workers, ...replicas, ...Object.values(subgraphs), ...(gateway ? [gateway] : [])];
     for (const service of all) service.process.child.kill('SIGTERM');
     await Promise.race([
       Promise.all(all.map((s) => s.process.exited)),
@@ -143,7 +168,7 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
       subgraphs[info.name] = { name: info.name, port, process: spawnProcess(info.mainPath, port, env) };
     }
     await Promise.all(Object.values(subgraphs).map((s) => waitReady(s)));
-    const supergraphPath = join(dir, 'supergraph.graphql');
+    supergraphPath = join(dir, 'supergraph.graphql');
     await writeFile(
       supergraphPath,
       composeWorkspace((name) => `http://127.0.0.1:${subgraphs[name]?.port}/graphql`),
@@ -151,24 +176,7 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
     const port = await freePort();
     probePort = options.probeGatewayMemory ? await freePort() : undefined;
     const probe = probePort ? ['--expose-gc', '--import', join(ROOT, 'tools', 'suites', 'memory-probe.ts')] : [];
-    gateway = {
-      name: 'gateway',
-      port,
-      process: spawnService(
-        join(ROOT, 'gateway', 'src', 'main.ts'),
-        ['--supergraph', supergraphPath, '--port', String(port)],
-        {
-          ...SECRETS,
-          NODE_ENV: 'production',
-          LOG_LEVEL: 'warn',
-          OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-          ...(probePort ? { MEMORY_PROBE_PORT: String(probePort) } : {}),
-          ...options.gatewayEnv,
-        },
-        ROOT,
-        [...GATEWAY_NODE_FLAGS, ...probe],
-      ),
-    };
+    gateway = spawnGateway(port, probePort ? { MEMORY_PROBE_PORT: String(probePort) } : {}, probe);
     await waitReady(gateway);
   } catch (error) {
     await stop();
@@ -191,6 +199,12 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
       if (!service || !main) throw new Error(`No subgraph ${name}`);
       service.process = spawnProcess(main, service.port, env);
       await waitReady(service);
+    },
+    async addGateway() {
+      const replica = spawnGateway(await freePort());
+      replicas.push(replica);
+      await waitReady(replica);
+      return replica;
     },
     async startWorker(name, extra = {}) {
       const info = infos.find((i) => i.name === name);

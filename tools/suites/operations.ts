@@ -2,26 +2,11 @@
 // its persisted manifest) plus a user page, a signed-in `me`, and one that must fail with a
 // typed GraphQL error (a forged cursor), never a transport error, and placing orders.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { tokenFor } from '../src/harness.ts';
-import { ROOT } from '../src/workspace.ts';
+import { storefront } from '../src/storefront.ts';
 import type { Operation } from './load.ts';
 
-interface Manifest {
-  operations: { name: string; body: string }[];
-}
-
-const manifest = JSON.parse(
-  readFileSync(join(ROOT, 'clients', 'storefront', 'persisted-operations.json'), 'utf8'),
-) as Manifest;
-
-/** The body of a storefront operation, by name. */
-export function storefront(name: string): string {
-  const op = manifest.operations.find((o) => o.name === name);
-  if (!op) throw new Error(`The storefront manifest has no operation ${name}`);
-  return op.body;
-}
+export { storefront };
 
 export const USER_REVIEWS = /* GraphQL */ `
   query UserReviews($id: ID!) {

@@ -25,4 +25,14 @@ describe('boundary lint', () => {
     const source = `import { createSubgraph } from '@trellis/subgraph-kit';\nimport { schema } from './db/schema.ts';`;
     expect(checkSource('subgraphs/reviews/src/service.ts', source)).toEqual([]);
   });
+
+  it('keeps browser clients off workspace code: only their own files and npm packages', () => {
+    const own = `import { graphql } from './generated/gql.ts';\nimport { defineConfig } from 'vite';`;
+    expect(checkSource('clients/storefront/src/operations.ts', own)).toEqual([]);
+    const server = `import { ErrorCode } from '@trellis/errors';\nimport { sha256 } from '../../../gateway/src/trusted-documents.ts';`;
+    expect(checkSource('clients/storefront/src/errors.ts', server).map((v) => v.specifier)).toEqual([
+      '@trellis/errors',
+      '../../../gateway/src/trusted-documents.ts',
+    ]);
+  });
 });

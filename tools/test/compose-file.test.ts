@@ -4,7 +4,9 @@
 // command, port, database role and health check agree with its package, the gateway routes
 // to each of them, the observability stack is wired (collector → Jaeger, Prometheus scraping
 // every service with the rules loaded, Grafana provisioned), and every service is health
-// checked and started only after what it depends on.
+// checked and started only after what it depends on. Host ports are overridable
+// (<SERVICE>_HOST_PORT, defaults unchanged) and never clash; the file is read the way compose
+// reads it, with `${VAR:-default}` interpolated (from an empty environment unless a test says).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import Ajv2019 from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { composeDatabaseUrl, POSTGRES_INIT, PROMETHEUS_CONFIG, renderOps, scrapeTargets } from '../src/ops.ts';
-import { listSubgraphs, ROOT } from '../src/workspace.ts';
+import { ADMIN_PORT, listSubgraphs, ROOT } from '../src/workspace.ts';
 
 type Service = {
   image?: string;
@@ -25,10 +27,42 @@ type Service = {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test?: string[]; disable?: boolean };
 };
-const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, Service>;
-};
+type Compose = { services: Record<string, Service> };
+const RAW = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+
+/** Compose's interpolation: `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `$$` (a literal `$`). */
+function interpolate<T>(value: T, env: Record<string, string>): T {
+  if (typeof value === 'string')
+    return value.replace(/\$\$|\$\{(\w+)(?:(:?-)([^}]*))?\}/g, (all, name, op, fallback) => {
+      if (all === '$$') return '$';
+      const set = env[name];
+      if (op === ':-') return set ? set : (fallback ?? '');
+      if (op === '-') return set ?? fallback ?? '';
+      return set ?? '';
+    }) as T;
+  if (Array.isArray(value)) return value.map((item) => interpolate(item, env)) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)])) as T;
+  return value;
+}
+const load = (env: Record<string, string> = {}) => interpolate(parse(RAW, { merge: true }) as Compose, env);
+const compose = load();
 const services = compose.services;
+
+/** Two services publishing the same host port, one line each naming them. */
+function hostPortClashes(all: Record<string, Service>): string[] {
+  const owners = new Map<string, string>();
+  const clashes: string[] = [];
+  for (const [name, service] of Object.entries(all)) {
+    for (const mapping of service.ports ?? []) {
+      const port = String(mapping).split(':').at(-2)!;
+      const other = owners.get(port);
+      if (other) clashes.push(`host port ${port}: ${name} clashes with ${other}`);
+      else owners.set(port, name);
+    }
+  }
+  return clashes;
+}
 const OTLP_ENDPOINT = 'http://otel-collector:4318';
 /** Services without a health check, and why (asserted to be these and no others). */
 const UNCHECKED: Record<string, string> = {
@@ -75,6 +109,7 @@ describe('docker-compose.yml', () => {
     const ajv = new Ajv({ strict: false, allErrors: true });
     const validate = ajv.compile(schema);
     const valid = validate(compose);
+    expect(validate(parse(RAW, { merge: true })), 'before interpolation too').toBe(true);
     expect(validate.errors ?? [], JSON.stringify(validate.errors)).toEqual([]);
     expect(valid).toBe(true);
   });
@@ -175,6 +210,38 @@ describe('docker-compose.yml', () => {
     for (const [path, content] of renderOps()) expect(readFileSync(join(ROOT, path), 'utf8'), path).toBe(content);
   });
 
+  it('publishes every host port through <SERVICE>_HOST_PORT, defaults unchanged, and no two services share one', () => {
+    const raw = (parse(RAW, { merge: true }) as Compose).services;
+    for (const [name, service] of Object.entries(raw)) {
+      for (const mapping of service.ports ?? []) {
+        const match = /^\$\{([A-Z][A-Z0-9_]*_HOST_PORT):-(\d+)\}:(\d+)$/.exec(mapping);
+        expect(match, `${name}: ${mapping} is not "\${<SERVICE>_HOST_PORT:-<port>}:<port>"`).not.toBeNull();
+        // The default host port is the container's: what the README lists.
+        expect(match![2], `${name}: ${mapping}`).toBe(match![3]);
+      }
+    }
+    expect(hostPortClashes(services)).toEqual([]);
+    // Moved beside a developer's own Postgres and Redis: Postgres where asked, still no clash.
+    const moved = load({ POSTGRES_HOST_PORT: '15432', REDIS_HOST_PORT: '16379' }).services;
+    expect(moved.postgres!.ports).toEqual(['15432:5432']);
+    expect(hostPortClashes(moved)).toEqual([]);
+  });
+
+  it('catches a host port clash, naming both services', () => {
+    expect(hostPortClashes(load({ WEBHOOKS_HOST_PORT: '4000' }).services)).toEqual([
+      'host port 4000: gateway clashes with webhooks',
+    ]);
+    expect(hostPortClashes(load({ GRAFANA_HOST_PORT: '5432' }).services)).toEqual([
+      'host port 5432: grafana clashes with postgres',
+    ]);
+  });
+
+  it('runs the graph in production, the gateway in development when asked (the explorer)', () => {
+    for (const [name, service] of Object.entries(services).filter(([, s]) => s.build && s.environment?.PORT))
+      expect(service.environment?.NODE_ENV, name).toBe('production');
+    expect(load({ GATEWAY_NODE_ENV: 'development' }).services.gateway!.environment?.NODE_ENV).toBe('development');
+  });
+
   it('runs the observability stack: traces to Jaeger through the collector', () => {
     for (const name of OBSERVABILITY) expect(services[name], name).toBeDefined();
     const collector = services['otel-collector']!;
@@ -190,7 +257,11 @@ describe('docker-compose.yml', () => {
     const toJaeger = traces.exporters.filter((e: string) => e.startsWith('otlp'));
     expect(toJaeger.map((e: string) => config.exporters[e].endpoint)).toEqual(['jaeger:4317']);
     expect(traces.exporters.some((e: string) => e === 'debug' || e === 'logging')).toBe(true);
-    expect(services.jaeger!.environment?.COLLECTOR_OTLP_ENABLED).toBe('true');
+    // Jaeger v2 (the v1 all-in-one image is superseded): OTLP in on 4317 by default.
+    expect(services.jaeger!.image).toMatch(/^jaegertracing\/jaeger:2\.\d+\.\d+$/);
+    expect(services.jaeger!.healthcheck?.test?.join(' ')).toContain('13133/status');
+    // Its receivers bind JAEGER_LISTEN_HOST: the collector must reach it over the network.
+    expect(services.jaeger!.environment?.JAEGER_LISTEN_HOST).toBe('0.0.0.0');
     expect(services.jaeger!.ports).toContain('16686:16686');
   });
 
@@ -210,14 +281,16 @@ describe('docker-compose.yml', () => {
       config.scrape_configs.map((job) => [job.job_name, job.static_configs.flatMap((c) => c.targets)]),
     );
     // Every service built from our image and running (not the one-shot seed) is a target,
-    // under a job named after it, at the port it serves on.
+    // under a job named after it, at its admin port (never published to the host).
     const targets = scrapeTargets();
     for (const [name, service] of Object.entries(services).filter(
       ([n, s]) => s.build && s.restart !== 'no' && !(n in NOT_SCRAPED),
     )) {
       expect(targets[name], `job ${name}`).toBeDefined();
-      const port = service.environment?.PORT;
-      if (port) expect(targets[name]).toBe(`${name}:${port}`);
+      expect(service.environment?.ADMIN_PORT, name).toBe(String(ADMIN_PORT));
+      expect(targets[name]).toBe(`${name}:${ADMIN_PORT}`);
+      for (const mapping of service.ports ?? [])
+        expect(mapping, `${name} publishes its admin port`).not.toContain(`:${ADMIN_PORT}`);
     }
     // And every target is a service of the stack, on the port the workspace says.
     for (const [job, target] of Object.entries(targets)) {

@@ -6,12 +6,21 @@ import { join } from 'node:path';
 import { composeSupergraph } from '@trellis/composition';
 import { describe, expect, it } from 'vitest';
 import { generatedPath } from '../src/codegen.ts';
-import { composeWorkspace, SUPERGRAPH_PATH } from '../src/compose.ts';
+import { API_SCHEMA_PATH, apiSchemaText, composeWorkspace, SUPERGRAPH_PATH } from '../src/compose.ts';
 import { listSubgraphs, ROOT } from '../src/workspace.ts';
 
 describe('supergraph', () => {
   it('composes and the committed supergraph.graphql is up to date (run `pnpm compose`)', () => {
     expect(composeWorkspace()).toBe(readFileSync(SUPERGRAPH_PATH, 'utf8'));
+  });
+
+  it('the committed client-facing API schema clients/api.graphql is up to date (run `pnpm compose`)', () => {
+    const api = readFileSync(API_SCHEMA_PATH, 'utf8');
+    expect(apiSchemaText(composeWorkspace())).toBe(api);
+    // What clients see: no federation machinery, no @inaccessible members, the public API.
+    expect(api).not.toMatch(/join__|link__|@inaccessible|CacheControlScope/);
+    expect(api).toContain('products(');
+    expect(api).toContain('placeOrder(input: PlaceOrderInput!): PlaceOrderPayload!');
   });
 
   it('has every subgraph of the workspace', () => {
@@ -36,9 +45,11 @@ describe('supergraph', () => {
   });
 });
 
-describe('resolver types', () => {
+describe('generated types', () => {
   // In a child process: codegen mixes CommonJS and ESM copies of graphql under Vitest.
-  it('are generated from every SDL and up to date (run `pnpm codegen`)', () => {
+  it('resolver types of every SDL and client typed documents are up to date (run `pnpm codegen`)', {
+    timeout: 30_000,
+  }, () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'tools/src/codegen.ts'), '--check'], {
       cwd: ROOT,
       encoding: 'utf8',

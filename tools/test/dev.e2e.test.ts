@@ -31,6 +31,7 @@ describe('pnpm dev', () => {
     const ports = [
       4000,
       4199, // webhook sink
+      5173, // storefront (Vite)
       ...listSubgraphs().flatMap((s) => [s.port, ...(s.worker ? [s.worker.port] : [])]),
     ].map((p) => p + offset);
     try {
@@ -71,6 +72,13 @@ describe('pnpm dev', () => {
       }
       if (!delivered) console.error(dev.output());
       expect(delivered?.body.total).toBe((placed.body.data as any).placeOrder.order.total);
+
+      // The storefront on its own origin, pointed at this gateway.
+      expect(dev.output()).toContain(`storefront: http://localhost:${5173 + offset}/`);
+      const storefront = await fetch(`http://127.0.0.1:${5173 + offset}/`);
+      expect(await storefront.text()).toContain('<title>Trellis storefront</title>');
+      const config = await fetch(`http://127.0.0.1:${5173 + offset}/src/config.ts`);
+      expect(await config.text()).toContain(`http://localhost:${4000 + offset}/graphql`);
 
       // Explorer page in development.
       const page = await fetch(`http://127.0.0.1:${4000 + offset}/graphql`, { headers: { accept: 'text/html' } });

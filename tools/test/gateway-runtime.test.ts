@@ -15,7 +15,10 @@ import {
   SERVICE_NODE_FLAGS,
 } from '../src/workspace.ts';
 
-const deployment = parse(readFileSync(join(K8S_DIR, 'gateway.yaml'), 'utf8').split(/^---$/m)[0] ?? '') as {
+const deployment = readFileSync(join(K8S_DIR, 'gateway.yaml'), 'utf8')
+  .split(/^---$/m)
+  .map((doc) => parse(doc))
+  .find((doc) => doc?.kind === 'Deployment') as {
   kind: string;
   spec: {
     template: { spec: { containers: { command: string[]; resources: { limits: { memory: string } } }[] } };

@@ -1,19 +1,27 @@
 // The Kubernetes manifests (ops/k8s/base and the production overlay), checked statically:
 // generated and up to date, valid against the Kubernetes API schemas (kubernetes-models),
-// every deployable (gateway, subgraphs, workers) with probes on its health endpoints,
-// requests and limits, an HPA on CPU and a PDB that select it, its own database Secret, OTLP
-// settings, the supergraph as a ConfigMap, Secrets referenced never inlined.
+// every deployable (gateway, subgraphs, workers) with startup, readiness and liveness probes,
+// a pre-stop delay inside the grace period, requests and limits that hold its V8 heap, an HPA
+// on CPU and a PDB that select it, its own ServiceAccount without a token, the Pod Security
+// "restricted" level, its own database Secret, OTLP settings, the supergraph as a
+// hash-named ConfigMap (a new one rolls the gateways), Secrets referenced never inlined.
+// Monitoring: k8s-monitoring.test.ts; network policies and the Ingress: k8s-network.test.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { subgraphEnv, workerEnv } from '@trellis/subgraph-kit/env';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { K8S_DIR, POOL_BUDGET, RUNTIME_CONFIG, renderK8s } from '../src/k8s.ts';
-import { listSubgraphs, ROOT } from '../src/workspace.ts';
+import { K8S_DIR, LIFECYCLE, MEMORY, OUTSIDE_HEAP_MIB, POOL_BUDGET, RUNTIME_CONFIG, renderK8s } from '../src/k8s.ts';
+import { ADMIN_PORT, GATEWAY_NODE_FLAGS, listServices, listSubgraphs, ROOT } from '../src/workspace.ts';
+import { restrictedViolations } from './support/pod-security.ts';
 
 type Doc = { kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: any };
 const kustomization = parseAllDocuments(readFileSync(join(K8S_DIR, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as {
@@ -31,6 +39,10 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   Service,
   HorizontalPodAutoscaler,
   PodDisruptionBudget,
+  Namespace,
+  ServiceAccount,
+  NetworkPolicy,
+  Ingress,
 };
 /** Every deployable the workspace defines: the gateway, each subgraph, each worker. */
 function deployables(): { name: string; port: number; script: string; role?: string }[] {
@@ -59,7 +71,7 @@ const envOf = (deployment: Doc) =>
 
 describe('Kubernetes manifests', () => {
   it('are generated from the workspace and up to date (run `pnpm k8s`)', () => {
-    for (const [name, content] of renderK8s()) expect(readFileSync(join(K8S_DIR, name), 'utf8'), name).toBe(content);
+    for (const [path, content] of renderK8s()) expect(readFileSync(join(ROOT, path), 'utf8'), path).toBe(content);
   });
 
   it('are valid against the Kubernetes API schemas', () => {
@@ -86,10 +98,14 @@ describe('Kubernetes manifests', () => {
       const deployment = of('Deployment', name);
       expect(deployment, name).toBeDefined();
       const pod = deployment!.spec.template;
-      expect(deployment!.spec.selector.matchLabels).toEqual(pod.metadata.labels);
+      expect(pod.metadata.labels).toMatchObject(deployment!.spec.selector.matchLabels);
       expect(pod.spec.securityContext.runAsNonRoot).toBe(true);
       const container = pod.spec.containers[0];
-      expect(container.ports).toEqual([{ name: 'http', containerPort: port }]);
+      expect(container.ports).toEqual([
+        { name: 'http', containerPort: port },
+        { name: 'admin', containerPort: ADMIN_PORT },
+      ]);
+      expect(container.startupProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
       expect(container.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
       expect(container.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
       for (const bound of ['requests', 'limits']) {
@@ -103,19 +119,19 @@ describe('Kubernetes manifests', () => {
         readOnlyRootFilesystem: true,
       });
       expect(container.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
-      expect(pod.metadata.annotations['prometheus.io/port']).toBe(String(port));
       const env = envOf(deployment!);
+      expect(env.ADMIN_PORT?.value, name).toBe(String(ADMIN_PORT));
       expect(env.OTEL_SERVICE_NAME?.value).toBe(name);
       expect(env.OTEL_EXPORTER_OTLP_ENDPOINT?.valueFrom.configMapKeyRef.name).toBe(RUNTIME_CONFIG);
       // A subgraph and its worker connect as the subgraph's own role, from its own Secret.
       if (role) expect(env.DATABASE_URL?.valueFrom.secretKeyRef.name).toBe(`trellis-${role}-db`);
       const service = of('Service', name);
-      expect(service!.spec.selector).toEqual(pod.metadata.labels);
+      expect(service!.spec.selector).toEqual(deployment!.spec.selector.matchLabels);
       expect(service!.spec.ports[0]).toMatchObject({ port, targetPort: 'http' });
       const hpa = of('HorizontalPodAutoscaler', name);
       expect(hpa!.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name });
       expect(hpa!.spec.metrics[0].resource.name).toBe('cpu');
-      expect(of('PodDisruptionBudget', name)!.spec.selector.matchLabels).toEqual(pod.metadata.labels);
+      expect(of('PodDisruptionBudget', name)!.spec.selector.matchLabels).toEqual(deployment!.spec.selector.matchLabels);
     }
   });
 
@@ -176,6 +192,110 @@ describe('Kubernetes manifests', () => {
     expect(total).toBeLessThanOrEqual(POOL_BUDGET.maxConnections * (1 - POOL_BUDGET.headroom));
   });
 
+  it('harden every pod to the Pod Security "restricted" level, with its own ServiceAccount and no token', () => {
+    const namespace = of('Namespace', 'trellis');
+    expect(namespace?.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const deployments = docs.filter((d) => d.kind === 'Deployment');
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(
+      listServices()
+        .map((s) => s.name)
+        .sort(),
+    );
+    for (const deployment of deployments) {
+      const name = deployment.metadata.name;
+      const pod = deployment.spec.template.spec;
+      expect(restrictedViolations(name, pod)).toEqual([]);
+      expect(pod.automountServiceAccountToken, name).toBe(false);
+      expect(pod.serviceAccountName, name).toBe(name);
+      expect(
+        (of('ServiceAccount', name) as { automountServiceAccountToken?: boolean } | undefined)
+          ?.automountServiceAccountToken,
+        name,
+      ).toBe(false);
+    }
+  });
+
+  it('refuse a pod spec without the hardening, naming the deployment', () => {
+    const pod = structuredClone(of('Deployment', 'orders')!.spec.template.spec);
+    delete pod.securityContext.seccompProfile;
+    delete pod.containers[0].securityContext.seccompProfile;
+    delete pod.containers[0].securityContext.allowPrivilegeEscalation;
+    pod.containers[0].securityContext.capabilities = { add: ['NET_ADMIN'] };
+    pod.volumes.push({ name: 'host', hostPath: { path: '/' } });
+    expect(restrictedViolations('orders', pod)).toEqual([
+      'orders: volume host is of type hostPath',
+      'orders: container orders does not set allowPrivilegeEscalation: false',
+      'orders: container orders has no seccompProfile RuntimeDefault or Localhost (unset)',
+      'orders: container orders does not drop ALL capabilities',
+      'orders: container orders adds capability NET_ADMIN',
+    ]);
+  });
+
+  it('give every pod a startup probe, and a pre-stop delay plus drain that fit its grace period', () => {
+    // The longest shutdown a process allows itself: exitOnSignals' 15 s, or a worker's drain + 10 s.
+    const workerDrain = workerEnv(0, { DATABASE_URL: 'postgres://u@h/db' }).JOBS_DRAIN_TIMEOUT_MS / 1000 + 10;
+    expect(Math.max(15, workerDrain)).toBeLessThanOrEqual(LIFECYCLE.shutdownSeconds);
+    for (const deployment of docs.filter((d) => d.kind === 'Deployment')) {
+      const name = deployment.metadata.name;
+      const pod = deployment.spec.template.spec;
+      const container = pod.containers[0];
+      expect(container.lifecycle.preStop.exec.command, name).toEqual(['sleep', String(LIFECYCLE.preStopSleepSeconds)]);
+      expect(LIFECYCLE.preStopSleepSeconds + LIFECYCLE.shutdownSeconds, name).toBeLessThanOrEqual(
+        pod.terminationGracePeriodSeconds,
+      );
+      expect(
+        container.startupProbe.periodSeconds * container.startupProbe.failureThreshold,
+        name,
+      ).toBeGreaterThanOrEqual(60);
+      // The startup probe holds liveness off while the process starts: no fixed initial delay.
+      expect(container.livenessProbe.initialDelaySeconds, name).toBeUndefined();
+    }
+  });
+
+  it("size every pod's memory to the V8 heap its process runs with", () => {
+    const mebibytes = (quantity: string) => {
+      const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+      expect(match, quantity).not.toBeNull();
+      return Number(match![1]) * (match![2] === 'Gi' ? 1024 : 1);
+    };
+    const flag = (command: string[], name: string) =>
+      command.map((arg) => new RegExp(`^--${name}=(\\d+)$`).exec(arg)?.[1]).find(Boolean);
+    for (const deployment of docs.filter((d) => d.kind === 'Deployment')) {
+      const name = deployment.metadata.name;
+      const container = deployment.spec.template.spec.containers[0];
+      const heap = Number(flag(container.command, 'max-old-space-size'));
+      expect(heap, `${name} runs with a heap ceiling`).toBeGreaterThan(0);
+      const kind = deployment.metadata.labels!['app.kubernetes.io/component'] as keyof typeof MEMORY;
+      expect(heap, name).toBe(MEMORY[kind].heapMib);
+      // Young generation: three semi-spaces (V8's default 16 MiB each on 64-bit unless a flag says otherwise).
+      const semiSpace = Number(flag(container.command, 'max-semi-space-size') ?? 16);
+      const limit = mebibytes(container.resources.limits.memory);
+      expect(
+        heap + 3 * semiSpace + OUTSIDE_HEAP_MIB,
+        `${name}: heap + young generation + outside the heap`,
+      ).toBeLessThanOrEqual(limit);
+      expect(mebibytes(container.resources.requests.memory), `${name}: request holds the heap`).toBeGreaterThanOrEqual(
+        heap,
+      );
+    }
+    expect(of('Deployment', 'gateway')!.spec.template.spec.containers[0].command.slice(1, 3)).toEqual(
+      GATEWAY_NODE_FLAGS,
+    );
+  });
+
+  it('roll the gateways when the supergraph changes: hash-named ConfigMap, mounted as a directory', () => {
+    const generator = (
+      kustomization.configMapGenerator as { name: string; options?: { disableNameSuffixHash?: boolean } }[]
+    ).find((g) => g.name === 'trellis-supergraph');
+    // kustomize names it trellis-supergraph-<content hash>: new content, new name, a new pod template.
+    expect(generator?.options?.disableNameSuffixHash).toBeUndefined();
+    const mount = of('Deployment', 'gateway')!.spec.template.spec.containers[0].volumeMounts.find(
+      (m: { name: string }) => m.name === 'supergraph',
+    );
+    // No subPath: a subPath mount would never see an in-place update of the ConfigMap.
+    expect(mount).toEqual({ name: 'supergraph', mountPath: '/etc/trellis', readOnly: true });
+  });
+
   it('have a production overlay that builds on the base, references Secrets only and patches valid objects', () => {
     const dir = join(ROOT, 'ops', 'k8s', 'overlays', 'production');
     const overlay = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as {
@@ -184,6 +304,7 @@ describe('Kubernetes manifests', () => {
       configMapGenerator?: { name: string; behavior?: string; literals?: string[] }[];
       secretGenerator?: unknown[];
       patches?: { target: { kind: string; name: string }; patch: string }[];
+      components?: string[];
     };
     expect(overlay.resources.map((r) => join(dir, r))).toEqual([K8S_DIR]);
     expect(overlay.secretGenerator, 'secrets are created out of band').toBeUndefined();
@@ -210,7 +331,21 @@ describe('Kubernetes manifests', () => {
         parent[keys.at(-1)!] = op.value;
       }
       expect(() => new MODELS[target.kind]!(doc).validate()).not.toThrow();
+      if (target.kind === 'Ingress') {
+        // TLS for the host it serves, which is the public origin of invoice links.
+        const spec = (doc as Doc).spec;
+        expect(spec.tls[0].hosts).toEqual([spec.rules[0].host]);
+        expect(spec.tls[0].secretName).toMatch(/^trellis-/);
+        const orders = listSubgraphs().find((s) => s.name === 'orders')!;
+        expect(new URL(orders.env.INVOICE_BASE_URL!).hostname).toBe(spec.rules[0].host);
+      }
     }
+    expect(
+      overlay.patches?.some((p) => p.target.kind === 'Ingress'),
+      'the overlay sets the Ingress host and TLS',
+    ).toBe(true);
+    for (const component of overlay.components ?? [])
+      expect(existsSync(join(dir, component, 'kustomization.yaml')), component).toBe(true);
     expect(existsSync(join(dirname(K8S_DIR), 'base', 'kustomization.yaml'))).toBe(true);
   });
 });

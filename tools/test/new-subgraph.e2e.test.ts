@@ -101,12 +101,17 @@ describe('pnpm new:subgraph', () => {
       /shippings\([^)]*filter: ShippingFilter\s+orderBy: ShippingOrder\s*\): ShippingConnection!/,
     );
     expect((await gitStatus()).split('\n').filter(Boolean).sort()).toEqual([
+      ' M clients/api.graphql',
       ' M docker-compose.yml',
       ' M ops/k8s/base/gateway.yaml',
       ' M ops/k8s/base/kustomization.yaml',
+      ' M ops/k8s/base/network.yaml',
       ' M ops/k8s/base/supergraph.graphql',
+      ' M ops/k8s/components/monitoring/pod-monitors.yaml',
+      ' M ops/k8s/components/monitoring/prometheus-rules.yaml',
       ' M ops/postgres/init/10-subgraph-roles.sql',
       ' M ops/prometheus/prometheus.yml',
+      ' M ops/prometheus/rules/services.yml',
       ' M pnpm-lock.yaml',
       ' M supergraph.graphql',
       '?? ops/k8s/base/shipping.yaml',
@@ -133,7 +138,7 @@ describe('pnpm new:subgraph', () => {
     expect(compose).toContain(
       '  shipping:\n    <<: *service\n    command: ["node", "--import", "tsx", "--import", "@trellis/telemetry/setup", "subgraphs/shipping/src/main.ts"]',
     );
-    expect(compose).toContain('ports: ["4006:4006"]');
+    expect(compose).toContain(`ports: ["\${SHIPPING_HOST_PORT:-4006}:4006"]`);
     const gateway = compose.slice(compose.indexOf('\n  gateway:\n'));
     expect(gateway).toContain('      SUBGRAPH_URL_SHIPPING: http://shipping:4006/graphql\n');
     expect(gateway).toContain('      shipping: { condition: service_healthy }\n');
@@ -143,7 +148,15 @@ describe('pnpm new:subgraph', () => {
     expect(readFileSync(join(copy, 'ops', 'postgres', 'init', '10-subgraph-roles.sql'), 'utf8')).toContain(
       'CREATE ROLE "shipping" LOGIN',
     );
-    expect(readFileSync(join(copy, 'ops', 'prometheus', 'prometheus.yml'), 'utf8')).toContain('shipping:4006');
+    expect(readFileSync(join(copy, 'ops', 'prometheus', 'prometheus.yml'), 'utf8')).toContain('shipping:9464');
+    // Watched in compose and Kubernetes alike, with its own PodMonitor and NetworkPolicy.
+    expect(readFileSync(join(copy, 'ops', 'prometheus', 'rules', 'services.yml'), 'utf8')).toMatch(
+      /up\{job=~"[^"]*\|shipping\|/,
+    );
+    expect(readFileSync(join(copy, 'ops', 'k8s', 'components', 'monitoring', 'pod-monitors.yaml'), 'utf8')).toContain(
+      '  name: shipping\n',
+    );
+    expect(readFileSync(join(copy, 'ops', 'k8s', 'base', 'shipping.yaml'), 'utf8')).toContain('kind: NetworkPolicy');
   });
 
   it('installs from the frozen lockfile, typechecks and lints', async () => {
@@ -163,6 +176,9 @@ describe('pnpm new:subgraph', () => {
         'tools/test/contracts.test.ts',
         'tools/test/compose-file.test.ts',
         'tools/test/k8s.test.ts',
+        'tools/test/k8s-monitoring.test.ts',
+        'tools/test/k8s-network.test.ts',
+        'tools/test/observability-rules.test.ts',
       ],
       {
         env: { DATABASE_URL: inject('databaseUrl') },
@@ -170,6 +186,6 @@ describe('pnpm new:subgraph', () => {
       },
     );
     expect(tests.code, output(tests)).toBe(0);
-    expect(tests.stdout).toMatch(/Test Files\s+6 passed/);
+    expect(tests.stdout).toMatch(/Test Files\s+9 passed/);
   }, 150_000);
 });

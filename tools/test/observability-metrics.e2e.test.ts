@@ -3,8 +3,6 @@
 // operations — a cache miss and a hit, a client error — then /metrics of each service is
 // scraped and every metric family the PromQL refers to must be there, on the service its
 // `job` matcher names, with the histogram buckets (`le`) the SLIs count against.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { graphql } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type GraphWorker, startGraph, startGraphWorker, type TestGraph } from '../src/harness.ts';
@@ -18,12 +16,13 @@ import {
   type Selector,
   selectors,
 } from '../src/observability.ts';
-import { listSubgraphs, ROOT } from '../src/workspace.ts';
+import { storefront } from '../src/storefront.ts';
+import { listSubgraphs } from '../src/workspace.ts';
 
 /** Series Prometheus writes itself for every scrape target; never on a /metrics page. */
 const PROMETHEUS_OWN = new Set(['up']);
 
-const CATALOGUE = readFileSync(join(ROOT, 'clients', 'storefront', 'src', 'catalogue.graphql'), 'utf8');
+const CATALOGUE = storefront('Catalogue');
 const PRODUCT_PAGE = /* GraphQL */ `
   query ProductPage($id: ID!) {
     product(id: $id) { id name price shippingEstimate reviewCount reviews(first: 3) { edges { node { rating } } } }

@@ -112,6 +112,25 @@ describe('pnpm gateway', () => {
       expect(output).toMatch(message);
     }
   });
+
+  it('stops with one line naming a bad or taken ADMIN_PORT', async () => {
+    const bad = spawnService(GATEWAY, ['--port', '0'], { ADMIN_PORT: 'metrics' }, ROOT);
+    expect((await bad.exited).code).toBe(1);
+    expect(bad.output().trim()).toBe('Invalid environment: ADMIN_PORT must be a number (got "metrics")');
+    const blocker = createServer();
+    const port = await new Promise<number>((resolve) =>
+      blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)),
+    );
+    try {
+      const taken = spawnService(GATEWAY, ['--port', '0'], { ADMIN_PORT: String(port) }, ROOT);
+      expect((await taken.exited).code).toBe(1);
+      expect(taken.output().trim()).toBe(
+        `gateway: Port ${port} on 127.0.0.1 is already in use (set ADMIN_PORT to a free port)`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
 });
 
 describe('a subgraph process', () => {

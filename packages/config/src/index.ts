@@ -20,15 +20,23 @@ const postgresUrl = z.string().refine((value) => {
 
 const redisUrl = z.string().refine((value) => /^rediss?:\/\/[^/]/.test(value), 'must be a redis:// URL');
 
+const port = z.coerce
+  .number({ message: 'must be a number' })
+  .int()
+  .min(0, 'must be a port number (0-65535)')
+  .max(65535, 'must be a port number (0-65535)');
+
 /** Fields every service shares. Compose them into a service's own schema. */
 export const common = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  PORT: z.coerce
-    .number({ message: 'must be a number' })
-    .int()
-    .min(0, 'must be a port number (0-65535)')
-    .max(65535, 'must be a port number (0-65535)'),
+  PORT: port,
   HOST: z.string().default('127.0.0.1'),
+  /**
+   * Port of the internal surface (`/metrics`, the gateway's `/admin/*`), off the public one;
+   * unset: served on PORT (`pnpm dev`, tests). Deployments set it (ADMIN_PORT in compose and
+   * Kubernetes). Use `.optional()`.
+   */
+  ADMIN_PORT: port,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: postgresUrl,
   REDIS_URL: redisUrl,

@@ -43,6 +43,7 @@ export {
   type GraphQLMetrics,
   type GraphQLMetricsOptions,
 } from './graphql-metrics.ts';
+export { type InternalSurface, internalSurface } from './internal.ts';
 
 /**
  * Fields of a request's access log line that only the GraphQL layer knows (operation name,

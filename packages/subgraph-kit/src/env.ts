@@ -8,6 +8,7 @@ const processFields = (defaultPort: number) => ({
   NODE_ENV: common.NODE_ENV,
   PORT: common.PORT.default(defaultPort),
   HOST: common.HOST,
+  ADMIN_PORT: common.ADMIN_PORT.optional(),
   LOG_LEVEL: common.LOG_LEVEL,
   DATABASE_URL: common.DATABASE_URL,
 });

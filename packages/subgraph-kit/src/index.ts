@@ -21,6 +21,7 @@ import {
   accessLogPlugin,
   createGraphQLMetricsPlugin,
   createHttpServer,
+  internalSurface,
   listen,
   type RequestLogFields,
   type Route,
@@ -145,6 +146,8 @@ export function parseId(id: unknown): number | null {
 
 export interface StartOptions {
   port: number;
+  /** Port of /metrics (ADMIN_PORT); unset: served on `port`. */
+  adminPort?: number | undefined;
   host?: string;
   databaseUrl: string;
   /** @default 'development' */
@@ -177,6 +180,8 @@ export interface RunningSubgraph extends RunningServer {
   /** Resolves once the database is reachable and migrated. */
   ready: Promise<void>;
   isReady(): boolean;
+  /** Base URL of /metrics when ADMIN_PORT gives it its own listener. */
+  adminUrl?: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -281,8 +286,12 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
       );
     },
   ]);
+  const internal = internalSurface(
+    { '/metrics': metricsRoute(registry) },
+    { adminPort: options.adminPort, port: options.port, logger },
+  );
   const server = createHttpServer<SubgraphContext<TSchema, TLoaders>>({
-    routes: { ...Object.fromEntries(ownRoutes), '/metrics': metricsRoute(registry) },
+    routes: { ...Object.fromEntries(ownRoutes), ...internal.publicRoutes },
     apollo,
     logger,
     isReady: () => ready,
@@ -316,6 +325,7 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
     },
   });
   const running = await listen(server, options.port, options.host);
+  const admin = await internal.listenBeside(running, options.host ?? '127.0.0.1');
 
   let relay: OutboxRelay | undefined;
   const readyPromise = retryWithBackoff(
@@ -355,12 +365,14 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
     database: database as Database<AnySchema>,
     ready: readyPromise,
     isReady: () => ready,
+    adminUrl: admin?.url,
     async stop() {
       abort.abort();
       clearInterval(probe);
       await relay?.stop();
       await probeSql.end({ timeout: 1 });
       await running.close(5_000);
+      await admin?.close(1000);
       await apollo.stop();
       await database.close();
     },

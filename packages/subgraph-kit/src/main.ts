@@ -37,6 +37,7 @@ export async function runSubgraph<TSchema extends AnySchema, TLoaders>(
   try {
     running = await startSubgraph(definition, {
       port: env.PORT,
+      adminPort: env.ADMIN_PORT,
       host: env.HOST,
       databaseUrl: env.DATABASE_URL,
       nodeEnv: env.NODE_ENV,

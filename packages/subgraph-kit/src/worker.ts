@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import { exitWith } from '@trellis/config';
 import { createDatabase, type Database, retryWithBackoff } from '@trellis/db';
-import { exitOnSignals, listen, type RunningServer } from '@trellis/http';
+import { exitOnSignals, internalSurface, listen, type RunningServer } from '@trellis/http';
 import type { JobHandler, RunningWorker } from '@trellis/jobs/worker';
 import { startWorker } from '@trellis/jobs/worker';
 import { createLogger, type Logger } from '@trellis/telemetry';
@@ -29,6 +29,8 @@ export interface WorkerDefinition<TSchema extends AnySchema> {
 export interface WorkerStartOptions {
   databaseUrl: string;
   port: number;
+  /** Port of /metrics (ADMIN_PORT); unset: served on `port` beside health. */
+  adminPort?: number | undefined;
   host?: string;
   logger?: Logger;
   /** @default 1000 */
@@ -64,9 +66,14 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
     max: options.poolMax ?? 8,
   });
   let ready = false;
+  const internal = internalSurface(
+    { '/metrics': metricsRoute(registry) },
+    { adminPort: options.adminPort, port: options.port, logger },
+  );
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics') return void metricsRoute(registry)(req, res);
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = internal.publicRoutes[path];
+    if (route) return void route(req, res);
     if (path === '/health/live')
       return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"live"}');
     if (path === '/health/ready' || path === '/health') {
@@ -77,6 +84,7 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
     res.writeHead(404).end();
   });
   const running = await listen(server, options.port, options.host);
+  const admin = await internal.listenBeside(running, options.host ?? '127.0.0.1');
   // The worker needs its tables and queues: migrate (idempotent, serialised) with backoff.
   await retryWithBackoff(() => migrateSubgraph(subgraph as never, database as never, options.databaseUrl), {
     onRetry: (error, attempt, delayMs) =>
@@ -101,6 +109,7 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
       ready = false;
       await worker.stop(drainTimeoutMs);
       await running.close(1000);
+      await admin?.close(1000);
       await database.close();
     },
   };
@@ -115,6 +124,7 @@ export async function runWorker<TSchema extends AnySchema>(definition: WorkerDef
     running = await startSubgraphWorker(definition, {
       databaseUrl: env.DATABASE_URL,
       port: env.PORT,
+      adminPort: env.ADMIN_PORT,
       host: env.HOST,
       logger,
       pollIntervalMs: env.JOBS_POLL_INTERVAL_MS,

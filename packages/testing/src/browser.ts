@@ -4,10 +4,10 @@
 // blocked (what "works offline" means), and leaves a screenshot of the page as it ended —
 // passed or failed — under `.run/browser/<name>.png` for people to look at.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -151,14 +151,46 @@ export interface PageServer {
  * must name something started after the server.
  */
 export async function servePages(pages: Record<string, string>, host = '127.0.0.1'): Promise<PageServer> {
-  const server: Server = createServer((req, res) => {
+  return listen((req, res) => {
     const page = pages[(req.url ?? '/').split('?')[0] ?? '/'];
     if (page === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
-  });
+  }, host);
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+/**
+ * Serves a built browser app (a folder such as Vite's dist/) on a loopback origin, as a
+ * static host would: `/` is index.html, other paths are files under `dir` (nothing outside it).
+ */
+export async function serveDirectory(dir: string, host = '127.0.0.1'): Promise<PageServer> {
+  const root = resolve(dir);
+  return listen(async (req, res) => {
+    const path = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
+    const file = resolve(root, `.${path === '/' ? '/index.html' : path}`);
+    const body = file.startsWith(`${root}${sep}`) ? await readFile(file).catch(() => null) : null;
+    if (!body) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+  }, host);
+}
+
+async function listen(handler: RequestListener, host: string): Promise<PageServer> {
+  const server: Server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, host === 'localhost' ? '127.0.0.1' : host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
