@@ -61,8 +61,8 @@ describe('cost of the storefront operations (pinned)', () => {
       'Catalogue first 100': 207,
       // + ProductFilter.search's weight.
       'Catalogue first 20, search': 57,
-      // product 1 + reviews (1 + 10 × (edges 1 + node 1 + author 1)).
-      ProductPage: 32,
+      // product 1 + reviews (1 + 10 × (edges 1 + node 1 + author 1)) + stock: product 1.
+      ProductPage: 33,
       // addReview 5 + review 1 + userErrors 1.
       AddReview: 7,
       // placeOrder 10 + order (1 + lines (1 + 50 assumed × product 1)) + userErrors 1.
