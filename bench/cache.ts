@@ -12,9 +12,8 @@
 //                    [--catalogue-duration 10] [--connections 10]
 //   pnpm bench:cache --results <bench>/.run/cache-….json   (re-render a finished run)
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RunningGateway, startGateway } from '@trellis/gateway';
 import { startGraph, testGatewayConfig } from '../tools/src/harness.ts';
@@ -26,20 +25,19 @@ import {
   GATEWAY_COMMAND,
   machine,
   median,
+  readSharedBenchResults,
   runSharedBench,
   type SharedBenchMedians,
+  saveRun,
+  sharedBenchOptions,
   writeSection,
 } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '2' },
-    duration: { type: 'string', default: '15' },
-    warmup: { type: 'string', default: '5' },
-    bench: { type: 'string', default: '/tmp/bench-cache' },
+    ...sharedBenchOptions('/tmp/bench-cache'),
     'catalogue-duration': { type: 'string', default: '10' },
     connections: { type: 'string', default: '10' },
-    results: { type: 'string' },
   },
 });
 const benchDir = values.bench;
@@ -186,10 +184,7 @@ async function measure(): Promise<string> {
   );
   loads.push(loadavg()[0] ?? 0);
   const saved: Saved = { benchResults, loads, catalogue: figures };
-  mkdirSync(join(benchDir, '.run'), { recursive: true });
-  const file = join(benchDir, '.run', `cache-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(saved, null, 2));
-  return file;
+  return saveRun(benchDir, 'cache', saved);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -197,11 +192,7 @@ async function measure(): Promise<string> {
 
 const savedFile = values.results ?? (await measure());
 const saved = JSON.parse(readFileSync(savedFile, 'utf8')) as Saved;
-const { medians, settings, runs } = JSON.parse(readFileSync(saved.benchResults, 'utf8')) as {
-  medians: Record<'static' | Mode | 'redis_t500', Medians>;
-  settings: { connections: number; duration: number; warmup: number; rounds: number };
-  runs: { loadavg1?: number }[];
-};
+const { medians, settings, runs } = readSharedBenchResults<'static' | Mode | 'redis_t500'>(saved.benchResults);
 const loads = [...saved.loads, ...runs.map((r) => r.loadavg1 ?? 0)];
 const ratio = (x: number) => `${x.toFixed(2)}×`;
 const tick = (ok: boolean) => (ok ? '✔' : '✘');

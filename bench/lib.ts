@@ -1,7 +1,7 @@
 // Shared by the benchmarks: timing statistics, machine description, and writing a
 // section of docs/benchmarks.md (each benchmark owns one section, replaced on each run).
 import { execFileSync, execSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@trellis/db/embedded';
@@ -151,6 +151,7 @@ export interface AutocannonResult {
   timeouts: number;
   non2xx: number;
   duration: number;
+  statusCodeStats?: Record<string, { count: number }>;
 }
 
 /**
@@ -173,4 +174,38 @@ export async function autocannon(
   });
   if (result.code !== 0) throw new Error(`autocannon failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as AutocannonResult;
+}
+
+/** Command-line options of a benchmark that drives ../shared/bench (and re-renders a saved run with --results). */
+export const sharedBenchOptions = (benchDir: string) =>
+  ({
+    rounds: { type: 'string', default: '2' },
+    duration: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '5' },
+    bench: { type: 'string', default: benchDir },
+    results: { type: 'string' },
+  }) as const;
+
+/** Saves a benchmark's own figures beside ../shared/bench's results; returns the file (for --results). */
+export function saveRun(benchDir: string, name: string, figures: unknown): string {
+  mkdirSync(join(benchDir, '.run'), { recursive: true });
+  const file = join(benchDir, '.run', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(figures, null, 2));
+  return file;
+}
+
+/** A ../shared/bench results file: medians by target, settings, and each run (with its load average). */
+export function readSharedBenchResults<Target extends string>(file: string) {
+  return JSON.parse(readFileSync(file, 'utf8')) as {
+    medians: Record<Target, SharedBenchMedians>;
+    settings: { connections: number; duration: number; warmup: number; rounds: number };
+    runs: {
+      target: string;
+      round: number;
+      loadavg1?: number;
+      rps: number;
+      cpuMsPerReq: number;
+      gatewayCpuPct: number;
+    }[];
+  };
 }

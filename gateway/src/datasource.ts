@@ -1,4 +1,5 @@
-// The gateway's subgraph fetches (buildService): keep-alive pools, deduplication, deadlines, retries, breakers.
+// The gateway's subgraph fetches (buildService): keep-alive pools, deduplication, deadlines, retries, breakers,
+// and a concurrency slot per fetch when the subgraph has a limit (subgraph-concurrency.ts).
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { context, propagation, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ErrorCode } from '@trellis/errors';
@@ -14,6 +15,7 @@ import {
 import CircuitBreaker from 'opossum';
 import { Counter, Gauge, register as globalRegistry, Histogram, type Registry } from 'prom-client';
 import { Pool } from 'undici';
+import { SubgraphBusyError, type SubgraphConcurrency } from './subgraph-concurrency.ts';
 
 type GatewayResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
@@ -75,6 +77,8 @@ export interface DataSourceOptions {
    * header always wins, `no-store` included. @default uncacheable (maxAge 0)
    */
   defaultCacheHint?: (context: Record<string, unknown>) => CacheHint;
+  /** Bounds this subgraph's fetches in flight (subgraph-concurrency.ts); a refusal is SUBGRAPH_UNAVAILABLE. @default none */
+  concurrency?: SubgraphConcurrency;
 }
 
 export interface TrellisDataSource extends GraphQLDataSource {
@@ -709,6 +713,16 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
     }
   }
 
+  /** One logical fetch, in a concurrency slot when the subgraph has a limit. */
+  const limitedFetch = (body: string, headers: Record<string, string>, retryable: boolean, span: Span) =>
+    options.concurrency
+      ? options.concurrency
+          .run(() => fetchWithPolicy(body, headers, retryable, span))
+          .catch((error: unknown) => {
+            throw error instanceof SubgraphBusyError ? unavailable(error) : error;
+          })
+      : fetchWithPolicy(body, headers, retryable, span);
+
   const timedOut = (cause: unknown) =>
     new SubgraphFetchError(
       name,
@@ -794,7 +808,7 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
             collectEntityTags(processOptions, copy);
             return copy;
           }
-          const fetching = fetchWithPolicy(body, traced(headers), true, span);
+          const fetching = limitedFetch(body, traced(headers), true, span);
           inflight.set(key, { settled: fetching, span });
           // In flight only: the entry goes as soon as the fetch settles, whatever the result.
           const forget = () => inflight.delete(key);
@@ -803,7 +817,7 @@ export function createDataSource(options: DataSourceOptions): TrellisDataSource 
           restrictCachePolicy(processOptions, settled.cacheHint ?? hintless(processOptions.context ?? {}));
           result = settled.parsed;
         } else {
-          const settled = await fetchWithPolicy(body, traced(headers), isQuery, span);
+          const settled = await limitedFetch(body, traced(headers), isQuery, span);
           restrictCachePolicy(processOptions, settled.cacheHint ?? hintless(processOptions.context ?? {}));
           result = settled.parsed;
         }

@@ -11,7 +11,10 @@ import {
   parseCorsOrigins,
 } from '@trellis/http';
 import { DEV_AUTH } from '@trellis/identity';
+import { compileTrustedProxies } from './client-address.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
+import { DEFAULT_RATE_LIMIT, type RateLimitConfig } from './rate-limit.ts';
+import { DEFAULT_CONCURRENCY } from './subgraph-concurrency.ts';
 
 export interface GatewayConfig {
   nodeEnv: 'development' | 'test' | 'production';
@@ -31,6 +34,11 @@ export interface GatewayConfig {
   features: boolean;
   /** Deadline of one subgraph fetch, retries included; keep it below clients' deadline. @default 5000 */
   subgraphTimeoutMs: number;
+  /**
+   * Fetches in flight per subgraph (SUBGRAPH_MAX_CONCURRENCY, per subgraph
+   * SUBGRAPH_MAX_CONCURRENCY_<NAME>) and the longest wait for a slot (SUBGRAPH_QUEUE_TIMEOUT_MS).
+   */
+  subgraphConcurrency: { maxInFlight: number; queueMs: number; perSubgraph: Record<string, number> };
   /** Whole-response cache: `redisUrl` (shared by replicas) or in memory; off to measure. */
   responseCache: {
     enabled: boolean;
@@ -44,6 +52,8 @@ export interface GatewayConfig {
      */
     subgraphDefaultMaxAge?: number;
   };
+  /** Per-client rate limits by cost (rate-limit.ts); budgets in Redis when `responseCache.redisUrl` is set. */
+  rateLimit: RateLimitConfig;
   /** Manifest of trusted documents: when set, only its operations run. */
   trustedDocuments?: string | undefined;
   /** Largest request body accepted. @default 1 MB */
@@ -130,6 +140,8 @@ export function gatewayConfig(
       CACHE_TIMEOUT_MS: limit(50),
       SUBGRAPH_DEFAULT_MAX_AGE: z.coerce.number({ message: 'must be a number' }).int().min(0).default(0),
       SUBGRAPH_TIMEOUT_MS: limit(5000),
+      SUBGRAPH_MAX_CONCURRENCY: limit(DEFAULT_CONCURRENCY.maxInFlight),
+      SUBGRAPH_QUEUE_TIMEOUT_MS: limit(DEFAULT_CONCURRENCY.queueMs),
       CORS_ORIGINS: parsedWith(parseCorsOrigins).optional(),
       CORS_CREDENTIALS: z.enum(['true', 'false']).default('false'),
       CLIENT_NAMES: parsedWith(parseClientNames).optional(),
@@ -142,6 +154,34 @@ export function gatewayConfig(
       MAX_DIRECTIVES: limit(DEFAULT_LIMITS.maxDirectives),
       MAX_TOKENS: limit(DEFAULT_LIMITS.maxTokens),
       MAX_DOCUMENT_BYTES: limit(DEFAULT_LIMITS.maxDocumentBytes),
+      RATE_LIMIT: z.enum(['on', 'off']).default('on'),
+      RATE_LIMIT_POINTS: limit(DEFAULT_RATE_LIMIT.points),
+      RATE_LIMIT_ANON_POINTS: limit(DEFAULT_RATE_LIMIT.anonPoints),
+      RATE_LIMIT_MUTATION_POINTS: limit(DEFAULT_RATE_LIMIT.mutationPoints),
+      RATE_LIMIT_WINDOW_S: limit(DEFAULT_RATE_LIMIT.windowS),
+      RATE_LIMIT_BY_CLIENT: z.enum(['on', 'off']).default('off'),
+      TRUSTED_PROXIES: z
+        .string()
+        .default('')
+        .transform((value) =>
+          value
+            .split(',')
+            .map((entry) => entry.trim())
+            .filter(Boolean),
+        )
+        .refine(
+          (list) => {
+            try {
+              compileTrustedProxies(list);
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          {
+            message: 'must be a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal or uniquelocal',
+          },
+        ),
     },
     {
       ...source,
@@ -151,14 +191,24 @@ export function gatewayConfig(
     },
   );
   const subgraphUrls: Record<string, string> = {};
+  const perSubgraph: Record<string, number> = {};
   for (const [key, value] of Object.entries(source)) {
     const match = /^SUBGRAPH_URL_([A-Z0-9_]+)$/.exec(key);
     if (match?.[1] && value) subgraphUrls[match[1].toLowerCase()] = value;
+    const concurrency = /^SUBGRAPH_MAX_CONCURRENCY_([A-Z0-9_]+)$/.exec(key);
+    if (concurrency?.[1] && value) {
+      perSubgraph[concurrency[1].toLowerCase()] = loadEnv({ [key]: limit(1) }, { [key]: value })[key] as number;
+    }
   }
   // Development and tests get the shared dev secrets; production only what it is given.
   const dev = env.NODE_ENV !== 'production';
   if (env.CORS_CREDENTIALS === 'true' && env.CORS_ORIGINS?.includes('*'))
     exitWith('Invalid environment: CORS_CREDENTIALS=true needs explicit CORS_ORIGINS, not "*"');
+  // Client names are the client's word: only a fixed list may split an address's budget.
+  if (env.RATE_LIMIT_BY_CLIENT === 'on' && !env.CLIENT_NAMES?.length)
+    exitWith(
+      'Invalid environment: RATE_LIMIT_BY_CLIENT=on needs CLIENT_NAMES (the client names that get budgets of their own)',
+    );
   return {
     features: env.GATEWAY_FEATURES === 'on',
     responseCache: {
@@ -169,6 +219,21 @@ export function gatewayConfig(
       subgraphDefaultMaxAge: env.SUBGRAPH_DEFAULT_MAX_AGE,
     },
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+    subgraphConcurrency: {
+      maxInFlight: env.SUBGRAPH_MAX_CONCURRENCY,
+      queueMs: env.SUBGRAPH_QUEUE_TIMEOUT_MS,
+      perSubgraph,
+    },
+    rateLimit: {
+      enabled: env.RATE_LIMIT === 'on',
+      points: env.RATE_LIMIT_POINTS,
+      anonPoints: env.RATE_LIMIT_ANON_POINTS,
+      mutationPoints: env.RATE_LIMIT_MUTATION_POINTS,
+      windowS: env.RATE_LIMIT_WINDOW_S,
+      trustedProxies: env.TRUSTED_PROXIES,
+      maxKeys: DEFAULT_RATE_LIMIT.maxKeys,
+      byClient: env.RATE_LIMIT_BY_CLIENT === 'on' ? (env.CLIENT_NAMES ?? []) : [],
+    },
     trustedDocuments: env.TRUSTED_DOCUMENTS,
     maxBodyBytes: env.MAX_BODY_BYTES,
     ...httpLimits(env),

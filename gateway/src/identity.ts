@@ -6,6 +6,7 @@ import { ErrorCode, trellisError } from '@trellis/errors';
 import { type RequestLogFields, requestLogFields } from '@trellis/http';
 import { ANONYMOUS, createClientVerifier, createViewerSigner, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
 import type { GatewayConfig } from './env.ts';
+import type { RateLimitSlot } from './rate-limit-http.ts';
 import type { CacheSlot } from './response-cache.ts';
 
 export interface GatewayContext {
@@ -18,6 +19,8 @@ export interface GatewayContext {
   cacheTags?: Set<string>;
   /** The response cache's state for this request (response-cache.ts), when the cache is on. */
   cacheSlot?: CacheSlot | undefined;
+  /** The client's rate-limit key and budgets spent (rate-limit-http.ts), when rate limiting is on. */
+  rateLimit?: RateLimitSlot | undefined;
 }
 
 function unauthenticated(message: string) {

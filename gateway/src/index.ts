@@ -30,15 +30,22 @@ import { activeTraceId, createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
 import type { DocumentNode } from 'graphql';
 import { createAuthorizationPlugin, extractSecurity, type SecurityRequirements } from './authorization.ts';
+import { compileTrustedProxies } from './client-address.ts';
+import { type CostHints, EMPTY_COST_HINTS, readCostHints } from './cost.ts';
 import { closeDataSources, createDataSource, hintlessDefault, type TrellisDataSource } from './datasource.ts';
 import type { GatewayConfig } from './env.ts';
 import { createContextFactory, createIdentifier, type GatewayContext } from './identity.ts';
-import { type CostHints, createLimitsPlugin, readCostHints } from './limits.ts';
+import { createLimitsPlugin } from './limits.ts';
+import { createRateLimiter } from './rate-limit.ts';
+import { createRateLimitGate } from './rate-limit-http.ts';
+import { createSubgraphConcurrency } from './subgraph-concurrency.ts';
 import { fileSupergraph, readSupergraph } from './supergraph.ts';
 import { loadManifest, NOT_TRUSTED, resolveTrusted } from './trusted-documents.ts';
 
 export type { GatewayConfig } from './env.ts';
 export { DEFAULT_LIMITS, type Limits } from './limits.ts';
+export { createRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitConfig } from './rate-limit.ts';
+export { type ConcurrencyPolicy, DEFAULT_CONCURRENCY } from './subgraph-concurrency.ts';
 
 /**
  * Parsed documents Apollo keeps, bounded by the JSON size of each (Apollo's own measure).
@@ -87,7 +94,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   const trusted = config.trustedDocuments ? loadManifest(config.trustedDocuments) : undefined;
   // What the query planner does not enforce, read from each supergraph version it loads.
   let security: SecurityRequirements = { authenticated: new Set(), scopes: new Map() };
-  let costHints: CostHints = { weights: new Map(), listSizes: new Map() };
+  let costHints: CostHints = EMPTY_COST_HINTS;
   // What cached answers depend on besides the request: the supergraph and the configuration
   // that shapes answers. Entries of another generation are never read (response-cache.ts).
   const shaping = JSON.stringify([config.features, config.limits, config.responseCache.subgraphDefaultMaxAge]);
@@ -114,7 +121,18 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       ...(config.responseCache.subgraphDefaultMaxAge
         ? { defaultCacheHint: hintlessDefault(config.responseCache.subgraphDefaultMaxAge) }
         : {}),
-      ...(config.features ? {} : { retry: { maxAttempts: 1 }, breaker: false as const }),
+      ...(config.features
+        ? {
+            concurrency: createSubgraphConcurrency(
+              name,
+              {
+                maxInFlight: config.subgraphConcurrency.perSubgraph[name] ?? config.subgraphConcurrency.maxInFlight,
+                queueMs: config.subgraphConcurrency.queueMs,
+              },
+              registry,
+            ),
+          }
+        : { retry: { maxAttempts: 1 }, breaker: false as const }),
     });
     dataSources.push(source);
     return source;
@@ -131,14 +149,38 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     },
   });
 
+  const graphqlMetrics = createGraphQLMetrics({ registry, ...(config.clients ? { clients: config.clients } : {}) });
+  const identify = config.features ? createIdentifier(config.auth) : async () => ANONYMOUS;
+  // Rate limits (rate-limit.ts): budgets in the response cache's Redis when there is one.
+  const rateLimiter =
+    config.features && config.rateLimit.enabled
+      ? createRateLimiter({
+          ...config.rateLimit,
+          redisUrl: config.responseCache.redisUrl,
+          namespace: config.responseCache.namespace,
+          registry,
+          logger: log,
+        })
+      : undefined;
+  const rateLimit = rateLimiter
+    ? createRateLimitGate({
+        limiter: rateLimiter,
+        identify,
+        trust: compileTrustedProxies(config.rateLimit.trustedProxies),
+        metrics: graphqlMetrics,
+        byClient: config.rateLimit.byClient,
+      })
+    : undefined;
   const features: ApolloServerPlugin<GatewayContext>[] = [
-    createLimitsPlugin({
+    createLimitsPlugin<GatewayContext>({
       limits: config.limits,
       hints: () => costHints,
       exposeFigures: !production,
       reportCost: config.nodeEnv === 'development',
+      ...(rateLimit ? { onEstimate: rateLimit.spendEstimate } : {}),
     }),
     createAuthorizationPlugin(() => security),
+    ...(rateLimit ? [rateLimit.plugin] : []),
   ];
   // Loaded only when on: the Redis client and cache plugin cost memory a gateway without a
   // response cache should not pay (peak RSS is part of the gateway's budget).
@@ -151,8 +193,6 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
         onError: (error) => log.warn({ err: String(error) }, 'response cache unavailable; serving uncached'),
       })
     : undefined;
-  const graphqlMetrics = createGraphQLMetrics({ registry, ...(config.clients ? { clients: config.clients } : {}) });
-  const identify = config.features ? createIdentifier(config.auth) : async () => ANONYMOUS;
   const responseCache = cacheStore
     ? (await import('./response-cache.ts')).createResponseCache({
         store: cacheStore,
@@ -237,10 +277,20 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     apollo,
     logger: log,
     isReady: () => ready,
-    context: responseCache
-      ? async (req) => ({ ...(await baseContext(req)), cacheSlot: responseCache.slotOf(req) })
-      : baseContext,
-    ...(responseCache ? { front: responseCache.front } : {}),
+    context:
+      responseCache || rateLimit
+        ? async (req) => ({
+            ...(await baseContext(req)),
+            cacheSlot: responseCache?.slotOf(req),
+            rateLimit: rateLimit?.slotOf(req),
+          })
+        : baseContext,
+    // Rate limits admit a request before the response cache may answer it (a hit spends its point).
+    ...(rateLimit
+      ? { front: rateLimit.front(responseCache?.front) }
+      : responseCache
+        ? { front: responseCache.front }
+        : {}),
     maxBodyBytes: config.maxBodyBytes,
     ...(config.connections ? { connections: config.connections } : {}),
     ...(config.inputBounds ? { inputBounds: config.inputBounds } : {}),
@@ -258,6 +308,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     await closeDataSources(dataSources);
     await subscription?.close();
     await cacheStore?.close();
+    await rateLimiter?.close();
     throw error;
   }
   ready = true;
@@ -273,6 +324,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       await closeDataSources(dataSources);
       await subscription?.close();
       await cacheStore?.close();
+      await rateLimiter?.close();
     },
   };
 }

@@ -1,27 +1,22 @@
 // Operation limits, enforced after validation and before the query planner sees the
 // operation (so a rejected operation costs no subgraph fetch): document size, depth,
-// aliases, directives and cost. Cost follows a GitHub-like formula with
-// graphql-query-complexity: a composite field costs 1 (or its @cost weight), a connection
-// (`first`/`last`, or @listSize slicing arguments) multiplies its children by the page size,
-// a plain list by its @listSize assumedSize (default 10); leaves are free. Token count is
-// bounded by the parser itself (ApolloServer parseOptions.maxTokens).
+// aliases, directives and cost (cost.ts: @cost/@listSize from the supergraph, computed with
+// graphql-query-complexity). Token count is bounded by the parser itself (ApolloServer
+// parseOptions.maxTokens).
 import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ErrorCode, trellisError } from '@trellis/errors';
 import {
   type DocumentNode,
   type FragmentDefinitionNode,
-  getNamedType,
-  isCompositeType,
-  isListType,
-  isNonNullType,
   Kind,
   type OperationDefinitionNode,
-  parse,
+  type OperationTypeNode,
   type SelectionSetNode,
   visit,
 } from 'graphql';
-import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
+import { getComplexity } from 'graphql-query-complexity';
+import { type CostHints, costEstimator } from './cost.ts';
 
 export interface Limits {
   /** Room for the public federation benchmark query (estimated 12,817). @default 25000 */
@@ -46,72 +41,6 @@ export const DEFAULT_LIMITS: Limits = {
   maxTokens: 3000,
   maxDocumentBytes: 32_768,
 };
-
-/** Cost hints read from the supergraph (`@cost`, `@listSize`), by coordinate. */
-export interface CostHints {
-  weights: Map<string, number>;
-  listSizes: Map<string, { assumedSize?: number; slicingArguments?: string[] }>;
-}
-
-const DEFAULT_LIST_SIZE = 10;
-const DEFAULT_PAGE_SIZE = 20;
-
-/** Reads @cost(weight) and @listSize(...) applications from a supergraph SDL. */
-export function readCostHints(supergraphSdl: string): CostHints {
-  const hints: CostHints = { weights: new Map(), listSizes: new Map() };
-  const document = parse(supergraphSdl);
-  for (const definition of document.definitions) {
-    if (!('name' in definition) || !definition.name || !('directives' in definition)) continue;
-    const record = (coordinate: string, directives: typeof definition.directives) => {
-      for (const directive of directives ?? []) {
-        const args = Object.fromEntries((directive.arguments ?? []).map((a) => [a.name.value, a.value]));
-        if (directive.name.value === 'cost' && args.weight?.kind === Kind.INT) {
-          hints.weights.set(coordinate, Number(args.weight.value));
-        }
-        if (directive.name.value === 'listSize') {
-          const assumed = args.assumedSize?.kind === Kind.INT ? Number(args.assumedSize.value) : undefined;
-          const slicing =
-            args.slicingArguments?.kind === Kind.LIST
-              ? args.slicingArguments.values.flatMap((v) => (v.kind === Kind.STRING ? [v.value] : []))
-              : undefined;
-          hints.listSizes.set(coordinate, {
-            ...(assumed !== undefined ? { assumedSize: assumed } : {}),
-            ...(slicing ? { slicingArguments: slicing } : {}),
-          });
-        }
-      }
-    };
-    record(definition.name.value, definition.directives);
-    if ('fields' in definition) {
-      for (const field of definition.fields ?? [])
-        record(`${definition.name.value}.${field.name.value}`, field.directives);
-    }
-  }
-  return hints;
-}
-
-/** The GitHub-like estimator (see the module header). */
-export function costEstimator(hints: () => CostHints): ComplexityEstimator {
-  return ({ type, field, args, childComplexity }) => {
-    const current = hints();
-    const coordinate = `${type.name}.${field.name}`;
-    const named = getNamedType(field.type);
-    const composite = isCompositeType(named);
-    const weight = current.weights.get(coordinate) ?? current.weights.get(named.name) ?? (composite ? 1 : 0);
-    const listSize = current.listSizes.get(coordinate);
-    const slicing = listSize?.slicingArguments ?? ['first', 'last'];
-    const sliced = slicing.map((name) => args[name]).find((value) => typeof value === 'number') as number | undefined;
-    const hasSlicing = slicing.some((name) => field.args.some((a) => a.name === name));
-    const unwrapped = isNonNullType(field.type) ? field.type.ofType : field.type;
-    let multiplier = 1;
-    if (hasSlicing) multiplier = sliced ?? listSize?.assumedSize ?? DEFAULT_PAGE_SIZE;
-    // A connection's `edges`/`nodes` are its page: already counted by `first`/`last`.
-    else if (isListType(unwrapped) && !type.name.endsWith('Connection')) {
-      multiplier = listSize?.assumedSize ?? DEFAULT_LIST_SIZE;
-    }
-    return weight + multiplier * childComplexity;
-  };
-}
 
 function measure(operation: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>) {
   let aliases = 0;
@@ -151,26 +80,34 @@ function tooComplex(message: string, extensions: Record<string, unknown>, expose
  * production, the figures in `extensions`; in development every response reports its
  * estimated cost as `extensions.cost`.
  */
-export function createLimitsPlugin(options: {
+export function createLimitsPlugin<TContext extends BaseContext>(options: {
   limits: Limits;
   hints: () => CostHints;
   /** Put the figures into errors (everything but production). */
   exposeFigures: boolean;
   /** Report `extensions.cost` on every response (development). */
   reportCost: boolean;
-}): ApolloServerPlugin<BaseContext> {
+  /**
+   * Called with the estimated cost of an operation within the limits, before the query
+   * planner sees it (the rate limiter spends it here); a throw refuses the request.
+   */
+  onEstimate?: (context: TContext, cost: number, operation: OperationTypeNode) => Promise<void>;
+}): ApolloServerPlugin<TContext> {
   const { limits } = options;
-  const estimator = costEstimator(options.hints);
   // Per supergraph version the hints may change; documents are re-parsed after a reload.
   const figuresByDocument = new WeakMap<
     DocumentNode,
-    { shape: ReturnType<typeof measure>; costs: Map<string, number> }
+    {
+      shape: ReturnType<typeof measure>;
+      fragments: Map<string, FragmentDefinitionNode>;
+      costs: Map<string, number>;
+    }
   >();
   return {
     async requestDidStart() {
       let estimated: number | undefined;
       return {
-        async didResolveOperation({ request, document, operation, schema, operationName }) {
+        async didResolveOperation({ request, document, operation, schema, operationName, contextValue }) {
           if (!operation) {
             // The query planner would fail this as an internal error (500); it is the client's.
             throw trellisError(
@@ -196,7 +133,7 @@ export function createLimitsPlugin(options: {
             const fragments = new Map<string, FragmentDefinitionNode>();
             for (const d of document.definitions)
               if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-            figures = { shape: measure(operation, fragments), costs: new Map() };
+            figures = { shape: measure(operation, fragments), fragments, costs: new Map() };
             figuresByDocument.set(document, figures);
           }
           const { depth, aliases, directives } = figures.shape;
@@ -236,7 +173,7 @@ export function createLimitsPlugin(options: {
                 query: onlyOperation(document, operation),
                 variables: request.variables ?? {},
                 ...(operationName ? { operationName } : {}),
-                estimators: [estimator],
+                estimators: [costEstimator(options.hints, figures.fragments)],
               });
             } catch (error) {
               // Cost needs the variables; values that do not coerce are the client's mistake.
@@ -252,6 +189,7 @@ export function createLimitsPlugin(options: {
               options.exposeFigures,
             );
           }
+          await options.onEstimate?.(contextValue, estimated, operation.operation);
         },
         async willSendResponse({ response }) {
           if (!options.reportCost || estimated === undefined || response.body.kind !== 'single') return;

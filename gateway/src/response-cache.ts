@@ -128,6 +128,10 @@ const PER_RESPONSE = new Set([
   'date',
   'set-cookie',
   'x-request-id',
+  // The client's budget at the time of this response (rate-limit-http.ts).
+  'ratelimit',
+  'ratelimit-policy',
+  'retry-after',
 ]);
 
 /** Content types a browser sends without a CORS preflight (Apollo's CSRF prevention rule). */

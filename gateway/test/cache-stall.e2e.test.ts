@@ -5,7 +5,7 @@
 // skipped, while the outbox counted it published: the old entry came back as a HIT.)
 import { randomBytes } from 'node:crypto';
 import { graphql } from '@trellis/testing';
-import { type PrivateRedis, startPrivateRedis } from '@trellis/testing/redis';
+import { type PrivateRedis, startPrivateRedis } from '@trellis/testing/redis-server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGraph, type TestGraph, tokenFor } from '../../tools/src/harness.ts';
 
@@ -46,7 +46,7 @@ describe('a write during a Redis stall', () => {
     expect(cached.cache).toBe('HIT');
     const old = cached.name;
 
-    redis.stall();
+    redis.pause();
     const renamed = `Renamed during a stall ${Date.now()}`;
     let resumed = false;
     try {

@@ -2,6 +2,7 @@
 import { DEV_CORS_ORIGINS } from '@trellis/http';
 import { describe, expect, it } from 'vitest';
 import { gatewayConfig } from '../src/env.ts';
+import { DEFAULT_RATE_LIMIT } from '../src/rate-limit.ts';
 
 describe('CORS settings', () => {
   it('development and tests allow loopback origins, production none', () => {
@@ -19,5 +20,47 @@ describe('CORS settings', () => {
       }).cors,
     ).toEqual({ origins: ['https://shop.example.com', 'https://*.example.com'], credentials: true });
     expect(gatewayConfig([], { CORS_ORIGINS: 'none' }).cors?.origins).toEqual([]);
+  });
+});
+
+describe('traffic control settings', () => {
+  it('defaults: rate limits on with the documented budgets, no trusted proxy, 64 fetches in flight per subgraph', () => {
+    const config = gatewayConfig([], {});
+    expect(config.rateLimit).toEqual({ ...DEFAULT_RATE_LIMIT, enabled: true });
+    expect(config.rateLimit).toMatchObject({
+      points: 200_000_000,
+      anonPoints: 200_000_000,
+      mutationPoints: 1_000_000,
+      windowS: 60,
+      trustedProxies: [],
+      byClient: [],
+    });
+    expect(config.subgraphConcurrency).toEqual({ maxInFlight: 64, queueMs: 100, perSubgraph: {} });
+  });
+
+  it('reads the budgets, trusted proxies, client names and per-subgraph concurrency', () => {
+    const config = gatewayConfig([], {
+      RATE_LIMIT: 'off',
+      RATE_LIMIT_POINTS: '5000',
+      RATE_LIMIT_ANON_POINTS: '1000',
+      RATE_LIMIT_MUTATION_POINTS: '50',
+      RATE_LIMIT_WINDOW_S: '3600',
+      TRUSTED_PROXIES: 'loopback, 10.0.0.0/8',
+      RATE_LIMIT_BY_CLIENT: 'on',
+      CLIENT_NAMES: 'storefront, admin',
+      SUBGRAPH_MAX_CONCURRENCY: '32',
+      SUBGRAPH_MAX_CONCURRENCY_REVIEWS: '8',
+      SUBGRAPH_QUEUE_TIMEOUT_MS: '250',
+    });
+    expect(config.rateLimit).toMatchObject({
+      enabled: false,
+      points: 5000,
+      anonPoints: 1000,
+      mutationPoints: 50,
+      windowS: 3600,
+      trustedProxies: ['loopback', '10.0.0.0/8'],
+      byClient: ['storefront', 'admin'],
+    });
+    expect(config.subgraphConcurrency).toEqual({ maxInFlight: 32, queueMs: 250, perSubgraph: { reviews: 8 } });
   });
 });

@@ -6,7 +6,7 @@ import { buildSchema, parse } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGraph, type TestGraph } from '../../tools/src/harness.ts';
-import { costEstimator, readCostHints } from '../src/limits.ts';
+import { costEstimator, readCostHints } from '../src/cost.ts';
 
 let graph: TestGraph;
 beforeAll(async () => {

@@ -129,6 +129,55 @@ describe('partial results when a subgraph fails', () => {
     expect(await metric('trellis_gateway_subgraph_breaker_state', { subgraph: 'inventory' })).toBe(0);
   });
 
+  it('a subgraph at its concurrency limit: fetches beyond it queue briefly, then SUBGRAPH_UNAVAILABLE, fast; the rest kept', async () => {
+    const limited = await startGateway(
+      testGatewayConfig({
+        supergraphPath: graph.supergraphPath,
+        subgraphUrls: { inventory: proxy.url('/graphql') },
+        subgraphConcurrency: { maxInFlight: 8, queueMs: 50, perSubgraph: { inventory: 1 } },
+      }),
+    );
+    proxy.setMode('latency', { latencyMs: 300 });
+    try {
+      // Distinct products: no two fetches are deduplicated into one.
+      const started = performance.now();
+      const answers = await Promise.all(
+        ['7', '8', '9', '10'].map(async (id) => {
+          const response = await graphql<any>(`${limited.url}/graphql`, PARTIAL.replace('"7"', `"${id}"`));
+          return { ...response, ms: performance.now() - started };
+        }),
+      );
+      for (const { status, body } of answers) {
+        expect(status).toBe(200);
+        expectCatalogue(body.data);
+      }
+      const served = answers.filter((a) => a.body.data.stock !== null);
+      const refused = answers.filter((a) => a.body.data.stock === null);
+      expect(served.length).toBeGreaterThanOrEqual(1);
+      expect(refused.length).toBeGreaterThanOrEqual(1);
+      for (const { body } of refused) {
+        expect(body.errors).toEqual([
+          {
+            message: 'Subgraph "inventory" is unavailable',
+            path: ['stock', 'inStock'],
+            extensions: { code: 'SUBGRAPH_UNAVAILABLE', subgraph: 'inventory', serviceName: 'inventory' },
+          },
+        ]);
+      }
+      // Refused after the queue's 50 ms, not after the slow subgraph's 300+ ms.
+      expect(Math.min(...refused.map((a) => a.ms))).toBeLessThan(Math.max(...served.map((a) => a.ms)));
+      const rejected = (
+        await limited.registry.getSingleMetric('trellis_gateway_subgraph_concurrency_rejected_total')?.get()
+      )?.values
+        .filter((v) => v.labels.subgraph === 'inventory')
+        .reduce((sum, v) => sum + v.value, 0);
+      expect(rejected).toBe(refused.length);
+    } finally {
+      proxy.setMode('pass');
+      await limited.stop();
+    }
+  });
+
   it('a stopped inventory subgraph: SUBGRAPH_UNAVAILABLE through the harness gateway, fast', async () => {
     const port = new URL(graph.subgraphs.inventory!.url).port;
     await graph.subgraphs.inventory!.running.stop();

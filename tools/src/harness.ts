@@ -5,7 +5,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SeedPlan } from '@trellis/db/seed';
-import { DEFAULT_LIMITS, type GatewayConfig, type Limits, startGateway } from '@trellis/gateway';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_LIMITS,
+  DEFAULT_RATE_LIMIT,
+  type GatewayConfig,
+  type Limits,
+  startGateway,
+} from '@trellis/gateway';
 import { DEV_CORS_ORIGINS } from '@trellis/http';
 import { DEV_AUTH, mintClientToken } from '@trellis/identity';
 import { TEST_SEED } from '@trellis/testing';
@@ -27,7 +34,9 @@ export function testGatewayConfig(overrides: Partial<GatewayConfig> & { supergra
     maxBodyBytes: 1_000_000,
     features: true,
     subgraphTimeoutMs: 5000,
+    subgraphConcurrency: { ...DEFAULT_CONCURRENCY, perSubgraph: {} },
     responseCache: { enabled: false, timeoutMs: 50 },
+    rateLimit: DEFAULT_RATE_LIMIT,
     // As gatewayConfig() outside production: loopback origins.
     cors: { origins: [...DEV_CORS_ORIGINS] },
     auth: {
@@ -68,6 +77,7 @@ export async function startGraph(
     nodeEnv?: 'development' | 'test' | 'production';
     trustedDocuments?: string;
     responseCache?: GatewayConfig['responseCache'];
+    rateLimit?: Partial<GatewayConfig['rateLimit']>;
     /**
      * Start the subgraphs' outbox relays: on Redis pub/sub when the response cache has a
      * Redis URL, otherwise POSTing to this gateway's purge endpoint.
@@ -105,6 +115,7 @@ export async function startGraph(
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       trustedDocuments: options.trustedDocuments,
       ...(options.responseCache ? { responseCache: options.responseCache } : {}),
+      ...(options.rateLimit ? { rateLimit: { ...DEFAULT_RATE_LIMIT, ...options.rateLimit } } : {}),
       ...options.gateway,
     }),
   );

@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase } from '@trellis/testing';
-import { startPrivateRedis } from '@trellis/testing/redis';
+import { startPrivateRedis } from '@trellis/testing/redis-server';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { type ProcessGraph, startProcessGraph } from './graph.ts';
 import { describeSample, percentile, runLoad, type Sample } from './load.ts';
@@ -133,11 +133,11 @@ describe('edge faults under load', () => {
       steady.push(...later);
       return { onset, steady, yardstick, all: [...first, ...later, ...yardstick], mark };
     }
-    const hung = await outage(() => redis.stall());
+    const hung = await outage(() => redis.pause());
     redis.resume();
     // Caching comes back (the circuit's next trial) before the second outage.
     await load(on.url, 7000);
-    const dead = await outage(() => redis.kill());
+    const dead = await outage(() => redis.stop());
     const uncached = [...hung.yardstick, ...dead.yardstick];
 
     const offP99 = p99(uncached);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startEmbeddedPostgres } from '@trellis/db/embedded';
 import { createTestDatabase, type TestDatabase } from '@trellis/testing';
-import { startPrivateRedis } from '@trellis/testing/redis';
+import { startPrivateRedis } from '@trellis/testing/redis-server';
 import { startWebhookSink } from '@trellis/testing/webhook-sink';
 import postgres from 'postgres';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -244,9 +244,9 @@ describe('faults under load', () => {
     const fault = (async () => {
       await sleep(8000);
       marks.stopped = performance.now() - origin;
-      await redis.kill();
+      await redis.stop();
       await sleep(8000);
-      await redis.restart();
+      await redis.start();
       marks.started = performance.now() - origin;
     })();
     const samples = await runLoad({
@@ -264,7 +264,16 @@ describe('faults under load', () => {
     const hitsBefore = hits(0, stopped);
     const hitsDuring = hits(stopped + 500, started);
     const hitsAfter = hits(started + 3000, Number.POSITIVE_INFINITY);
-    const passed = bad.length === 0 && allAlive(graph) && hitsBefore > 0 && hitsAfter > 0;
+    // Rate limits live in the same Redis: during the outage they let requests through uncounted.
+    const metrics = await (await fetch(graph.url.replace(/\/graphql$/, '/metrics'))).text();
+    const failedOpen = metrics
+      .split('\n')
+      .filter(
+        (line) =>
+          line.startsWith('trellis_gateway_rate_limit_decisions_total{') && line.includes('result="failed_open"'),
+      )
+      .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    const passed = bad.length === 0 && allAlive(graph) && hitsBefore > 0 && hitsAfter > 0 && failedOpen > 0;
     await recordResult({
       id: 'fault-redis-stop',
       title: 'Fault: Redis (response cache store) killed under load, then restarted (private redis-server)',
@@ -274,6 +283,7 @@ describe('faults under load', () => {
         `- Load: 40 req/s offered by 6 clients for 32 s (the soak mix plus a cacheable read over five ids), RESPONSE_CACHE=on with REDIS_URL; Redis killed at ${ms(stopped)}, up again at ${ms(started)}`,
         `- Requests: ${samples.length}; errors or unexpected responses: ${bad.length} (criterion: 0)`,
         `- Cache hits: ${hitsBefore} before the outage, ${hitsDuring} during (a miss is the expected degradation), ${hitsAfter} from 3 s after the restart (criterion: > 0)`,
+        `- Rate-limit decisions that failed open (Redis unreachable: let through uncounted, never refused): ${failedOpen} (criterion: > 0, with no error above)`,
       ],
     });
 
@@ -281,6 +291,7 @@ describe('faults under load', () => {
     expect(allAlive(graph)).toBe(true);
     expect(hitsBefore).toBeGreaterThan(0);
     expect(hitsAfter).toBeGreaterThan(0);
+    expect(failedOpen).toBeGreaterThan(0);
   });
   it('the orders worker SIGKILLed under load: no job lost, each confirmation takes effect once', async () => {
     const secret = randomBytes(24).toString('base64url');

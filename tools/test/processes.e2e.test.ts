@@ -94,6 +94,24 @@ describe('pnpm gateway', () => {
       /^Invalid environment: CORS_ORIGINS "http:\/\/localhost:5173\/app" is not an origin pattern/,
     );
   });
+  it('stops with one line naming a bad TRUSTED_PROXIES, SUBGRAPH_MAX_CONCURRENCY_<NAME> or RATE_LIMIT_BY_CLIENT without CLIENT_NAMES', async () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [
+        { TRUSTED_PROXIES: 'loopback, 10.0.0.0/99' },
+        /^Invalid environment: TRUSTED_PROXIES must be a comma-separated list/,
+      ],
+      [{ SUBGRAPH_MAX_CONCURRENCY_PRODUCTS: '0' }, /^Invalid environment: SUBGRAPH_MAX_CONCURRENCY_PRODUCTS /],
+      [{ RATE_LIMIT_POINTS: 'lots' }, /^Invalid environment: RATE_LIMIT_POINTS must be a number/],
+      [{ RATE_LIMIT_BY_CLIENT: 'on' }, /^Invalid environment: RATE_LIMIT_BY_CLIENT=on needs CLIENT_NAMES/],
+    ];
+    for (const [env, message] of cases) {
+      const gateway = spawnService(GATEWAY, [], env, ROOT);
+      expect((await gateway.exited).code).toBe(1);
+      const output = gateway.output().trim();
+      expect(output.split('\n'), output).toHaveLength(1);
+      expect(output).toMatch(message);
+    }
+  });
 
   it('stops with one line naming a bad or taken ADMIN_PORT', async () => {
     const bad = spawnService(GATEWAY, ['--port', '0'], { ADMIN_PORT: 'metrics' }, ROOT);

@@ -5,8 +5,8 @@
 // itself — entries deleted, durable markers left (./scripts.ts) — and announces it, in one
 // atomic step: it no longer depends on a gateway being able to apply it when the message
 // arrives (a gateway whose cache circuit was open skipped it, and the old entry came back).
-import { createClient } from '@redis/client';
 import { z } from 'zod';
+import { closeRedisClient, createRedisClient, withTimeout } from './redis.ts';
 import { MARKER_TTL_MS, PURGE_SCRIPT } from './scripts.ts';
 
 /** Scope of the service identity a relay presents to the gateway's purge endpoint (no Redis). */
@@ -73,27 +73,6 @@ export interface Publisher {
   close(): Promise<void>;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} exceeded ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** A Redis client that never waits forever: bounded connects, errors reported, retries on its own. */
-function redisClient(url: string, onError: (error: unknown) => void) {
-  const client = createClient({
-    url,
-    socket: { connectTimeout: 1000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
-    disableOfflineQueue: true,
-  });
-  client.on('error', onError);
-  return client;
-}
-
 export interface RedisTransportOptions {
   url: string;
   /** Same namespace as the gateways' cache (CACHE_NAMESPACE). @default 'trellis' */
@@ -108,7 +87,7 @@ export interface RedisTransportOptions {
  * publishes them on its channel, atomically: resolved means applied, so the outbox row may go.
  */
 export function createRedisPublisher(options: RedisTransportOptions): Publisher {
-  const client = redisClient(options.url, options.onError ?? (() => {}));
+  const client = createRedisClient(options.url, options.onError ?? (() => {}));
   const namespace = options.namespace ?? 'trellis';
   const channel = invalidationChannel(namespace);
   const timeoutMs = options.timeoutMs ?? 2000;
@@ -138,7 +117,7 @@ export function createRedisPublisher(options: RedisTransportOptions): Publisher 
       );
     },
     async close() {
-      if (client.isOpen) await withTimeout(client.close(), 1000, 'close').catch(() => client.destroy());
+      if (client.isOpen) await closeRedisClient(client);
     },
   };
 }
@@ -152,7 +131,7 @@ export async function subscribeInvalidations(
   options: RedisTransportOptions & { onBatch: (batch: InvalidationBatch) => void | Promise<void> },
 ): Promise<Subscription> {
   const onError = options.onError ?? (() => {});
-  const client = redisClient(options.url, onError);
+  const client = createRedisClient(options.url, onError);
   const listener = (message: string) => {
     let batch: InvalidationBatch;
     try {
@@ -170,10 +149,7 @@ export async function subscribeInvalidations(
     .then(() => client.subscribe(invalidationChannel(options.namespace ?? 'trellis'), listener));
   await withTimeout(connected, 2000, 'subscribe').catch(onError);
   return {
-    async close() {
-      if (client.isOpen) await withTimeout(client.close(), 1000, 'close').catch(() => client.destroy());
-      else client.destroy();
-    },
+    close: () => closeRedisClient(client),
   };
 }
 

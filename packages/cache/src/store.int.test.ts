@@ -2,7 +2,7 @@
 // never the shared one) and in memory: entries and their tags expire with their TTL, purge
 // deletes exactly the tagged entries, and a Redis that dies mid-test is a miss (bounded, no
 // hang) until it returns, when caching resumes.
-import { type PrivateRedis, startPrivateRedis } from '@trellis/testing/redis';
+import { type PrivateRedis, startPrivateRedis } from '@trellis/testing/redis-server';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CacheStore, createCacheStore } from './index.ts';
@@ -22,8 +22,10 @@ const blockLoop = (ms: number) =>
 
 describe('cache store', () => {
   let redis: PrivateRedis;
+  let port: number;
   beforeAll(async () => {
     redis = await startPrivateRedis();
+    port = redis.port;
   });
   afterAll(async () => {
     await redis?.stop();
@@ -95,7 +97,7 @@ describe('cache store', () => {
       // Redis holds its replies until the commands are surely on the wire (the client writes
       // them from a later loop phase; without this the block below could start before they
       // went out, and then no reply could be waiting).
-      redis.stall();
+      redis.pause();
       const reads = [1, 2, 3].map(() => store.cache.get('entry'));
       try {
         for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -126,7 +128,7 @@ describe('cache store', () => {
     try {
       await store.cache.set('k', 'v', { ttl: 60 });
       expect(await store.cache.get('k')).toBe('v');
-      redis.stall(); // hung: connected, never answering
+      redis.pause(); // hung: connected, never answering
       for (let i = 0; i < 3; i++) {
         const read = store.cache.get('k');
         // Busy past the bound: the 50 ms timer fires ~100 ms late.
@@ -161,7 +163,7 @@ describe('cache store', () => {
     });
     try {
       await store.cache.set('k', 'v', { ttl: 60 });
-      redis.stall();
+      redis.pause();
       expect(await store.cache.get('k')).toBeUndefined();
       expect(store.circuitOpen()).toBe(true);
       await sleep(350);
@@ -222,7 +224,7 @@ describe('cache store', () => {
     try {
       await store.cache.set('k', 'v', { ttl: 60 });
       expect(await store.cache.get('k')).toBe('v');
-      await redis.kill();
+      await redis.stop();
       const started = performance.now();
       for (let i = 0; i < 10; i++) {
         expect(await store.cache.get('k')).toBeUndefined();
@@ -233,7 +235,7 @@ describe('cache store', () => {
       // 30 calls: at most a few pay the 50 ms timeout before the circuit opens.
       expect(performance.now() - started).toBeLessThan(1000);
       expect(store.circuitOpen()).toBe(true);
-      await redis.restart();
+      await redis.start();
       let resumed = false;
       for (let i = 0; i < 50 && !resumed; i++) {
         await sleep(100);

@@ -44,7 +44,7 @@ export type ProductFilter = {
   priceMin?: number | null | undefined;
   /** Inclusive upper bound, in US dollars. */
   priceMax?: number | null | undefined;
-  /** Case-insensitive substring of the name (at least 3 characters). */
+  /** Case-insensitive substring of the name (at least 3 characters); scans more rows than a keyed read. */
   search?: string | null | undefined;
 };
 

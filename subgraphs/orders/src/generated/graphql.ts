@@ -100,6 +100,7 @@ export type Order = {
   __typename?: 'Order';
   id: Scalars['ID']['output'];
   buyer: User;
+  /** At most 50 (placeOrder refuses more). */
   lines: Array<OrderLine>;
   /** Sum of the lines, in US dollars. */
   total: Scalars['Float']['output'];
@@ -198,7 +199,7 @@ export type OrderConnection = {
   __typename?: 'OrderConnection';
   edges: Array<OrderEdge>;
   pageInfo: PageInfo;
-  /** Number of orders matching the filter (computed only when selected). */
+  /** Number of orders matching the filter (computed only when selected: one more statement). */
   totalCount: Scalars['Int']['output'];
 };
 

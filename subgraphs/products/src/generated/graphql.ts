@@ -75,7 +75,7 @@ export type ProductFilter = {
   priceMin?: InputMaybe<Scalars['Float']['input']>;
   /** Inclusive upper bound, in US dollars. */
   priceMax?: InputMaybe<Scalars['Float']['input']>;
-  /** Case-insensitive substring of the name (at least 3 characters). */
+  /** Case-insensitive substring of the name (at least 3 characters); scans more rows than a keyed read. */
   search?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -97,7 +97,7 @@ export type ProductConnection = {
   __typename?: 'ProductConnection';
   edges: Array<ProductEdge>;
   pageInfo: PageInfo;
-  /** Number of products matching the filter (computed only when selected). */
+  /** Number of products matching the filter (computed only when selected: one more statement). */
   totalCount: Scalars['Int']['output'];
 };
 

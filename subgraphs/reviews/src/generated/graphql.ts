@@ -182,7 +182,7 @@ export type ReviewConnection = {
   __typename?: 'ReviewConnection';
   edges: Array<ReviewEdge>;
   pageInfo: PageInfo;
-  /** Number of reviews matching the filter (computed only when selected). */
+  /** Number of reviews matching the filter (computed only when selected: one more statement). */
   totalCount: Scalars['Int']['output'];
 };
 

@@ -1,0 +1,245 @@
+// Per-client rate limits by cost, in the spirit of GitHub's GraphQL API: each client key has
+// a budget of points per fixed window, and a request spends its estimated cost (limits.ts).
+// Two policies per key: `cost` (every request's admission point plus the cost of queries) and
+// `mutations` (the cost of mutations, a budget of its own so reads cannot starve writes and
+// a write flood is capped separately). Keys: the verified user id, else the client address
+// (client-address.ts) — with RATE_LIMIT_BY_CLIENT, the address and a listed client name. Budgets live in Redis when REDIS_URL is set — rate-limiter-flexible's
+// atomic Lua increment, so every replica on that Redis enforces one budget — or in memory.
+//
+// The store is never a reason to refuse a request: a Redis that is down or slow fails open
+// within `timeoutMs` (the decision says so; a metric counts it and a log line, at most one
+// per LOG_EVERY_MS, reports it). In memory, the number of tracked keys is bounded (LRU):
+// a flood of distinct addresses evicts the least recently seen keys, whose counts restart.
+import { closeRedisClient, createRedisClient } from '@trellis/cache/redis';
+import type { Logger } from '@trellis/telemetry';
+import { registeredMetric } from '@trellis/telemetry/metrics';
+import { LRUCache } from 'lru-cache';
+import { Counter, Gauge, Registry } from 'prom-client';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  RLWrapperTimeouts,
+} from 'rate-limiter-flexible';
+
+/** Who a budget belongs to: a verified user, a client address, or an address and a listed client name. */
+export type KeyKind = 'user' | 'address' | 'client';
+export type Policy = 'cost' | 'mutations';
+
+export interface ClientKey {
+  kind: KeyKind;
+  id: string;
+}
+
+export interface RateLimitConfig {
+  /** RATE_LIMIT=on|off. @default true */
+  enabled: boolean;
+  /** Points per window of a signed-in user (RATE_LIMIT_POINTS). */
+  points: number;
+  /** Points per window of an anonymous client address (RATE_LIMIT_ANON_POINTS). */
+  anonPoints: number;
+  /** Mutation points per window of any key (RATE_LIMIT_MUTATION_POINTS). */
+  mutationPoints: number;
+  /** Window length in seconds (RATE_LIMIT_WINDOW_S). */
+  windowS: number;
+  /** TRUSTED_PROXIES entries (client-address.ts). @default [] */
+  trustedProxies: string[];
+  /**
+   * Keys tracked at most by the in-memory store (LRU; not used with Redis). About 600 bytes
+   * each (measured: 100,000 keys held 56 MiB of heap): the default bounds it near 12 MiB of
+   * the gateway's 320 MiB heap. @default 20_000
+   */
+  maxKeys: number;
+  /**
+   * Client names (`apollographql-client-name`, from CLIENT_NAMES) whose anonymous requests get
+   * a budget of their own per address (RATE_LIMIT_BY_CLIENT=on): apps behind one shared
+   * address no longer spend each other's budget. Names are the client's word, so only listed
+   * ones split a budget (an address gets at most one per listed name). @default [] (off)
+   */
+  byClient: string[];
+}
+
+/** The defaults, and why (README "Rate limits"). */
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = {
+  enabled: true,
+  points: 200_000_000,
+  anonPoints: 200_000_000,
+  mutationPoints: 1_000_000,
+  windowS: 60,
+  trustedProxies: [],
+  maxKeys: 20_000,
+  byClient: [],
+};
+
+export interface RateLimiterOptions extends Omit<RateLimitConfig, 'enabled' | 'trustedProxies' | 'byClient'> {
+  /** Budgets in Redis (shared by replicas); in memory when absent. */
+  redisUrl?: string | undefined;
+  /** Prefix of the Redis keys (CACHE_NAMESPACE). @default 'trellis' */
+  namespace?: string | undefined;
+  /** Bound on one Redis decision; past it the request is let through. @default 50 */
+  timeoutMs?: number;
+  /** Where the metrics go. @default a registry of its own (nothing scrapes it: tools, benchmarks) */
+  registry?: Registry;
+  logger?: Logger;
+}
+
+/** The outcome of one spend, as the headers report it. */
+export interface Decision {
+  policy: Policy;
+  allowed: boolean;
+  /** The key's budget for the window. */
+  quota: number;
+  remaining: number;
+  /** Seconds until the window resets. */
+  resetS: number;
+  /** The store did not answer: allowed without counting. */
+  failedOpen: boolean;
+}
+
+export interface RateLimiter {
+  readonly store: 'redis' | 'memory';
+  readonly windowS: number;
+  quota(kind: KeyKind, policy: Policy): number;
+  /** Spends `points` (an integer ≥ 1) from the key's `policy` budget. Never rejects. */
+  spend(key: ClientKey, points: number, policy: Policy): Promise<Decision>;
+  /** Keys currently tracked in memory (memory store; 0 with Redis). */
+  trackedKeys(): number;
+  close(): Promise<void>;
+}
+
+const LOG_EVERY_MS = 10_000;
+
+export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
+  const { windowS, logger } = options;
+  const registry = options.registry ?? new Registry();
+  const timeoutMs = options.timeoutMs ?? 50;
+  const namespace = options.namespace ?? 'trellis';
+  const decisions = registeredMetric(
+    registry,
+    'trellis_gateway_rate_limit_decisions_total',
+    () =>
+      new Counter({
+        name: 'trellis_gateway_rate_limit_decisions_total',
+        help: 'Rate-limit decisions by policy (cost, mutations), key kind (user, address, client) and result (allowed, limited, failed_open)',
+        labelNames: ['policy', 'key_kind', 'result'],
+        registers: [registry],
+      }),
+  );
+  for (const policy of ['cost', 'mutations'] as const)
+    for (const kind of ['user', 'address', 'client'] as const)
+      for (const result of ['allowed', 'limited', 'failed_open'] as const)
+        decisions.labels(policy, kind, result).inc(0);
+
+  const redis = options.redisUrl ? createRedisClient(options.redisUrl, (error) => storeFailed(error)) : undefined;
+  // Connects in the background (and reconnects by itself): until it is ready, decisions fail open.
+  if (redis) void redis.connect().catch((error: unknown) => storeFailed(error));
+
+  const quotas: Record<string, number> = {
+    'cost:user': options.points,
+    'cost:address': options.anonPoints,
+    'cost:client': options.anonPoints,
+    'mutations:user': options.mutationPoints,
+    'mutations:address': options.mutationPoints,
+    'mutations:client': options.mutationPoints,
+  };
+  const build = (name: string, points: number): RateLimiterAbstract =>
+    redis
+      ? new RLWrapperTimeouts({
+          limiter: new RateLimiterRedis({
+            storeClient: redis,
+            useRedisPackage: true,
+            // Disconnected: fail at once instead of queueing behind reconnects.
+            rejectIfRedisNotReady: true,
+            points,
+            duration: windowS,
+            keyPrefix: `${namespace}:rl:${name}`,
+            // A key over its budget is answered from memory until its window resets: a flood
+            // from one client costs no Redis round trip per request.
+            inMemoryBlockOnConsumed: points + 1,
+            inMemoryBlockDuration: 0,
+          }),
+          timeoutMs,
+        })
+      : new RateLimiterMemory({ points, duration: windowS, keyPrefix: name });
+  const limiters = new Map(Object.entries(quotas).map(([name, points]) => [name, build(name, points)]));
+
+  // Memory only: every key in a limiter is in this LRU; evicting it drops the key's counts.
+  const tracked = redis
+    ? undefined
+    : new LRUCache<string, true>({
+        max: options.maxKeys,
+        dispose: (_value, key, reason) => {
+          if (reason !== 'evict') return;
+          const kind = key.slice(0, key.indexOf(':'));
+          for (const policy of ['cost', 'mutations']) void limiters.get(`${policy}:${kind}`)?.delete(key);
+        },
+      });
+
+  registeredMetric(
+    registry,
+    'trellis_gateway_rate_limit_tracked_keys',
+    () =>
+      new Gauge({
+        name: 'trellis_gateway_rate_limit_tracked_keys',
+        help: 'Client keys the in-memory rate limiter tracks (bounded; 0 with Redis)',
+        registers: [registry],
+        collect() {
+          this.set(tracked?.size ?? 0);
+        },
+      }),
+  );
+
+  let failures = 0;
+  let lastLogAt = Number.NEGATIVE_INFINITY;
+  function storeFailed(error: unknown) {
+    failures++;
+    const now = performance.now();
+    if (now - lastLogAt < LOG_EVERY_MS) return;
+    lastLogAt = now;
+    logger?.warn(
+      { err: String(error), failures },
+      'rate-limit store unavailable; requests are let through unlimited until it answers',
+    );
+    failures = 0;
+  }
+
+  return {
+    store: redis ? 'redis' : 'memory',
+    windowS,
+    quota: (kind, policy) => quotas[`${policy}:${kind}`] as number,
+    async spend(key, points, policy) {
+      const name = `${policy}:${key.kind}`;
+      const limiter = limiters.get(name) as RateLimiterAbstract;
+      const quota = quotas[name] as number;
+      const storeKey = `${key.kind}:${key.id}`;
+      if (tracked && !tracked.get(storeKey)) tracked.set(storeKey, true);
+      let res: RateLimiterRes;
+      let allowed = true;
+      try {
+        res = await limiter.consume(storeKey, points);
+      } catch (error) {
+        if (!(error instanceof RateLimiterRes)) {
+          storeFailed(error);
+          decisions.labels(policy, key.kind, 'failed_open').inc();
+          return { policy, allowed: true, quota, remaining: quota, resetS: windowS, failedOpen: true };
+        }
+        res = error;
+        allowed = false;
+      }
+      decisions.labels(policy, key.kind, allowed ? 'allowed' : 'limited').inc();
+      return {
+        policy,
+        allowed,
+        quota,
+        remaining: res.remainingPoints,
+        resetS: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+        failedOpen: false,
+      };
+    },
+    trackedKeys: () => tracked?.size ?? 0,
+    async close() {
+      if (redis) await closeRedisClient(redis);
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// The one way Trellis opens a plain Redis client (node-redis) outside keyv: bounded connects,
+// errors reported instead of thrown, reconnects with capped backoff, and no offline queue —
+// while disconnected a command fails at once, so callers never wait on a Redis that is gone.
+// Used by the invalidation transport and the gateway's rate limiter.
+import { createClient } from '@redis/client';
+
+const open = (url: string) =>
+  createClient({
+    url,
+    socket: { connectTimeout: 1000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+    disableOfflineQueue: true,
+  });
+
+export type RedisClient = ReturnType<typeof open>;
+
+export function createRedisClient(url: string, onError: (error: unknown) => void): RedisClient {
+  const client = open(url);
+  client.on('error', onError);
+  return client;
+}
+
+/** Bounds `promise` by `ms` (rejects with "`what` exceeded `ms` ms"). */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} exceeded ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Closes a client politely within a second, else drops its connection (never throws). */
+export async function closeRedisClient(client: RedisClient): Promise<void> {
+  const drop = () => {
+    try {
+      client.destroy();
+    } catch {
+      // Already closed.
+    }
+  };
+  if (client.isOpen) await withTimeout(client.close(), 1000, 'close').catch(drop);
+  else drop();
+}
