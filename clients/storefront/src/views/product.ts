@@ -46,7 +46,7 @@ export async function productView(id: string, signal: AbortSignal): Promise<HTML
         { class: 'stock' },
         stock
           ? stock.inStock
-            ? `${stock.quantity} in stock, ships in ${stock.shippingEstimate} days`
+            ? `${stock.quantity} in stock, shipping ${stock.shippingEstimate === 0 ? 'free' : money(stock.shippingEstimate)}`
             : 'out of stock'
           : 'stock unavailable right now',
       ),
