@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '@trellis/db/embedded';
 import { createRateLimiter, DEFAULT_RATE_LIMIT } from '@trellis/gateway';
+import { storefront } from '../tools/src/storefront.ts';
 import {
   autocannon,
   canPin,
@@ -71,7 +72,7 @@ function sharedBench(): Promise<string> {
 }
 
 // Part 2: a limited request's CPU.
-const CATALOGUE = readFileSync(join(ROOT, 'clients/storefront/src/catalogue.graphql'), 'utf8');
+const CATALOGUE = storefront('Catalogue');
 const BODY = JSON.stringify({ query: CATALOGUE, operationName: 'Catalogue', variables: { first: 20 } });
 
 /** user + system CPU time of a process, in ms (from /proc; clock ticks of 10 ms). */
