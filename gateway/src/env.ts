@@ -14,7 +14,7 @@ import { DEV_AUTH } from '@trellis/identity';
 import { compileTrustedProxies } from './client-address.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig } from './rate-limit.ts';
-import { DEFAULT_CONCURRENCY } from './subgraph-concurrency.ts';
+import { DEFAULT_CONCURRENCY } from './subgraph-fetch/index.ts';
 
 export interface GatewayConfig {
   nodeEnv: 'development' | 'test' | 'production';
@@ -35,6 +35,11 @@ export interface GatewayConfig {
   /** Deadline of one subgraph fetch, retries included; keep it below clients' deadline. @default 5000 */
   subgraphTimeoutMs: number;
   /**
+   * Identical subgraph queries in flight at once share one fetch (SUBGRAPH_DEDUP); `false`
+   * only to measure what deduplication gives. @default true
+   */
+  subgraphDedup?: boolean;
+  /**
    * Fetches in flight per subgraph (SUBGRAPH_MAX_CONCURRENCY, per subgraph
    * SUBGRAPH_MAX_CONCURRENCY_<NAME>) and the longest wait for a slot (SUBGRAPH_QUEUE_TIMEOUT_MS).
    */
@@ -48,7 +53,7 @@ export interface GatewayConfig {
     namespace?: string | undefined;
     /**
      * Max-age (s) for subgraph responses without any Cache-Control header
-     * (SUBGRAPH_DEFAULT_MAX_AGE; see datasource.ts hintlessDefault). @default 0 (uncacheable)
+     * (SUBGRAPH_DEFAULT_MAX_AGE; see subgraph-fetch/cache-hints.ts hintlessDefault). @default 0 (uncacheable)
      */
     subgraphDefaultMaxAge?: number;
   };
@@ -140,6 +145,7 @@ export function gatewayConfig(
       CACHE_TIMEOUT_MS: limit(50),
       SUBGRAPH_DEFAULT_MAX_AGE: z.coerce.number({ message: 'must be a number' }).int().min(0).default(0),
       SUBGRAPH_TIMEOUT_MS: limit(5000),
+      SUBGRAPH_DEDUP: z.enum(['on', 'off']).default('on'),
       SUBGRAPH_MAX_CONCURRENCY: limit(DEFAULT_CONCURRENCY.maxInFlight),
       SUBGRAPH_QUEUE_TIMEOUT_MS: limit(DEFAULT_CONCURRENCY.queueMs),
       CORS_ORIGINS: parsedWith(parseCorsOrigins).optional(),
@@ -219,6 +225,7 @@ export function gatewayConfig(
       subgraphDefaultMaxAge: env.SUBGRAPH_DEFAULT_MAX_AGE,
     },
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+    subgraphDedup: env.SUBGRAPH_DEDUP === 'on',
     subgraphConcurrency: {
       maxInFlight: env.SUBGRAPH_MAX_CONCURRENCY,
       queueMs: env.SUBGRAPH_QUEUE_TIMEOUT_MS,

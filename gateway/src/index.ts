@@ -32,20 +32,25 @@ import type { DocumentNode } from 'graphql';
 import { createAuthorizationPlugin, extractSecurity, type SecurityRequirements } from './authorization.ts';
 import { compileTrustedProxies } from './client-address.ts';
 import { type CostHints, EMPTY_COST_HINTS, readCostHints } from './cost.ts';
-import { closeDataSources, createDataSource, hintlessDefault, type TrellisDataSource } from './datasource.ts';
 import type { GatewayConfig } from './env.ts';
 import { createContextFactory, createIdentifier, type GatewayContext } from './identity.ts';
 import { createLimitsPlugin } from './limits.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { createRateLimitGate } from './rate-limit-http.ts';
-import { createSubgraphConcurrency } from './subgraph-concurrency.ts';
+import {
+  closeDataSources,
+  createDataSource,
+  createSubgraphConcurrency,
+  hintlessDefault,
+  type TrellisDataSource,
+} from './subgraph-fetch/index.ts';
 import { fileSupergraph, readSupergraph } from './supergraph.ts';
 import { loadManifest, NOT_TRUSTED, resolveTrusted } from './trusted-documents.ts';
 
 export type { GatewayConfig } from './env.ts';
 export { DEFAULT_LIMITS, type Limits } from './limits.ts';
 export { createRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitConfig } from './rate-limit.ts';
-export { type ConcurrencyPolicy, DEFAULT_CONCURRENCY } from './subgraph-concurrency.ts';
+export { type ConcurrencyPolicy, DEFAULT_CONCURRENCY } from './subgraph-fetch/index.ts';
 
 /**
  * Parsed documents Apollo keeps, bounded by the JSON size of each (Apollo's own measure).
@@ -81,7 +86,7 @@ function admitTrusted(documents: Map<string, string>, body: unknown): { body: un
 
 export interface RunningGateway extends RunningServer {
   stop(): Promise<void>;
-  /** Prometheus registry of this gateway (subgraph fetch metrics, see datasource.ts). */
+  /** Prometheus registry of this gateway (subgraph fetch metrics, see subgraph-fetch/metrics.ts). */
   registry: Registry;
   /** Base URL of the internal surface (/metrics, /admin/*) when ADMIN_PORT gives it its own listener. */
   adminUrl?: string | undefined;
@@ -107,7 +112,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     return extracted.sdl;
   };
 
-  // Subgraph data sources (datasource.ts): one per subgraph, closed on stop. Each fetch
+  // Subgraph data sources (subgraph-fetch/): one per subgraph, closed on stop. Each fetch
   // carries the signed identity the request context built (health checks have none).
   const registry = createMetricsRegistry();
   const dataSources: TrellisDataSource[] = [];
@@ -117,6 +122,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       url: config.subgraphUrls[name] ?? url ?? '',
       registry,
       timeoutMs: config.subgraphTimeoutMs,
+      dedupe: config.subgraphDedup ?? true,
       headers: (context) => (context as Partial<GatewayContext>).subgraphHeaders,
       ...(config.responseCache.subgraphDefaultMaxAge
         ? { defaultCacheHint: hintlessDefault(config.responseCache.subgraphDefaultMaxAge) }
@@ -132,7 +138,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
               registry,
             ),
           }
-        : { retry: { maxAttempts: 1 }, breaker: false as const }),
+        : { retry: { attempts: 1 }, breaker: false as const }),
     });
     dataSources.push(source);
     return source;

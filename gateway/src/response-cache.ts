@@ -22,8 +22,9 @@
 // `no-store` skips both; other client directives are ignored. Responses that went through
 // the cache say so: `x-cache: HIT|MISS` and `age`.
 //
-// Every stored entry is tagged with the entities its subgraphs reported (datasource.ts moves
-// them into `cacheTags`); `invalidate()` drops the entries holding an entity or a type. An
+// Every stored entry is tagged with the entities its subgraphs reported
+// (subgraph-fetch/entity-tags.ts moves them into `cacheTags`, tags as @trellis/cache/tags
+// defines them); `invalidate()` drops the entries holding an entity or a type. An
 // answer computed before an invalidation of one of its entities arrived is not stored, so a
 // read racing a write cannot put the old state back after the purge.
 import { createHash, randomBytes } from 'node:crypto';
@@ -31,7 +32,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { trace } from '@opentelemetry/api';
 import type { CacheStore } from '@trellis/cache';
-import { type InvalidationBatch, tagsToPurge } from '@trellis/cache/invalidation';
+import type { InvalidationBatch } from '@trellis/cache/invalidation';
+import { tagsToPurge } from '@trellis/cache/tags';
 import {
   type FrontRequest,
   type GraphQLFront,

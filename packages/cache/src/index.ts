@@ -11,6 +11,7 @@
 import { KeyvAdapter } from '@apollo/utils.keyvadapter';
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import KeyvRedis from '@keyv/redis';
+import { TimeoutError, withTimeout } from '@trellis/resilience';
 import { registeredMetric } from '@trellis/telemetry/metrics';
 import Keyv from 'keyv';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -66,16 +67,6 @@ export interface CacheStore {
   close(): Promise<void>;
 }
 
-class CacheTimeout extends Error {
-  /** The timer itself fired late by more than the bound: the process, not the store, was slow. */
-  constructor(
-    message: string,
-    readonly lagged: boolean,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Keyv's stored form of an entry: `\u0001<expires ms or empty>\n<value>`. Keyv's default is
  * JSON of `{ value, expires }`, which escapes every quote of a cached response (a body of
@@ -90,33 +81,6 @@ const deserialize = <Value>(data: string) => {
   const expires = data.slice(1, newline);
   return { value: data.slice(newline + 1) as Value, ...(expires ? { expires: Number(expires) } : {}) };
 };
-
-/**
- * Bounds `promise` by `ms`. The timeout gives way to a reply that is already waiting: when the
- * timer fires, the rejection waits for the loop's I/O phase (setImmediate runs after it), so
- * a busy process whose timers fire late — event-loop lag under load, not a slow Redis — does
- * not count a reply sitting in the socket as a failure (which would open the circuit and turn
- * a saturated gateway's hits into misses, the most expensive answer). A timer that fired
- * later than `ms` past its due time marks the timeout `lagged`: the call still fails (the
- * request is bounded), but it is no evidence against the store.
- */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let immediate: NodeJS.Immediate | undefined;
-  const due = performance.now() + ms;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => {
-        const lagged = performance.now() - due > ms;
-        immediate = setImmediate(() => reject(new CacheTimeout(`cache call exceeded ${ms} ms`, lagged)));
-      }, ms);
-    }),
-  ]).finally(() => {
-    clearTimeout(timer);
-    if (immediate) clearImmediate(immediate);
-  });
-}
 
 export function createCacheStore(options: CacheStoreOptions): CacheStore {
   const timeoutMs = options.timeoutMs ?? 50;
@@ -193,7 +157,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   const reconnect = () => {
     if (!options.redisUrl || !redis) return;
     const old = redis;
-    void withTimeout(old.disconnect(true), 1000).catch(() => {});
+    void withTimeout(old.disconnect(true), 1000, 'disconnect').catch(() => {});
     connect(options.redisUrl);
   };
 
@@ -228,14 +192,14 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     if (isTrial) trial = true;
     const startedAt = performance.now();
     try {
-      const value = await withTimeout(call(), timeoutMs);
+      const value = await withTimeout(call(), timeoutMs, 'cache call');
       failures = 0;
       openUntil = 0;
       lastFailed = false;
       calls?.inc({ op, outcome: 'ok' });
       return value;
     } catch (error) {
-      const timeout = error instanceof CacheTimeout;
+      const timeout = error instanceof TimeoutError;
       // Consecutive failures are counted by episode: calls that were already in flight when
       // a failure was counted fail with it (one stall times out every pipelined call at once)
       // and are not further evidence. The circuit opens when calls sent after a failure fail too.
@@ -350,7 +314,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     purge,
     peek,
     async close() {
-      if (redis) await withTimeout(redis.disconnect(), 1000).catch(() => {});
+      if (redis) await withTimeout(redis.disconnect(), 1000, 'disconnect').catch(() => {});
     },
   };
 }

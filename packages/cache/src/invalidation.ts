@@ -5,18 +5,16 @@
 // itself — entries deleted, durable markers left (./scripts.ts) — and announces it, in one
 // atomic step: it no longer depends on a gateway being able to apply it when the message
 // arrives (a gateway whose cache circuit was open skipped it, and the old entry came back).
+import { withTimeout } from '@trellis/resilience';
 import { z } from 'zod';
-import { closeRedisClient, createRedisClient, withTimeout } from './redis.ts';
+import { closeRedisClient, createRedisClient } from './redis.ts';
 import { MARKER_TTL_MS, PURGE_SCRIPT } from './scripts.ts';
+import { type EntityRef, tagsToPurge } from './tags.ts';
+
+export type { EntityRef } from './tags.ts';
 
 /** Scope of the service identity a relay presents to the gateway's purge endpoint (no Redis). */
 export const INVALIDATE_SCOPE = 'cache:invalidate';
-
-/** An entity as federation knows it: its type name and its key (`id`). */
-export interface EntityRef {
-  typename: string;
-  id: string;
-}
 
 /** What a write publishes: changed entities, and/or whole types to drop (admin purge). */
 export interface InvalidationBatch {
@@ -45,24 +43,6 @@ export const invalidationBatchSchema = z
   .refine((batch) => batch.entities.length > 0 || (batch.types?.length ?? 0) > 0, {
     message: 'name at least one entity or type',
   });
-
-/** Tag of one entity in a cached response. */
-export const entityTag = (typename: string, id: string) => `${typename}:${id}`;
-/** Tag every response holding any `typename` carries (purge by type). */
-export const typeTag = (typename: string) => typename;
-/** Tag of responses whose subgraph listed too many `typename` entities to name them all. */
-export const overflowTag = (typename: string) => `${typename}:*`;
-
-/** The tags an invalidation batch drops. */
-export function tagsToPurge(batch: InvalidationBatch): string[] {
-  const tags = new Set<string>();
-  for (const { typename, id } of batch.entities) {
-    tags.add(entityTag(typename, id));
-    tags.add(overflowTag(typename));
-  }
-  for (const typename of batch.types ?? []) tags.add(typeTag(typename));
-  return [...tags];
-}
 
 /** The pub/sub channel of a cache namespace. */
 export const invalidationChannel = (namespace: string) => `${namespace}:invalidations`;

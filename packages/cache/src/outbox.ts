@@ -10,7 +10,8 @@ import { sql as raw } from 'drizzle-orm';
 import { bigint, getTableConfig, type PgDatabase, type PgSchema, text, timestamp } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { EntityRef, InvalidationBatch, Publisher } from './invalidation.ts';
+import type { InvalidationBatch, Publisher } from './invalidation.ts';
+import { type EntityRef, entityTag } from './tags.ts';
 
 export type { EntityRef, InvalidationBatch, Publisher } from './invalidation.ts';
 
@@ -41,7 +42,7 @@ export async function recordInvalidations(tx: Tx, outbox: CacheOutboxTable, enti
   const seen = new Set<string>();
   const rows = [];
   for (const { typename, id } of entities) {
-    const key = `${typename}:${id}`;
+    const key = entityTag(typename, String(id));
     if (seen.has(key)) continue;
     seen.add(key);
     rows.push({ typename, entityId: String(id) });

@@ -3,6 +3,7 @@
 // while disconnected a command fails at once, so callers never wait on a Redis that is gone.
 // Used by the invalidation transport and the gateway's rate limiter.
 import { createClient } from '@redis/client';
+import { withTimeout } from '@trellis/resilience';
 
 const open = (url: string) =>
   createClient({
@@ -17,17 +18,6 @@ export function createRedisClient(url: string, onError: (error: unknown) => void
   const client = open(url);
   client.on('error', onError);
   return client;
-}
-
-/** Bounds `promise` by `ms` (rejects with "`what` exceeded `ms` ms"). */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} exceeded ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** Closes a client politely within a second, else drops its connection (never throws). */

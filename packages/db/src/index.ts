@@ -1,13 +1,14 @@
 // Postgres access shared by every subgraph: one postgres.js pool per service with
 // statement and idle-in-transaction timeouts, Drizzle on top, migrations with a ledger per
 // subgraph, and a start-up wait that backs off instead of crash-looping.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { Registry } from 'prom-client';
 import { instrumentSql } from './instrument.ts';
 
+// Start-up waits back off with the platform's one retry loop (full jitter).
+export { type RetryOptions, retryWithBackoff } from '@trellis/resilience';
 export { describeStatement, sanitizeStatement } from './instrument.ts';
 export type Sql = postgres.Sql;
 export { postgres };
@@ -115,36 +116,6 @@ export async function runMigrations(
   } finally {
     await reserved`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
     reserved.release();
-  }
-}
-
-export interface RetryOptions {
-  /** @default 200 */
-  initialDelayMs?: number;
-  /** @default 5000 */
-  maxDelayMs?: number;
-  /** Stop when this resolves/aborts. */
-  signal?: AbortSignal;
-  onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
-}
-
-/**
- * Runs `task` until it succeeds, backing off exponentially with full jitter between
- * attempts. Used at start-up so a subgraph without its database waits, not crash-loops.
- */
-export async function retryWithBackoff<T>(task: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const initial = options.initialDelayMs ?? 200;
-  const max = options.maxDelayMs ?? 5000;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await task();
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      const ceiling = Math.min(max, initial * 2 ** (attempt - 1));
-      const delay = Math.round(Math.random() * ceiling);
-      options.onRetry?.(error, attempt, delay);
-      await sleep(delay, undefined, options.signal ? { signal: options.signal } : {});
-    }
   }
 }
 

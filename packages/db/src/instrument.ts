@@ -4,6 +4,7 @@
 // span (the resolver's) and a duration observation. Only @opentelemetry/api is used: a
 // no-op unless the service preloaded @trellis/telemetry/setup.
 import { type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { registeredMetric } from '@trellis/telemetry/metrics';
 import type postgres from 'postgres';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -33,28 +34,32 @@ interface DbMetrics {
   connections: Gauge<'state'>;
 }
 
-const metricsByRegistry = new WeakMap<Registry, DbMetrics>();
-
 function metricsFor(registry: Registry): DbMetrics {
-  let metrics = metricsByRegistry.get(registry);
-  if (metrics) return metrics;
-  metrics = {
-    duration: new Histogram({
-      name: 'trellis_db_query_duration_seconds',
-      help: 'SQL statement duration as the service waits for it (pool wait included), by operation',
-      labelNames: ['operation'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [registry],
-    }),
-    connections: new Gauge({
-      name: 'trellis_db_pool_connections',
-      help: 'Pool connections: max (configured), busy (running a statement), waiting (statements queued for one)',
-      labelNames: ['state'],
-      registers: [registry],
-    }),
+  return {
+    duration: registeredMetric(
+      registry,
+      'trellis_db_query_duration_seconds',
+      () =>
+        new Histogram<'operation'>({
+          name: 'trellis_db_query_duration_seconds',
+          help: 'SQL statement duration as the service waits for it (pool wait included), by operation',
+          labelNames: ['operation'],
+          buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+          registers: [registry],
+        }),
+    ),
+    connections: registeredMetric(
+      registry,
+      'trellis_db_pool_connections',
+      () =>
+        new Gauge<'state'>({
+          name: 'trellis_db_pool_connections',
+          help: 'Pool connections: max (configured), busy (running a statement), waiting (statements queued for one)',
+          labelNames: ['state'],
+          registers: [registry],
+        }),
+    ),
   };
-  metricsByRegistry.set(registry, metrics);
-  return metrics;
 }
 
 export interface InstrumentOptions {

@@ -4,6 +4,7 @@
 // lives in `@trellis/jobs/worker`, the processed-messages table in `@trellis/jobs/schema`.
 import { createHash, randomUUID } from 'node:crypto';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { fullJitterDelay, type RetryPolicy } from '@trellis/resilience';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import PgBoss from 'pg-boss';
 import type { z } from 'zod';
@@ -20,14 +21,12 @@ export function deadLetterName(queue: string): string {
   return `${queue}_dlq`;
 }
 
-export interface RetryPolicy {
-  /** Attempts in all, the first included; then the job goes to the dead-letter queue. @default 5 */
-  attempts?: number;
-  /** Ceiling of the first retry's delay; doubles each attempt (full jitter: uniform in [0, ceiling]). @default 1000 */
-  baseDelayMs?: number;
-  /** Cap of the ceiling. @default 300_000 */
-  maxDelayMs?: number;
-}
+/**
+ * A queue's retries (the shared shape of @trellis/resilience): `attempts` in all, the first
+ * included, then the job goes to the dead-letter queue (@default 5); full-jitter delays from
+ * `baseDelayMs` (@default 1000) doubling up to `maxDelayMs` (@default 300_000).
+ */
+export type { RetryPolicy };
 
 export interface QueueOptions<TSchema extends z.ZodType> {
   /** pg-boss queue name: lowercase letters, digits and `-`/`_`. */
@@ -70,10 +69,9 @@ export function defineQueue<TSchema extends z.ZodType>(options: QueueOptions<TSc
   };
 }
 
-/** Full jitter (AWS architecture blog): a uniform delay in [0, min(max, base · 2^(attempt−1))]. */
+/** The whole-millisecond full-jitter delay after failed attempt number `attempt` (1 for the first). */
 export function fullJitterDelayMs(retry: Required<RetryPolicy>, attempt: number, random: () => number = Math.random) {
-  const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(random() * ceiling);
+  return Math.floor(fullJitterDelay(Math.max(0, attempt - 1), retry, random));
 }
 
 export type JobPayloadErrorCode = 'JOB_PAYLOAD_INVALID' | 'JOB_PAYLOAD_TOO_LARGE';

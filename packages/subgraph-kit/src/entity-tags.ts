@@ -3,6 +3,7 @@
 // an entry with them, and a committed write that changes one drops every entry holding it.
 // Bounded: past `maxEntities` a type is reported as "too many to name" (its overflow tag).
 import type { ApolloServerPlugin } from '@apollo/server';
+import { type EntityReport, EntityReportBuilder } from '@trellis/cache/tags';
 import { type DocumentNode, Kind, type StringValueNode } from 'graphql';
 
 export interface EntityTagsOptions {
@@ -11,13 +12,8 @@ export interface EntityTagsOptions {
   maxEntities?: number;
 }
 
-/** What a subgraph response carries in `extensions.trellis`. */
-export interface EntityTagsExtension {
-  /** `Typename:id` of each entity whose fields were resolved. */
-  entities: string[];
-  /** Types with more entities than could be named. */
-  overflow?: string[];
-}
+/** What a subgraph response carries in `extensions.trellis` (the format: @trellis/cache/tags). */
+export type EntityTagsExtension = EntityReport;
 
 /** The first single-field key of every entity type (`@key(fields: "id")` → `id`). */
 export function entityKeyFields(typeDefs: DocumentNode): Map<string, string> {
@@ -39,8 +35,7 @@ export function createEntityTagsPlugin(options: EntityTagsOptions): ApolloServer
   const max = options.maxEntities ?? 500;
   return {
     async requestDidStart() {
-      const entities = new Set<string>();
-      const overflow = new Set<string>();
+      const report = new EntityReportBuilder(max);
       return {
         async executionDidStart() {
           return {
@@ -50,18 +45,14 @@ export function createEntityTagsPlugin(options: EntityTagsOptions): ApolloServer
               if (!field || source === null || typeof source !== 'object') return;
               const id = (source as Record<string, unknown>)[field];
               if (id === undefined || id === null) return;
-              const tag = `${typename}:${String(id)}`;
-              if (entities.has(tag) || overflow.has(typename)) return;
-              if (entities.size >= max) overflow.add(typename);
-              else entities.add(tag);
+              report.add(typename, String(id));
             },
           };
         },
         async willSendResponse({ response }) {
-          if (response.body.kind !== 'single' || (entities.size === 0 && overflow.size === 0)) return;
+          const trellis: EntityTagsExtension | undefined = report.report();
+          if (response.body.kind !== 'single' || !trellis) return;
           const result = response.body.singleResult;
-          const trellis: EntityTagsExtension = { entities: [...entities] };
-          if (overflow.size > 0) trellis.overflow = [...overflow];
           result.extensions = { ...result.extensions, trellis };
         },
       };

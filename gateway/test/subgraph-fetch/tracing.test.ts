@@ -7,7 +7,7 @@ import { context, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { recordSpans } from '@trellis/telemetry/testing';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeDataSources, createDataSource, type TrellisDataSource } from '../src/datasource.ts';
+import { closeDataSources, createDataSource, type TrellisDataSource } from '../../src/subgraph-fetch/index.ts';
 
 const { exporter, tracer, shutdown } = recordSpans();
 

@@ -1,8 +1,8 @@
-// The per-subgraph concurrency limit (subgraph-concurrency.ts): at most maxInFlight at once,
+// The per-subgraph concurrency limit (subgraph-fetch/concurrency.ts): at most maxInFlight at once,
 // then a short queue, then refusals (queue full at once, queue timeout after queueMs), counted.
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createSubgraphConcurrency, SubgraphBusyError } from '../src/subgraph-concurrency.ts';
+import { createSubgraphConcurrency, SubgraphBusyError } from '../../src/subgraph-fetch/concurrency.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
