@@ -8,10 +8,7 @@ import { request } from 'undici';
 
 /** The request failed: unreachable, timed out, a non-200 answer, GraphQL errors or no data. */
 export class SubgraphRequestFailed extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SubgraphRequestFailed';
-  }
+  override name = 'SubgraphRequestFailed';
 }
 
 export interface SubgraphClientOptions {

@@ -6,10 +6,7 @@ import { createSubgraphClient, SubgraphRequestFailed } from '@trellis/subgraph-k
 import { catalogueSettings } from './env.ts';
 
 export class CatalogueUnavailable extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CatalogueUnavailable';
-  }
+  override name = 'CatalogueUnavailable';
 }
 
 export interface Catalogue {
