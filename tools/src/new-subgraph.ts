@@ -266,6 +266,18 @@ export function manifestFor(names: SubgraphNames, existing: Manifest[]): Record<
   };
 }
 
+/** The version of `pkg` most subgraphs declare (dependencies or devDependencies), if any does. */
+function mostUsedVersion(existing: Manifest[], pkg: string): string | undefined {
+  const votes = new Map<string, number>();
+  for (const manifest of existing) {
+    for (const field of ['dependencies', 'devDependencies'] as const) {
+      const version = (manifest[field] as Record<string, string> | undefined)?.[pkg];
+      if (version !== undefined) votes.set(version, (votes.get(version) ?? 0) + 1);
+    }
+  }
+  return [...votes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
 /** Every file of the new subgraph (path relative to subgraphs/<name>) with its content. */
 export function renderSubgraph(names: SubgraphNames, root = ROOT): Map<string, string> {
   const existing = listSubgraphs(root).map((s) => readJson(join(s.dir, 'package.json')) as Manifest);
@@ -275,7 +287,9 @@ export function renderSubgraph(names: SubgraphNames, root = ROOT): Map<string, s
   for (const path of templatePaths(dir)) {
     files.set(render(path.slice(0, -'.tmpl'.length), names), render(readFileSync(join(dir, path), 'utf8'), names));
   }
-  // Every package a generated module imports must be a dependency it declares (or the root's).
+  // Every package a generated module imports must be a dependency it declares (or the root's):
+  // one the subgraphs share already, or else added at the version the others use (a subgraph
+  // declares only what it imports, so the shared set can lack what the templates need).
   const rootManifest = readJson(join(root, 'package.json')) as Manifest;
   const declared = new Set(
     [manifest.dependencies, manifest.devDependencies, rootManifest.devDependencies].flatMap((d) =>
@@ -289,9 +303,15 @@ export function renderSubgraph(names: SubgraphNames, root = ROOT): Map<string, s
         .split('/')
         .slice(0, specifier.startsWith('@') ? 2 : 1)
         .join('/');
-      if (!declared.has(pkg)) throw new Error(`${path} imports ${pkg}, which the other subgraphs do not all depend on`);
+      if (declared.has(pkg)) continue;
+      const field = path.startsWith('test/') ? 'devDependencies' : 'dependencies';
+      const version = mostUsedVersion(existing, pkg);
+      if (version === undefined) throw new Error(`${path} imports ${pkg}, which no other subgraph depends on`);
+      manifest[field] = { ...(manifest[field] as Record<string, unknown>), [pkg]: version };
+      declared.add(pkg);
     }
   }
+  files.set('package.json', `${JSON.stringify(manifest, null, 2)}\n`);
   return files;
 }
 

@@ -88,9 +88,16 @@ describe('new:subgraph files', () => {
       port: 4010,
       mappers: { Parcel: '../db/schema.ts#ParcelRow' },
     });
-    for (const field of ['exports', 'scripts', 'dependencies', 'devDependencies']) {
+    for (const field of ['exports', 'scripts', 'devDependencies']) {
       expect(manifest[field], field).toEqual(accounts[field]);
     }
+    // Accounts declares only what every subgraph shares; the templates' lists and resolvers
+    // also import errors and relay, added at the version the other subgraphs use.
+    expect(manifest.dependencies).toEqual({
+      ...accounts.dependencies,
+      '@trellis/errors': 'workspace:*',
+      '@trellis/relay': 'workspace:*',
+    });
     expect(() => render('{{nope}}', deriveNames('parcels', 4010))).toThrow(/unknown/);
   });
 

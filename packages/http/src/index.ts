@@ -54,7 +54,7 @@ export {
   type GraphQLMetricsOptions,
 } from './graphql-metrics.ts';
 export { DEFAULT_INPUT_BOUNDS, type InputBounds } from './input.ts';
-export { type InternalSurface, internalSurface } from './internal.ts';
+export { type InternalSurface, internalSurface, routeRequests } from './internal.ts';
 
 /**
  * Fields of a request's access log line that only the GraphQL layer knows (operation name,
@@ -192,6 +192,20 @@ export function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allo
   req.resume();
 }
 
+/**
+ * Every service's probes: `/health/live` (200 while the process serves), `/health/ready`
+ * and its alias `/health` (200 once `isReady()`, 503 until then).
+ */
+export function healthRoutes(isReady: () => boolean): Record<'/health/live' | '/health/ready' | '/health', Route> {
+  const ready: Route = (_req, res) =>
+    isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' });
+  return {
+    '/health/live': (_req, res) => sendJson(res, 200, { status: 'live' }),
+    '/health/ready': ready,
+    '/health': ready,
+  };
+}
+
 export class BodyTooLarge extends Error {}
 
 export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
@@ -210,12 +224,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
 export function createHttpServer<TContext extends BaseContext>(options: HttpServerOptions<TContext>): Server {
   const graphqlPath = options.path ?? '/graphql';
   const limit = options.maxBodyBytes ?? 1_000_000;
-  const routes: Record<string, Route> = {
-    '/health/live': (_req, res) => sendJson(res, 200, { status: 'live' }),
-    '/health/ready': (_req, res) =>
-      options.isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' }),
-    ...options.routes,
-  };
+  const routes: Record<string, Route> = { ...healthRoutes(options.isReady), ...options.routes };
   routes['/health'] = routes['/health/ready'] as Route;
 
   const bounds = options.inputBounds ?? DEFAULT_INPUT_BOUNDS;

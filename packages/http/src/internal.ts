@@ -41,16 +41,10 @@ export function internalSurface(
       }
     },
     async listen(host) {
-      const server = createBoundedServer(DEFAULT_CONNECTION_LIMITS, (req: IncomingMessage, res: ServerResponse) => {
-        const path = (req.url ?? '/').split('?')[0] ?? '/';
-        const route = routes[path];
-        if (!route) return notFound(req, res);
-        Promise.resolve(route(req, res)).catch((error: unknown) => {
-          logger.error({ err: error, path }, 'internal request failed');
-          if (!res.headersSent) requestError(res, 500, 'Internal server error', ErrorCode.INTERNAL_SERVER_ERROR);
-          else res.destroy();
-        });
-      });
+      const server = createBoundedServer(
+        DEFAULT_CONNECTION_LIMITS,
+        routeRequests(routes, logger, 'internal request failed'),
+      );
       try {
         return await listen(server, adminPort, host);
       } catch (error) {
@@ -59,4 +53,26 @@ export function internalSurface(
     },
   };
   return surface;
+}
+
+/**
+ * A request handler that serves `routes` by exact path (404 for any other); a route that
+ * throws is logged with `failure` and answered 500 (typed). The admin listener and the
+ * workers' health and metrics server are this.
+ */
+export function routeRequests(
+  routes: Record<string, Route>,
+  logger: Logger,
+  failure = 'request failed',
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = routes[path];
+    if (!route) return notFound(req, res);
+    Promise.resolve(route(req, res)).catch((error: unknown) => {
+      logger.error({ err: error, path }, failure);
+      if (!res.headersSent) requestError(res, 500, 'Internal server error', ErrorCode.INTERNAL_SERVER_ERROR);
+      else res.destroy();
+    });
+  };
 }

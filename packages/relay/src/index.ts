@@ -1,9 +1,9 @@
 // Relay Cursor Connections for every list field: argument validation, opaque versioned
 // signed cursors, keyset conditions on (order key, id), and connection assembly.
 // Never OFFSET: a page costs the same at depth 10,000 as at depth 1.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { batchLoader } from '@trellis/db/loaders';
 import { badUserInput } from '@trellis/errors';
+import { sign, verify } from '@trellis/signing';
 import type DataLoader from 'dataloader';
 import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
@@ -101,16 +101,15 @@ export interface PageRequest {
 // signature only has to be stable across replicas and releases.
 const CURSOR_KEY = 'trellis-cursor-v1';
 
-function sign(payload: string): string {
-  return createHmac('sha256', CURSOR_KEY).update(payload).digest('base64url').slice(0, 12);
-}
+/** The signature's wire format: the first 12 characters of the base64url HMAC-SHA256. */
+const CURSOR_SIGNATURE = { encoding: 'base64url', length: 12 } as const;
 
 export function encodeCursor(orderingKey: string, value: SortValue, id: number | string): string {
   const wireValue = value instanceof Date ? value.toISOString() : value;
   const payload = Buffer.from(JSON.stringify([CURSOR_VERSION, orderingKey, wireValue, Number(id)])).toString(
     'base64url',
   );
-  return `${payload}.${sign(payload)}`;
+  return `${payload}.${sign(CURSOR_KEY, payload, CURSOR_SIGNATURE)}`;
 }
 
 /** Decodes and validates a cursor; any defect is BAD_USER_INPUT naming the argument. */
@@ -123,9 +122,7 @@ export function decodeCursor(
   if (cursor.length > 512) throw invalid('too long');
   const [payload, signature, extra] = cursor.split('.');
   if (!payload || !signature || extra !== undefined) throw invalid('malformed');
-  const expected = Buffer.from(sign(payload));
-  const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+  if (!verify(CURSOR_KEY, payload, signature, CURSOR_SIGNATURE)) {
     throw invalid('signature does not match (was it modified?)');
   }
   let decoded: unknown;

@@ -7,10 +7,11 @@ import {
   createBoundedServer,
   DEFAULT_CONNECTION_LIMITS,
   exitOnSignals,
+  healthRoutes,
   internalSurface,
   listen,
-  notFound,
   type RunningServer,
+  routeRequests,
 } from '@trellis/http';
 import type { JobHandler, RunningWorker } from '@trellis/jobs/worker';
 import { startWorker } from '@trellis/jobs/worker';
@@ -77,19 +78,10 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
     { '/metrics': metricsRoute(registry) },
     { adminPort: options.adminPort, port: options.port, logger },
   );
-  const server = createBoundedServer(DEFAULT_CONNECTION_LIMITS, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const route = internal.publicRoutes[path];
-    if (route) return void route(req, res);
-    if (path === '/health/live')
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"live"}');
-    if (path === '/health/ready' || path === '/health') {
-      return void res
-        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
-    }
-    notFound(req, res);
-  });
+  const server = createBoundedServer(
+    DEFAULT_CONNECTION_LIMITS,
+    routeRequests({ ...internal.publicRoutes, ...healthRoutes(() => ready) }, logger),
+  );
   const running = await listen(server, options.port, options.host);
   const admin = await internal.listenBeside(running, options.host ?? '127.0.0.1');
   // The worker needs its tables and queues: migrate (idempotent, serialised) with backoff.

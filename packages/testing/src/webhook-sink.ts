@@ -3,11 +3,11 @@
 // (answers 200 without recording it again), records each first delivery in memory and, when
 // given a file, as one JSON line. GET /deliveries lists them. Its mode makes it fail on
 // purpose: `fail` answers 503, `slow` holds each answer for `delayMs`.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
+import { SIGNATURE_HEADER, verifyWebhookSignature } from '@trellis/jobs/webhook';
 
 export interface Delivery {
   idempotencyKey: string;
@@ -48,13 +48,6 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function validSignature(secret: string, body: string, header: string | undefined): boolean {
-  if (!header?.startsWith('sha256=')) return false;
-  const expected = Buffer.from(createHmac('sha256', secret).update(body).digest('hex'));
-  const given = Buffer.from(header.slice('sha256='.length));
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
 export async function startWebhookSink(options: WebhookSinkOptions): Promise<WebhookSink> {
   const recorded: Delivery[] = [];
   const keys = new Set<string>();
@@ -78,8 +71,8 @@ export async function startWebhookSink(options: WebhookSinkOptions): Promise<Web
     const current = mode;
     if (current.kind === 'fail') return send(current.status ?? 503, { error: 'failing on purpose' });
     if (current.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, current.delayMs));
-    const signature = req.headers['x-trellis-signature'];
-    if (!validSignature(options.secret, body, Array.isArray(signature) ? signature[0] : signature)) {
+    const signature = req.headers[SIGNATURE_HEADER];
+    if (!verifyWebhookSignature(options.secret, body, Array.isArray(signature) ? signature[0] : signature)) {
       return send(401, { error: 'bad signature' });
     }
     const key = req.headers['idempotency-key'];

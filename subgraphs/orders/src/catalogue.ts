@@ -1,17 +1,12 @@
 // Prices at order time, from the catalogue's owner. The orders subgraph may not read the
-// products schema nor import its code, so placeOrder asks the products subgraph itself:
-// one `_entities` request for every product of the order, over HTTP, before its write
-// transaction, bounded by CATALOGUE_TIMEOUT_MS, with a service identity signed by the
-// secret the gateway and subgraphs share (a subgraph serves only signed requests).
-import { ANONYMOUS, createViewerSigner, IDENTITY_HEADER } from '@trellis/identity';
-import { request } from 'undici';
-import { settings } from './env.ts';
+// products schema nor import its code, so placeOrder asks the products subgraph itself: one
+// `_entities` request for every product of the order, before its write transaction, through
+// the kit's signed subgraph client (bounded by CATALOGUE_TIMEOUT_MS).
+import { createSubgraphClient, SubgraphRequestFailed } from '@trellis/subgraph-kit/graphql-client';
+import { catalogueSettings } from './env.ts';
 
 export class CatalogueUnavailable extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CatalogueUnavailable';
-  }
+  override name = 'CatalogueUnavailable';
 }
 
 export interface Catalogue {
@@ -26,32 +21,21 @@ const PRICES = /* GraphQL */ `
 `;
 
 export function createCatalogue(options: { url: string; timeoutMs: number; signingSecret: string }): Catalogue {
-  const sign = createViewerSigner(options.signingSecret);
+  const client = createSubgraphClient(options);
   return {
     async prices(productIds) {
-      let body: { data?: { _entities?: ({ id: string; price: number } | null)[] }; errors?: { message: string }[] };
+      let data: { _entities?: ({ id: string; price: number } | null)[] };
       try {
-        const response = await request(options.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: await sign(ANONYMOUS) },
-          body: JSON.stringify({
-            query: PRICES,
-            variables: { representations: productIds.map((id) => ({ __typename: 'Product', id: String(id) })) },
-          }),
-          headersTimeout: options.timeoutMs,
-          bodyTimeout: options.timeoutMs,
-          signal: AbortSignal.timeout(options.timeoutMs),
+        data = await client.request(PRICES, {
+          representations: productIds.map((id) => ({ __typename: 'Product', id: String(id) })),
         });
-        body = (await response.body.json()) as typeof body;
-        if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode}`);
       } catch (error) {
-        throw new CatalogueUnavailable(`catalogue price lookup failed: ${(error as Error).message}`, { cause: error });
+        if (!(error instanceof SubgraphRequestFailed)) throw error;
+        throw new CatalogueUnavailable(`catalogue price lookup failed: ${error.message}`, { cause: error });
       }
-      if (body.errors?.length || !body.data?._entities) {
-        throw new CatalogueUnavailable(`catalogue price lookup failed: ${body.errors?.[0]?.message ?? 'no data'}`);
-      }
+      if (!data._entities) throw new CatalogueUnavailable('catalogue price lookup failed: no data');
       const prices = new Map<number, number>();
-      for (const entity of body.data._entities) {
+      for (const entity of data._entities) {
         if (entity) prices.set(Number(entity.id), Math.round(entity.price * 100));
       }
       return prices;
@@ -63,7 +47,7 @@ let shared: Catalogue | undefined;
 /** The process's catalogue client (from env, on first use). */
 export function catalogue(): Catalogue {
   if (!shared) {
-    const env = settings();
+    const env = catalogueSettings();
     shared = createCatalogue({
       url: env.CATALOGUE_URL,
       timeoutMs: env.CATALOGUE_TIMEOUT_MS,

@@ -1,8 +1,17 @@
-// Settings of the orders subgraph beyond the kit's: where catalogue prices come from (API)
-// and where order confirmations go (worker). The only place orders reads process.env;
-// parsed on first use, so tools that import the subgraph definition need none of it.
+// Settings of the orders subgraph beyond the kit's, one loader per concern: where catalogue
+// prices come from (API), where order confirmations go (worker), the job queues' retry
+// policies (wherever the queues are defined) and invoice links (API). The only place orders
+// reads process.env; each is parsed on first use, so tools that import the subgraph
+// definition need none of it. The field builders are the kit's (@trellis/subgraph-kit/env).
 import { loadEnv, parseEnv, z } from '@trellis/config';
-import { DEV_AUTH } from '@trellis/identity';
+import {
+  lazily,
+  queueRetryFields,
+  secretField,
+  signingSecretField,
+  subgraphClientFields,
+  webhookFields,
+} from '@trellis/subgraph-kit/env';
 
 /** Development-only default; production requires INVOICE_LINK_SECRET. */
 export const DEV_INVOICE_LINK_SECRET = 'trellis-dev-invoice-link-secret-not-for-production';
@@ -12,75 +21,46 @@ export const DEV_WEBHOOK = {
   secret: 'trellis-dev-webhook-secret',
 } as const;
 
-export function ordersEnv(source: Record<string, string | undefined> = process.env) {
-  const production = source.NODE_ENV === 'production';
+/**
+ * The products subgraph, where placeOrder reads current prices: CATALOGUE_URL,
+ * CATALOGUE_TIMEOUT_MS (1500), and SUBGRAPH_SIGNING_SECRET for the identity it signs.
+ */
+export function catalogueEnv(source: Record<string, string | undefined> = process.env) {
   return parseEnv(
     {
-      /** The products subgraph's GraphQL endpoint: placeOrder reads current prices there. */
-      CATALOGUE_URL: z.url().default('http://127.0.0.1:4002/graphql'),
-      /** Bound on that price lookup. */
-      CATALOGUE_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1500),
-      /** Signs the service identity sent to the products subgraph (same secret as the gateway's). */
-      SUBGRAPH_SIGNING_SECRET: production
-        ? z.string().min(32, 'must be at least 32 characters')
-        : z.string().min(1).default(DEV_AUTH.subgraphSecret),
-      /** Order confirmations are POSTed here (worker). */
-      NOTIFY_WEBHOOK_URL: production ? z.url() : z.url().default(DEV_WEBHOOK.url),
-      /** HMAC-SHA256 key of the `x-trellis-signature` header. */
-      NOTIFY_WEBHOOK_SECRET: production
-        ? z.string().min(32, 'must be at least 32 characters')
-        : z.string().min(1).default(DEV_WEBHOOK.secret),
-      /** Bound on one delivery. */
-      NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
-      /** The breaker opens when this share of recent deliveries failed… */
-      NOTIFY_BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
-      /** …over at least this many deliveries… */
-      NOTIFY_BREAKER_VOLUME: z.coerce.number().int().min(1).default(5),
-      /** …and tries one delivery again after this long. */
-      NOTIFY_BREAKER_RESET_MS: z.coerce.number().int().min(100).default(30_000),
+      ...subgraphClientFields('CATALOGUE', { url: 'http://127.0.0.1:4002/graphql', timeoutMs: 1500 }),
+      SUBGRAPH_SIGNING_SECRET: signingSecretField(source.NODE_ENV === 'production'),
     },
     source,
   );
 }
-export type OrdersEnv = ReturnType<typeof ordersEnv>;
+/** The process's catalogue settings, parsed once. */
+export const catalogueSettings = lazily(() => catalogueEnv());
 
-/** Retry policy of the confirmation queue: needed wherever the queue is defined, all defaulted. */
+/** Order confirmations are POSTed to NOTIFY_WEBHOOK_URL (worker); NOTIFY_* as the kit's webhookFields. */
+export function notifyEnv(source: Record<string, string | undefined> = process.env) {
+  return parseEnv(webhookFields('NOTIFY', { production: source.NODE_ENV === 'production', dev: DEV_WEBHOOK }), source);
+}
+/** The process's webhook settings, parsed once. */
+export const notifySettings = lazily(() => notifyEnv());
+
+/** Retry policies of the queues (NOTIFY_*, INVOICE_* as the kit's queueRetryFields): all defaulted. */
 export function retryEnv(source: Record<string, string | undefined> = process.env) {
   return parseEnv(
     {
-      /** Full-jitter backoff: ceiling of the first retry's delay, and its cap. */
-      NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(1).default(2000),
-      NOTIFY_RETRY_MAX_MS: z.coerce.number().int().min(1).default(600_000),
-      /** Attempts before a confirmation is dead-lettered. */
-      NOTIFY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
-      /** A delivery job still active after this long (its worker died) is failed and retried. */
-      NOTIFY_EXPIRE_S: z.coerce.number().int().min(1).max(3600).default(120),
-      /** The same for invoice rendering. */
-      INVOICE_RETRY_BASE_MS: z.coerce.number().int().min(1).default(2000),
-      INVOICE_RETRY_MAX_MS: z.coerce.number().int().min(1).default(120_000),
-      INVOICE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
-      INVOICE_EXPIRE_S: z.coerce.number().int().min(1).max(3600).default(120),
+      ...queueRetryFields('NOTIFY', { baseDelayMs: 2000, maxDelayMs: 600_000, attempts: 8, expireInSeconds: 120 }),
+      ...queueRetryFields('INVOICE', { baseDelayMs: 2000, maxDelayMs: 120_000, attempts: 5, expireInSeconds: 120 }),
     },
     source,
   );
-}
-
-let cached: OrdersEnv | undefined;
-/** The process's settings, parsed once. */
-export function settings(): OrdersEnv {
-  cached ??= ordersEnv();
-  return cached;
 }
 
 /** Invoice download links (the API only: the worker never signs links). */
 export function invoiceLinkEnv(source: Record<string, string | undefined> = process.env) {
-  const production = source.NODE_ENV === 'production';
   return loadEnv(
     {
       /** Signs invoice download links (HMAC-SHA256). Required in production, ≥ 32 characters. */
-      INVOICE_LINK_SECRET: production
-        ? z.string().min(32, 'must be at least 32 characters')
-        : z.string().min(1).default(DEV_INVOICE_LINK_SECRET),
+      INVOICE_LINK_SECRET: secretField(source.NODE_ENV === 'production', DEV_INVOICE_LINK_SECRET),
       /** How long an issued invoice link stays valid. */
       INVOICE_LINK_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
       /**
@@ -94,9 +74,5 @@ export function invoiceLinkEnv(source: Record<string, string | undefined> = proc
 }
 export type InvoiceLinkEnv = ReturnType<typeof invoiceLinkEnv>;
 
-let cachedLinks: InvoiceLinkEnv | undefined;
 /** The process's invoice link settings, parsed once. */
-export function invoiceLinks(): InvoiceLinkEnv {
-  cachedLinks ??= invoiceLinkEnv();
-  return cachedLinks;
-}
+export const invoiceLinks = lazily(() => invoiceLinkEnv());

@@ -1,7 +1,6 @@
-// The orders job worker process (`pnpm --filter @trellis/subgraph-orders worker`; started by
-// `pnpm dev`): health and /metrics on port 4105, SIGTERM drains.
+// Process entry of the orders worker (`pnpm --filter @trellis/subgraph-orders worker`; started
+// by `pnpm dev`): health and /metrics on port 4105, SIGTERM drains.
 import { runWorker } from '@trellis/subgraph-kit/worker';
-import { orderHandlers } from './jobs/handlers.ts';
-import { subgraph } from './service.ts';
+import { ordersWorker } from './jobs/worker.ts';
 
-await runWorker({ subgraph, defaultPort: 4105, handlers: orderHandlers });
+await runWorker(ordersWorker);

@@ -1,10 +1,10 @@
-// Review writes with their jobs: a new review and its enrich-review job are written by the
-// caller's transaction, so both commit or neither does.
+// Review writes: a new review, its jobs (jobs/enqueue.ts) and its cache invalidations are
+// written by the caller's transaction, so all commit or none does.
 import { recordInvalidations } from '@trellis/cache/outbox';
 import type { Executor } from '@trellis/jobs';
 import { cacheOutbox, type ReviewRow, reviews } from './db/schema.ts';
+import { enqueueReviewAdded } from './jobs/enqueue.ts';
 import type { ReviewsTx } from './jobs/enrichment.ts';
-import { enrichReviewQueue, reviewsJobs } from './jobs/queues.ts';
 
 export async function insertReview(
   tx: ReviewsTx,
@@ -12,12 +12,7 @@ export async function insertReview(
 ): Promise<ReviewRow> {
   const [row] = await tx.insert(reviews).values(values).returning();
   if (!row) throw new Error('insert into reviews.reviews returned no row');
-  await reviewsJobs.enqueue(
-    tx as unknown as Executor,
-    enrichReviewQueue,
-    { reviewId: row.id },
-    { key: `review:${row.id}` },
-  );
+  await enqueueReviewAdded(tx as unknown as Executor, row.id);
   // The product's and the author's review lists now hold one more review.
   await recordInvalidations(tx, cacheOutbox, [
     { typename: 'Review', id: String(row.id) },

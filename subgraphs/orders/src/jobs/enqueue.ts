@@ -1,8 +1,7 @@
 // The jobs a placed order causes, enqueued in placeOrder's write transaction (one place to
 // add a job: they commit, or roll back, with the order).
-import type { Executor } from '@trellis/jobs';
-import { requestInvoice } from './invoice.ts';
-import { jobs, orderConfirmation } from './queues.ts';
+import { type Executor, pgBossDb } from '@trellis/jobs';
+import { invoiceQueue, jobs, orderConfirmation } from './queues.ts';
 
 export async function enqueueOrderPlaced(tx: Executor, orderId: number): Promise<void> {
   // Keyed by order: even a replayed transaction cannot enqueue a second confirmation.
@@ -11,5 +10,14 @@ export async function enqueueOrderPlaced(tx: Executor, orderId: number): Promise
   await Promise.all([
     jobs.enqueue(tx, orderConfirmation, { orderId: String(orderId) }, { key: `order-placed:${orderId}` }),
     requestInvoice(tx, orderId),
+  ]);
+}
+
+/** Inside the order's write transaction: a PENDING invoice and its job (one per order). */
+export async function requestInvoice(tx: Executor, orderId: number): Promise<void> {
+  // Pipelined like the other jobs of the order (enqueueOrderPlaced): independent inserts.
+  await Promise.all([
+    pgBossDb(tx).executeSql('insert into orders.invoices (order_id) values ($1) on conflict do nothing', [orderId]),
+    jobs.enqueue(tx, invoiceQueue, { orderId }, { key: `invoice:${orderId}` }),
   ]);
 }

@@ -1,25 +1,16 @@
 // Document processing: the `invoice` job renders an order's invoice PDF once. placeOrder
-// calls requestInvoice() in its transaction (PENDING row + job); the handler renders and
-// stores the PDF in the same transaction as its processed-message record, so neither a
-// redelivery nor a duplicate job renders twice. After the last attempt the invoice is
+// calls requestInvoice() (enqueue.ts) in its transaction (PENDING row + job); the handler
+// renders and stores the PDF in the same transaction as its processed-message record, so
+// neither a redelivery nor a duplicate job renders twice. After the last attempt the invoice is
 // FAILED (the job is dead-lettered; a redrive renders it and makes it READY).
 import { recordInvalidations } from '@trellis/cache/outbox';
 import type { Database } from '@trellis/db';
-import { type Executor, pgBossDb, processOnce } from '@trellis/jobs';
+import { processOnce } from '@trellis/jobs';
 import { handler, type JobInfo, PermanentJobError } from '@trellis/jobs/worker';
 import { and, asc, eq, ne } from 'drizzle-orm';
 import { cacheOutbox, invoices, orderLines, orders, processedMessages, type schema } from '../db/schema.ts';
 import { renderInvoicePdf } from '../invoices/render.ts';
-import { invoiceQueue, jobs } from './queues.ts';
-
-/** Inside the order's write transaction: a PENDING invoice and its job (one per order). */
-export async function requestInvoice(tx: Executor, orderId: number): Promise<void> {
-  // Pipelined like the other jobs of the order (enqueueOrderPlaced): independent inserts.
-  await Promise.all([
-    pgBossDb(tx).executeSql('insert into orders.invoices (order_id) values ($1) on conflict do nothing', [orderId]),
-    jobs.enqueue(tx, invoiceQueue, { orderId }, { key: `invoice:${orderId}` }),
-  ]);
-}
+import { invoiceQueue } from './queues.ts';
 
 export interface InvoiceHandlerOptions {
   /** @default renderInvoicePdf */

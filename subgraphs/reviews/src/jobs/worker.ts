@@ -1,4 +1,5 @@
-// The reviews worker: the enrich-review handler over the reviews database.
+// The reviews worker: every job handler over the reviews database (src/worker.ts runs it);
+// add a queue's handler here.
 import type { WorkerDefinition } from '@trellis/subgraph-kit/worker';
 import type { schema } from '../db/schema.ts';
 import { subgraph } from '../service.ts';
