@@ -3,7 +3,6 @@
 // Server + @apollo/subgraph, the Postgres pool, migrations at start, readiness, error
 // masking, identity verification, cache hints, entity tags for the gateway's response cache,
 // the cache-invalidation outbox relay, access logs, /metrics and the HTTP front.
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
@@ -14,6 +13,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { Publisher } from '@trellis/cache/invalidation';
 import type { CacheOutboxTable, OutboxRelay } from '@trellis/cache/outbox';
+import { readSubgraphSdl } from '@trellis/composition/sdl';
 import { createDatabase, type Database, ping, postgres, retryWithBackoff, runMigrations } from '@trellis/db';
 import type { SeedPlan } from '@trellis/db/seed';
 import { ErrorCode, forbidden, maskError, trellisError, unauthenticated } from '@trellis/errors';
@@ -114,9 +114,12 @@ export function defineSubgraph<TSchema extends AnySchema, TLoaders>(
   return definition;
 }
 
-/** Reads a `.graphql` file next to the caller (`new URL('./schema.graphql', import.meta.url)`). */
+/**
+ * Reads a `.graphql` file next to the caller (`new URL('./schema.graphql', import.meta.url)`),
+ * completed with the shared SDL it uses (./sdl.ts).
+ */
 export function loadTypeDefs(file: URL): DocumentNode {
-  return parse(readFileSync(file, 'utf8'));
+  return parse(readSubgraphSdl(file));
 }
 
 /**
