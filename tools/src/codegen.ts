@@ -75,7 +75,7 @@ export async function generateFor(subgraph: SubgraphInfo): Promise<string> {
       {
         typescriptResolvers: {
           federation: true,
-          contextType: '../context.ts#Context',
+          contextType: '../loaders.ts#Context',
           // Connections are built by @trellis/relay (totalCount is lazy), so map them all.
           mappers: { ...connectionMappers(schema), ...subgraph.mappers },
           useTypeImports: true,

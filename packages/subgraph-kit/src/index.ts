@@ -4,6 +4,7 @@
 // masking, identity verification, cache hints, entity tags for the gateway's response cache,
 // the cache-invalidation outbox relay, access logs, /metrics and the HTTP front.
 import type { IncomingMessage } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginInlineTraceDisabled,
@@ -37,6 +38,7 @@ import { activeTraceId, createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
 import { type DocumentNode, type GraphQLError, GraphQLScalarType, Kind, parse } from 'graphql';
 import { createEntityTagsPlugin } from './entity-tags.ts';
+import { readManifest } from './manifest.ts';
 
 export type AnySchema = Record<string, unknown>;
 export { methodNotAllowed } from '@trellis/http';
@@ -52,6 +54,14 @@ export interface SubgraphContext<TSchema extends AnySchema, TLoaders> {
   /** Operation and error code for this request's access log line. */
   logFields: RequestLogFields;
 }
+
+/**
+ * The resolver context of a subgraph, from its loader factory (src/loaders.ts):
+ * `export type Context = ContextOf<typeof createLoaders>`; codegen types resolvers with it.
+ */
+export type ContextOf<TCreateLoaders> = TCreateLoaders extends (database: Database<infer TSchema>) => infer TLoaders
+  ? SubgraphContext<TSchema, TLoaders>
+  : never;
 
 /** The signed-in user's id, or UNAUTHENTICATED. */
 export function requireUser(viewer: Viewer): number {
@@ -69,7 +79,7 @@ export function requireScope(viewer: Viewer, scope: string): void {
 export interface SubgraphDefinition<TSchema extends AnySchema, TLoaders> {
   /** Domain name: service name, Postgres schema and migration ledger suffix. */
   name: string;
-  /** Port when PORT is unset (4001…). */
+  /** Port when PORT is unset (package.json `trellis.port`). */
   defaultPort: number;
   typeDefs: DocumentNode;
   // biome-ignore lint/suspicious/noExplicitAny: generated resolver types are checked where written
@@ -93,6 +103,11 @@ export interface SubgraphDefinition<TSchema extends AnySchema, TLoaders> {
   jobs?: Jobs;
   /** The cache-invalidation outbox (`cacheOutboxTable(schema)`) its writes record into. */
   outbox?: CacheOutboxTable;
+  /**
+   * Reads the subgraph's own settings when its process starts (runSubgraph), so a bad value
+   * stops it at once with one line naming the variable rather than at first use.
+   */
+  checkEnv?: () => unknown;
 }
 
 /**
@@ -108,10 +123,29 @@ export async function migrateSubgraph(
   if (definition.jobs) await installJobs({ databaseUrl, jobs: definition.jobs });
 }
 
+/** What a subgraph writes in its src/service.ts; the kit derives the rest from its layout. */
+export interface SubgraphSpec<TSchema extends AnySchema, TLoaders>
+  extends Omit<SubgraphDefinition<TSchema, TLoaders>, 'name' | 'defaultPort' | 'typeDefs' | 'migrationsFolder'> {
+  /**
+   * `import.meta.url` of the subgraph's src/service.ts. Name and port come from
+   * ../package.json (`trellis.subgraph`, `trellis.port`: the one source the tools read too),
+   * the SDL from ./schema.graphql (completed with the shared tail), migrations from ../migrations.
+   */
+  module: string;
+}
+
 export function defineSubgraph<TSchema extends AnySchema, TLoaders>(
-  definition: SubgraphDefinition<TSchema, TLoaders>,
+  spec: SubgraphSpec<TSchema, TLoaders>,
 ): SubgraphDefinition<TSchema, TLoaders> {
-  return definition;
+  const { module, ...rest } = spec;
+  const manifest = readManifest(new URL('../package.json', module));
+  return {
+    name: manifest.name,
+    defaultPort: manifest.port,
+    typeDefs: loadTypeDefs(new URL('./schema.graphql', module)),
+    migrationsFolder: fileURLToPath(new URL('../migrations', module)),
+    ...rest,
+  };
 }
 
 /**
