@@ -17,7 +17,7 @@ import type { CacheOutboxTable, OutboxRelay } from '@trellis/cache/outbox';
 import { readSubgraphSdl } from '@trellis/composition/sdl';
 import { createDatabase, type Database, ping, postgres, retryWithBackoff, runMigrations } from '@trellis/db';
 import type { SeedPlan } from '@trellis/db/seed';
-import { ErrorCode, forbidden, maskError, trellisError, unauthenticated } from '@trellis/errors';
+import { ErrorCode, maskError, trellisError } from '@trellis/errors';
 import {
   accessLogPlugin,
   type ConnectionLimits,
@@ -42,6 +42,14 @@ import { readManifest } from './manifest.ts';
 
 export type AnySchema = Record<string, unknown>;
 export { methodNotAllowed } from '@trellis/http';
+export {
+  type JobQueueStats,
+  jobQueuesField,
+  parseId,
+  referenceById,
+  requireScope,
+  requireUser,
+} from './resolvers.ts';
 export type { Route, Viewer };
 
 /** What every resolver receives. `loaders` are built fresh for each request. */
@@ -62,19 +70,6 @@ export interface SubgraphContext<TSchema extends AnySchema, TLoaders> {
 export type ContextOf<TCreateLoaders> = TCreateLoaders extends (database: Database<infer TSchema>) => infer TLoaders
   ? SubgraphContext<TSchema, TLoaders>
   : never;
-
-/** The signed-in user's id, or UNAUTHENTICATED. */
-export function requireUser(viewer: Viewer): number {
-  const id = viewer.userId === null ? null : parseId(viewer.userId);
-  if (id === null) throw unauthenticated();
-  return id;
-}
-
-/** FORBIDDEN unless the viewer holds `scope` (defence in depth behind @requiresScopes). */
-export function requireScope(viewer: Viewer, scope: string): void {
-  if (viewer.userId === null) throw unauthenticated();
-  if (!viewer.scopes.includes(scope)) throw forbidden(`Requires the "${scope}" scope`);
-}
 
 export interface SubgraphDefinition<TSchema extends AnySchema, TLoaders> {
   /** Domain name: service name, Postgres schema and migration ledger suffix. */
@@ -177,13 +172,6 @@ export const DateTime = new GraphQLScalarType({
     return parseDateTime(ast.value);
   },
 });
-
-/** Database ids are positive bigints exposed as ID strings; anything else cannot exist. */
-export function parseId(id: unknown): number | null {
-  const text = String(id);
-  if (!/^[1-9]\d{0,14}$/.test(text)) return null;
-  return Number(text);
-}
 
 export interface StartOptions {
   port: number;
