@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { integer, pgTable } from 'drizzle-orm/pg-core';
 import { Kind } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineSubgraph } from './index.ts';
@@ -23,7 +24,7 @@ const rest = {
   schema: {},
   createLoaders: () => ({}),
   seed: async () => {},
-  isEmpty: async () => true,
+  seededTable: pgTable('things', { id: integer('id') }),
 };
 
 describe('defineSubgraph', () => {

@@ -36,6 +36,8 @@ import { createViewerSigner, createViewerVerifier, DEV_AUTH, IDENTITY_HEADER, ty
 import { installJobs, type Jobs } from '@trellis/jobs';
 import { activeTraceId, createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
+import { sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import { type DocumentNode, type GraphQLError, GraphQLScalarType, Kind, parse } from 'graphql';
 import { createEntityTagsPlugin } from './entity-tags.ts';
 import { readManifest } from './manifest.ts';
@@ -120,7 +122,12 @@ export async function migrateSubgraph(
 
 /** What a subgraph writes in its src/service.ts; the kit derives the rest from its layout. */
 export interface SubgraphSpec<TSchema extends AnySchema, TLoaders>
-  extends Omit<SubgraphDefinition<TSchema, TLoaders>, 'name' | 'defaultPort' | 'typeDefs' | 'migrationsFolder'> {
+  extends Omit<
+    SubgraphDefinition<TSchema, TLoaders>,
+    'name' | 'defaultPort' | 'typeDefs' | 'migrationsFolder' | 'isEmpty'
+  > {
+  /** The table its seed fills: while it has no row the subgraph counts as empty (seed-when-empty in dev). */
+  seededTable: PgTable;
   /**
    * `import.meta.url` of the subgraph's src/service.ts. Name and port come from
    * ../package.json (`trellis.subgraph`, `trellis.port`: the one source the tools read too),
@@ -132,13 +139,14 @@ export interface SubgraphSpec<TSchema extends AnySchema, TLoaders>
 export function defineSubgraph<TSchema extends AnySchema, TLoaders>(
   spec: SubgraphSpec<TSchema, TLoaders>,
 ): SubgraphDefinition<TSchema, TLoaders> {
-  const { module, ...rest } = spec;
+  const { module, seededTable, ...rest } = spec;
   const manifest = readManifest(new URL('../package.json', module));
   return {
     name: manifest.name,
     defaultPort: manifest.port,
     typeDefs: loadTypeDefs(new URL('./schema.graphql', module)),
     migrationsFolder: fileURLToPath(new URL('../migrations', module)),
+    isEmpty: async ({ db }) => (await db.select({ one: sql`1` }).from(seededTable).limit(1)).length === 0,
     ...rest,
   };
 }

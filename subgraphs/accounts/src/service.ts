@@ -1,6 +1,5 @@
 // The accounts subgraph: users (User, Query.me, Query.user).
 import { defineSubgraph } from '@trellis/subgraph-kit';
-import { sql } from 'drizzle-orm';
 import { schema } from './db/schema.ts';
 import { seedUsers } from './db/seed.ts';
 import { createLoaders } from './loaders.ts';
@@ -14,5 +13,5 @@ export const subgraph = defineSubgraph({
   outbox: schema.cacheOutbox,
   createLoaders,
   seed: seedUsers,
-  isEmpty: async ({ db }) => (await db.execute(sql`select 1 from accounts.users limit 1`)).length === 0,
+  seededTable: schema.users,
 });

@@ -1,6 +1,5 @@
 // The inventory subgraph: stock levels and shipping estimates for Product.
 import { defineSubgraph } from '@trellis/subgraph-kit';
-import { sql } from 'drizzle-orm';
 import { schema } from './db/schema.ts';
 import { seedStock } from './db/seed.ts';
 import { createLoaders } from './loaders.ts';
@@ -14,5 +13,5 @@ export const subgraph = defineSubgraph({
   outbox: schema.cacheOutbox,
   createLoaders,
   seed: seedStock,
-  isEmpty: async ({ db }) => (await db.execute(sql`select 1 from inventory.stock limit 1`)).length === 0,
+  seededTable: schema.stock,
 });

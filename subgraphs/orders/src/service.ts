@@ -1,6 +1,5 @@
 // The orders subgraph: Order and its lines, User.orders.
 import { defineSubgraph } from '@trellis/subgraph-kit';
-import { sql } from 'drizzle-orm';
 import { schema } from './db/schema.ts';
 import { seedOrders } from './db/seed.ts';
 import { invoiceLinks } from './env.ts';
@@ -25,7 +24,7 @@ export const subgraph = defineSubgraph({
   routes: (database) => ({
     [INVOICE_ROUTE]: invoiceRoute(database, { secret: () => invoiceLinks().INVOICE_LINK_SECRET }),
   }),
-  isEmpty: async ({ db }) => (await db.execute(sql`select 1 from orders.orders limit 1`)).length === 0,
+  seededTable: schema.orders,
   // Invoice link settings are checked at start: a bad value stops the service with one line.
   checkEnv: invoiceLinks,
 });

@@ -1,6 +1,5 @@
 // The products subgraph: the catalogue (Product, Query.products, Query.product).
 import { defineSubgraph } from '@trellis/subgraph-kit';
-import { sql } from 'drizzle-orm';
 import { schema } from './db/schema.ts';
 import { seedProducts } from './db/seed.ts';
 import { createLoaders } from './loaders.ts';
@@ -15,5 +14,5 @@ export const subgraph = defineSubgraph({
   outbox: schema.cacheOutbox,
   createLoaders,
   seed: seedProducts,
-  isEmpty: async ({ db }) => (await db.execute(sql`select 1 from products.products limit 1`)).length === 0,
+  seededTable: schema.products,
 });

@@ -1,6 +1,5 @@
 // The reviews subgraph: Review, Product.reviews/averageRating/reviewCount, User.reviews.
 import { defineSubgraph } from '@trellis/subgraph-kit';
-import { sql } from 'drizzle-orm';
 import { schema } from './db/schema.ts';
 import { seedReviews } from './db/seed.ts';
 import { reviewsJobs } from './jobs/queues.ts';
@@ -19,5 +18,5 @@ export const subgraph = defineSubgraph({
   createLoaders,
   seed: seedReviews,
   jobs: reviewsJobs,
-  isEmpty: async ({ db }) => (await db.execute(sql`select 1 from reviews.reviews limit 1`)).length === 0,
+  seededTable: schema.reviews,
 });
