@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { integer, pgTable } from 'drizzle-orm/pg-core';
 import { Kind } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defineSubgraph } from './index.ts';
+import { defineSubgraph } from './define.ts';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
