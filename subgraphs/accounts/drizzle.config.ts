@@ -1,9 +1,3 @@
-import { defineConfig } from 'drizzle-kit';
+import { drizzleConfig } from '@trellis/subgraph-kit/drizzle';
 
-export default defineConfig({
-  dialect: 'postgresql',
-  schema: './src/db/schema.ts',
-  out: './migrations',
-  schemaFilter: ['accounts'],
-  migrations: { schema: 'accounts_migrations', table: '__migrations_accounts' },
-});
+export default drizzleConfig('accounts');

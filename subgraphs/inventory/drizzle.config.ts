@@ -1,9 +1,3 @@
-import { defineConfig } from 'drizzle-kit';
+import { drizzleConfig } from '@trellis/subgraph-kit/drizzle';
 
-export default defineConfig({
-  dialect: 'postgresql',
-  schema: './src/db/schema.ts',
-  out: './migrations',
-  schemaFilter: ['inventory'],
-  migrations: { schema: 'inventory_migrations', table: '__migrations_inventory' },
-});
+export default drizzleConfig('inventory');

@@ -1,9 +1,3 @@
-import { defineConfig } from 'drizzle-kit';
+import { drizzleConfig } from '@trellis/subgraph-kit/drizzle';
 
-export default defineConfig({
-  dialect: 'postgresql',
-  schema: './src/db/schema.ts',
-  out: './migrations',
-  schemaFilter: ['orders'],
-  migrations: { schema: 'orders_migrations', table: '__migrations_orders' },
-});
+export default drizzleConfig('orders');

@@ -1,9 +1,3 @@
-import { defineConfig } from 'drizzle-kit';
+import { drizzleConfig } from '@trellis/subgraph-kit/drizzle';
 
-export default defineConfig({
-  dialect: 'postgresql',
-  schema: './src/db/schema.ts',
-  out: './migrations',
-  schemaFilter: ['reviews'],
-  migrations: { schema: 'reviews_migrations', table: '__migrations_reviews' },
-});
+export default drizzleConfig('reviews');

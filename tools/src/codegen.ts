@@ -10,6 +10,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { codegen } from '@graphql-codegen/core';
 import * as typescript from '@graphql-codegen/typescript';
 import * as typescriptResolvers from '@graphql-codegen/typescript-resolvers';
+import { readSubgraphSdl } from '@trellis/composition/sdl';
 import { buildASTSchema, type GraphQLSchema, parse } from 'graphql';
 import { ClientDocumentsError, generateClient, manifestText } from './client-documents.ts';
 import { listSubgraphs, ROOT, type SubgraphInfo } from './workspace.ts';
@@ -54,7 +55,7 @@ export function generatedPath(subgraph: SubgraphInfo): string {
 }
 
 export async function generateFor(subgraph: SubgraphInfo): Promise<string> {
-  const sdl = readFileSync(subgraph.schemaPath, 'utf8');
+  const sdl = readSubgraphSdl(subgraph.schemaPath);
   const document = parse(`${FEDERATION_DIRECTIVES}\n${sdl}`);
   const schema = buildASTSchema(document, { assumeValidSDL: true });
   const output = await codegen({
@@ -74,7 +75,7 @@ export async function generateFor(subgraph: SubgraphInfo): Promise<string> {
       {
         typescriptResolvers: {
           federation: true,
-          contextType: '../context.ts#Context',
+          contextType: '../loaders.ts#Context',
           // Connections are built by @trellis/relay (totalCount is lazy), so map them all.
           mappers: { ...connectionMappers(schema), ...subgraph.mappers },
           useTypeImports: true,

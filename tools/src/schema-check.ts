@@ -16,6 +16,7 @@ import {
   type SchemaChange,
   subgraphSchemaOf,
 } from '@trellis/composition/changes';
+import { readSubgraphSdl, subgraphSdl } from '@trellis/composition/sdl';
 import { composeWorkspace } from './compose.ts';
 import { schemaCheckEnv } from './env.ts';
 import { listSubgraphs, ROOT } from './workspace.ts';
@@ -54,8 +55,8 @@ export function checkSchemas(root: string, base: string, currentSupergraph: stri
     const path = relative(root, subgraph.schemaPath);
     const before = git(['show', `${base}:${path}`], root);
     if (!before) continue; // a new subgraph: nothing to break
-    const after = subgraphSchemaOf(readFileSync(subgraph.schemaPath, 'utf8'));
-    const diff = diffSchemas(`subgraph ${subgraph.name}`, subgraphSchemaOf(before), after);
+    const after = subgraphSchemaOf(readSubgraphSdl(subgraph.schemaPath));
+    const diff = diffSchemas(`subgraph ${subgraph.name}`, subgraphSchemaOf(subgraphSdl(before)), after);
     changes.push(...diff.filter((change) => !isFederationMachinery(change)));
   }
   const ackPath = join(root, ACK_FILE);

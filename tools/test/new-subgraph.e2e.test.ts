@@ -70,7 +70,6 @@ describe('pnpm new:subgraph', () => {
       'src/db/seed.ts',
       'src/loaders.ts',
       'src/lists.ts',
-      'src/context.ts',
       'src/resolvers/query.ts',
       'src/resolvers/shipping.ts',
       'src/service.ts',
@@ -96,7 +95,22 @@ describe('pnpm new:subgraph', () => {
     expect(migration).toContain('CREATE SCHEMA "shipping"');
     expect(migration).toContain('"shipping"."shippings" USING btree ("name","id")');
     expect(migration).toContain('"shipping"."shippings" USING btree ("created_at","id")');
-    expect(readFileSync(join(dir, 'drizzle.config.ts'), 'utf8')).toContain("table: '__migrations_shipping'");
+    // drizzle-kit's settings as it loads them: only its own schema, its own migration ledger.
+    const config = await run(process.execPath, [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      "const { default: c } = await import('./subgraphs/shipping/drizzle.config.ts'); process.stdout.write(JSON.stringify(c));",
+    ]);
+    expect(config.code, output(config)).toBe(0);
+    expect(JSON.parse(config.stdout)).toEqual({
+      dialect: 'postgresql',
+      schema: './src/db/schema.ts',
+      out: './migrations',
+      schemaFilter: ['shipping'],
+      migrations: { schema: 'shipping_migrations', table: '__migrations_shipping' },
+    });
     expect(readFileSync(join(dir, 'src', 'schema.graphql'), 'utf8')).toMatch(
       /shippings\([^)]*filter: ShippingFilter\s+orderBy: ShippingOrder\s*\): ShippingConnection!/,
     );

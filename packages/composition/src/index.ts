@@ -3,6 +3,7 @@
 // staleness check, and test harnesses that run subgraphs on ephemeral ports.
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
+import { completeSdl } from './sdl.ts';
 
 export interface SubgraphSource {
   name: string;
@@ -18,10 +19,17 @@ export class CompositionError extends Error {
   }
 }
 
-/** Returns the supergraph SDL, or throws CompositionError listing every problem. */
+/**
+ * Returns the supergraph SDL, or throws CompositionError listing every problem. Each SDL is
+ * first completed with the shared definitions it uses (./sdl.ts).
+ */
 export function composeSupergraph(subgraphs: readonly SubgraphSource[]): string {
   const result = composeServices(
-    subgraphs.map((subgraph) => ({ name: subgraph.name, url: subgraph.url, typeDefs: parse(subgraph.sdl) })),
+    subgraphs.map((subgraph) => ({
+      name: subgraph.name,
+      url: subgraph.url,
+      typeDefs: completeSdl(parse(subgraph.sdl)),
+    })),
   );
   if (result.errors || !result.supergraphSdl) {
     throw new CompositionError((result.errors ?? []).map((error) => error.message));

@@ -1,12 +1,9 @@
 // Relay Cursor Connections for every list field: argument validation, opaque versioned
 // signed cursors, keyset conditions on (order key, id), and connection assembly.
 // Never OFFSET: a page costs the same at depth 10,000 as at depth 1.
-import { batchLoader } from '@trellis/db/loaders';
 import { badUserInput } from '@trellis/errors';
 import { sign, verify } from '@trellis/signing';
-import type DataLoader from 'dataloader';
 import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -283,93 +280,13 @@ export async function paginate<T>(
   return toConnection(rows, ordering, page, count);
 }
 
-/** Stable key for DataLoader batching of nested connections that share arguments. */
-export function argsKey(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(argsKey).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${argsKey(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
-/**
- * One statement that loads a page of children for every parent (nested connections such
- * as Product.reviews for a page of products): `unnest(parents) CROSS JOIN LATERAL (… LIMIT)`.
- * Each parent's page is an index range scan on (parent, order key, id); rows come back in
- * scan order with the parent id in `__parent`.
- */
-export function lateralPageQuery<T>(options: {
-  parentIds: readonly number[];
-  table: PgTable;
-  parentColumn: AnyColumn;
-  filter?: SQL | undefined;
-  ordering: Ordering<T>;
-  page: PageRequest;
-}): SQL {
-  const keyset = keysetQuery(options.ordering, options.page);
-  const ids = sql.join(
-    options.parentIds.map((id) => sql`${id}`),
-    sql`, `,
-  );
-  const conditions = [sql`${options.parentColumn} = parent.id`, options.filter, keyset.where].filter(
-    (c): c is SQL => c !== undefined,
-  );
-  return sql`select parent.id as "__parent", page.* from unnest(array[${ids}]::bigint[]) as parent(id)
-    cross join lateral (
-      select * from ${options.table} where ${sql.join(conditions, sql` and `)}
-      order by ${sql.join(keyset.orderBy, sql`, `)} limit ${keyset.limit}
-    ) as page`;
-}
-
 /** What generated resolver types map every `*Connection` GraphQL type to. */
 export type AnyConnection = Connection<unknown>;
 
-/**
- * Nested connections batched per request: `forArgs(args)` returns one DataLoader per
- * distinct argument set, keyed by parent id, whose batch function loads every parent's page
- * in one statement (see lateralPageQuery). Build it in the context factory, per request.
- */
-export function nestedConnectionLoaders<TArgs, T>(
-  loadPages: (parentIds: readonly number[], args: TArgs) => Promise<Map<number, Connection<T>>>,
-): (args: TArgs) => DataLoader<number, Connection<T>> {
-  const byArgs = new Map<string, DataLoader<number, Connection<T>>>();
-  return (args) => {
-    const key = argsKey(args);
-    let loader = byArgs.get(key);
-    if (!loader) {
-      loader = batchLoader<number, Connection<T>>(async (parentIds) => {
-        const pages = await loadPages(parentIds, args);
-        return parentIds.map((id) => pages.get(id) ?? new Error(`No page loaded for parent ${id}`));
-      });
-      byArgs.set(key, loader);
-    }
-    return loader;
-  };
-}
-
-/** Groups rows of a lateralPageQuery by parent and builds each parent's connection. */
-export function connectionsByParent<T>(
-  parentIds: readonly number[],
-  rows: readonly (T & { parentId: number })[],
-  ordering: Ordering<T>,
-  page: PageRequest,
-  totalCount: (parentId: number) => Promise<number> | number,
-): Map<number, Connection<T>> {
-  const grouped = new Map<number, T[]>(parentIds.map((id) => [id, []]));
-  for (const row of rows) {
-    const list = grouped.get(row.parentId);
-    if (list) list.push(row);
-    else grouped.set(row.parentId, [row]);
-  }
-  const result = new Map<number, Connection<T>>();
-  for (const [parentId, list] of grouped) {
-    result.set(
-      parentId,
-      toConnection(list, ordering, page, () => totalCount(parentId)),
-    );
-  }
-  return result;
-}
+export {
+  argsKey,
+  connectionsByParent,
+  lateralConnections,
+  lateralPageQuery,
+  nestedConnectionLoaders,
+} from './nested.ts';

@@ -1,9 +1,9 @@
-// createSubgraph(): the one way a Trellis subgraph is assembled. A subgraph supplies its
-// SDL, resolvers, Drizzle schema, migrations and per-request loaders; the kit wires Apollo
+// The one way a Trellis subgraph is assembled: defineSubgraph() (define.ts) takes its
+// resolvers, Drizzle schema and per-request loaders (SDL, migrations, name and port come from
+// its package layout), and startSubgraph() here wires Apollo
 // Server + @apollo/subgraph, the Postgres pool, migrations at start, readiness, error
 // masking, identity verification, cache hints, entity tags for the gateway's response cache,
 // the cache-invalidation outbox relay, access logs, /metrics and the HTTP front.
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
@@ -14,9 +14,8 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { Publisher } from '@trellis/cache/invalidation';
 import type { CacheOutboxTable, OutboxRelay } from '@trellis/cache/outbox';
-import { createDatabase, type Database, ping, postgres, retryWithBackoff, runMigrations } from '@trellis/db';
-import type { SeedPlan } from '@trellis/db/seed';
-import { ErrorCode, forbidden, maskError, trellisError, unauthenticated } from '@trellis/errors';
+import { createDatabase, type Database, ping, postgres, retryWithBackoff } from '@trellis/db';
+import { ErrorCode, maskError, trellisError } from '@trellis/errors';
 import {
   accessLogPlugin,
   type ConnectionLimits,
@@ -25,99 +24,38 @@ import {
   type InputBounds,
   internalSurface,
   listen,
-  type RequestLogFields,
   type Route,
   type RunningServer,
   requestLogFields,
 } from '@trellis/http';
 import { createInputRulesPlugin, parseDateTime } from '@trellis/http/input';
 import { createViewerSigner, createViewerVerifier, DEV_AUTH, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
-import { installJobs, type Jobs } from '@trellis/jobs';
 import { activeTraceId, createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
-import { type DocumentNode, type GraphQLError, GraphQLScalarType, Kind, parse } from 'graphql';
+import { type GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { type AnySchema, migrateSubgraph, type SubgraphContext, type SubgraphDefinition } from './define.ts';
 import { createEntityTagsPlugin } from './entity-tags.ts';
 
-export type AnySchema = Record<string, unknown>;
 export { methodNotAllowed } from '@trellis/http';
+export {
+  type AnySchema,
+  type ContextOf,
+  defineSubgraph,
+  loadTypeDefs,
+  migrateSubgraph,
+  type SubgraphContext,
+  type SubgraphDefinition,
+  type SubgraphSpec,
+} from './define.ts';
+export {
+  type JobQueueStats,
+  jobQueuesField,
+  parseId,
+  referenceById,
+  requireScope,
+  requireUser,
+} from './resolvers.ts';
 export type { Route, Viewer };
-
-/** What every resolver receives. `loaders` are built fresh for each request. */
-export interface SubgraphContext<TSchema extends AnySchema, TLoaders> {
-  db: Database<TSchema>['db'];
-  sql: Database<TSchema>['sql'];
-  loaders: TLoaders;
-  /** Who is asking, as verified from the gateway's signed identity. */
-  viewer: Viewer;
-  /** Operation and error code for this request's access log line. */
-  logFields: RequestLogFields;
-}
-
-/** The signed-in user's id, or UNAUTHENTICATED. */
-export function requireUser(viewer: Viewer): number {
-  const id = viewer.userId === null ? null : parseId(viewer.userId);
-  if (id === null) throw unauthenticated();
-  return id;
-}
-
-/** FORBIDDEN unless the viewer holds `scope` (defence in depth behind @requiresScopes). */
-export function requireScope(viewer: Viewer, scope: string): void {
-  if (viewer.userId === null) throw unauthenticated();
-  if (!viewer.scopes.includes(scope)) throw forbidden(`Requires the "${scope}" scope`);
-}
-
-export interface SubgraphDefinition<TSchema extends AnySchema, TLoaders> {
-  /** Domain name: service name, Postgres schema and migration ledger suffix. */
-  name: string;
-  /** Port when PORT is unset (4001…). */
-  defaultPort: number;
-  typeDefs: DocumentNode;
-  // biome-ignore lint/suspicious/noExplicitAny: generated resolver types are checked where written
-  resolvers: any;
-  /** Drizzle tables (pure, no connection). */
-  schema: TSchema;
-  /** Absolute path of the committed drizzle-kit migrations. */
-  migrationsFolder: string;
-  /** Per-request DataLoaders. */
-  createLoaders: (database: Database<TSchema>) => TLoaders;
-  /** Deterministic bulk seed for `pnpm db:seed` / `pnpm dev`. */
-  seed: (database: Database<TSchema>, plan: SeedPlan) => Promise<void>;
-  /** True when the subgraph's tables hold no data yet (seed-when-empty in dev). */
-  isEmpty: (database: Database<TSchema>) => Promise<boolean>;
-  /**
-   * Extra HTTP routes by exact path beside /graphql (e.g. signed file downloads). They get
-   * no gateway identity: each authorises its own requests. 503 until the database is ready.
-   */
-  routes?: (database: Database<TSchema>) => Record<string, Route>;
-  /** The subgraph's job queues (@trellis/jobs): installed in `<name>_jobs` with the migrations. */
-  jobs?: Jobs;
-  /** The cache-invalidation outbox (`cacheOutboxTable(schema)`) its writes record into. */
-  outbox?: CacheOutboxTable;
-}
-
-/**
- * Applies a subgraph's migrations, then installs its job queues (pg-boss schema and queues)
- * when it has any: both must exist before the subgraph serves or enqueues.
- */
-export async function migrateSubgraph(
-  definition: Pick<SubgraphDefinition<AnySchema, unknown>, 'name' | 'migrationsFolder' | 'jobs'>,
-  database: Database<AnySchema>,
-  databaseUrl: string,
-): Promise<void> {
-  await runMigrations(database, { domain: definition.name, migrationsFolder: definition.migrationsFolder });
-  if (definition.jobs) await installJobs({ databaseUrl, jobs: definition.jobs });
-}
-
-export function defineSubgraph<TSchema extends AnySchema, TLoaders>(
-  definition: SubgraphDefinition<TSchema, TLoaders>,
-): SubgraphDefinition<TSchema, TLoaders> {
-  return definition;
-}
-
-/** Reads a `.graphql` file next to the caller (`new URL('./schema.graphql', import.meta.url)`). */
-export function loadTypeDefs(file: URL): DocumentNode {
-  return parse(readFileSync(file, 'utf8'));
-}
 
 /**
  * ISO-8601 date-time, shared by every subgraph. Inputs are parsed strictly (@trellis/http/input
@@ -140,13 +78,6 @@ export const DateTime = new GraphQLScalarType({
     return parseDateTime(ast.value);
   },
 });
-
-/** Database ids are positive bigints exposed as ID strings; anything else cannot exist. */
-export function parseId(id: unknown): number | null {
-  const text = String(id);
-  if (!/^[1-9]\d{0,14}$/.test(text)) return null;
-  return Number(text);
-}
 
 export interface StartOptions {
   port: number;

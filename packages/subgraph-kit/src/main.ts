@@ -12,6 +12,7 @@ export async function runSubgraph<TSchema extends AnySchema, TLoaders>(
   definition: SubgraphDefinition<TSchema, TLoaders>,
   argv: readonly string[] = process.argv.slice(2),
 ): Promise<void> {
+  definition.checkEnv?.();
   const env = subgraphEnv(definition.defaultPort);
   const logger = createLogger({ service: definition.name, level: env.LOG_LEVEL });
 

@@ -3,8 +3,7 @@
 // _service.sdl matches the schema file; every @key resolves for a batch in one statement;
 // unknown ids of owned entities are null; every connection enforces its limits with typed
 // errors; every pool connection carries statement and idle-in-transaction timeouts.
-import { readFileSync } from 'node:fs';
-import type { AnySchema, SubgraphDefinition } from '@trellis/subgraph-kit';
+import { type AnySchema, loadTypeDefs, type SubgraphDefinition } from '@trellis/subgraph-kit';
 import {
   type DefinitionNode,
   type FieldDefinitionNode,
@@ -53,7 +52,7 @@ export function describeConformance<TSchema extends AnySchema, TLoaders>(
   definition: SubgraphDefinition<TSchema, TLoaders>,
   options: ConformanceOptions,
 ): void {
-  const document = parse(readFileSync(options.schemaFile, 'utf8'));
+  const document = loadTypeDefs(options.schemaFile);
   const objects = document.definitions.filter(
     (d): d is ObjectTypeDefinitionNode => d.kind === Kind.OBJECT_TYPE_DEFINITION,
   );

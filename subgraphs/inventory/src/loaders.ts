@@ -1,6 +1,7 @@
 // Per-request DataLoaders of the inventory subgraph.
 import type { Database } from '@trellis/db';
 import { batchLoader } from '@trellis/db/loaders';
+import type { ContextOf } from '@trellis/subgraph-kit';
 import { inArray } from 'drizzle-orm';
 import { type schema, stock } from './db/schema.ts';
 
@@ -17,4 +18,5 @@ export function createLoaders({ db }: Database<typeof schema>) {
     }),
   };
 }
-export type Loaders = ReturnType<typeof createLoaders>;
+/** What every resolver receives (typed by codegen's contextType). */
+export type Context = ContextOf<typeof createLoaders>;

@@ -2,6 +2,7 @@
 import type { Database } from '@trellis/db';
 import { batchLoader, loaderByKey } from '@trellis/db/loaders';
 import { nestedConnectionLoaders } from '@trellis/relay';
+import type { ContextOf } from '@trellis/subgraph-kit';
 import { asc, inArray } from 'drizzle-orm';
 import {
   type InvoiceSummary,
@@ -43,4 +44,5 @@ export function createLoaders(database: Database<typeof schema>) {
     ),
   };
 }
-export type Loaders = ReturnType<typeof createLoaders>;
+/** What every resolver receives (typed by codegen's contextType). */
+export type Context = ContextOf<typeof createLoaders>;

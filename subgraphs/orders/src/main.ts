@@ -1,7 +1,5 @@
+// Process entry (pnpm dev, compose, Kubernetes): the kit runs ./service.ts.
 import { runSubgraph } from '@trellis/subgraph-kit/main';
-import { invoiceLinks } from './env.ts';
 import { subgraph } from './service.ts';
 
-// Invoice link settings are checked at start: a bad value stops the service with one line.
-invoiceLinks();
 await runSubgraph(subgraph);

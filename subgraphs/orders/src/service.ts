@@ -1,7 +1,5 @@
 // The orders subgraph: Order and its lines, User.orders.
-import { fileURLToPath } from 'node:url';
-import { defineSubgraph, loadTypeDefs } from '@trellis/subgraph-kit';
-import { sql } from 'drizzle-orm';
+import { defineSubgraph } from '@trellis/subgraph-kit';
 import { schema } from './db/schema.ts';
 import { seedOrders } from './db/seed.ts';
 import { invoiceLinks } from './env.ts';
@@ -16,18 +14,17 @@ import { Query } from './resolvers/query.ts';
 import { User } from './resolvers/user.ts';
 
 export const subgraph = defineSubgraph({
-  name: 'orders',
-  defaultPort: 4005,
-  typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
+  module: import.meta.url,
   resolvers: { Query, Mutation, Order, OrderLine, Invoice, User },
   schema,
   outbox: schema.cacheOutbox,
-  migrationsFolder: fileURLToPath(new URL('../migrations', import.meta.url)),
   createLoaders,
   jobs,
   seed: seedOrders,
   routes: (database) => ({
     [INVOICE_ROUTE]: invoiceRoute(database, { secret: () => invoiceLinks().INVOICE_LINK_SECRET }),
   }),
-  isEmpty: async ({ db }) => (await db.execute(sql`select 1 from orders.orders limit 1`)).length === 0,
+  seededTable: schema.orders,
+  // Invoice link settings are checked at start: a bad value stops the service with one line.
+  checkEnv: invoiceLinks,
 });

@@ -67,6 +67,22 @@ describe('orders subgraph', () => {
     }
   });
 
+  it('maps every column of a User.orders page as the keyed read does', async () => {
+    const fields = 'id total status createdAt buyer { id }';
+    const { body } = await service.query(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { orders(first: 5) { edges { node { ${fields} } } } } } }`,
+      { r: [{ __typename: 'User', id: '1' }] },
+      as(1),
+    );
+    expect(body.errors).toBeUndefined();
+    const nodes = (body.data as any)._entities[0].orders.edges.map((edge: any) => edge.node);
+    expect(nodes.length).toBeGreaterThan(0);
+    for (const node of nodes) {
+      const single = await service.query(`{ order(id: "${node.id}") { ${fields} } }`, {}, as(1));
+      expect(node).toEqual((single.body.data as any).order);
+    }
+  });
+
   it('refuses User.orders of another user', async () => {
     const { body } = await service.query(ORDERS, { r: [{ __typename: 'User', id: '2' }] }, as(1));
     expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');

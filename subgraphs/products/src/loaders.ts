@@ -1,6 +1,7 @@
 // Per-request DataLoaders of the products subgraph (built in the context factory).
 import type { Database } from '@trellis/db';
 import { loaderByKey } from '@trellis/db/loaders';
+import type { ContextOf } from '@trellis/subgraph-kit';
 import { inArray } from 'drizzle-orm';
 import { type ProductRow, products, type schema } from './db/schema.ts';
 
@@ -12,4 +13,5 @@ export function createLoaders({ db }: Database<typeof schema>) {
     ),
   };
 }
-export type Loaders = ReturnType<typeof createLoaders>;
+/** What every resolver receives (typed by codegen's contextType). */
+export type Context = ContextOf<typeof createLoaders>;

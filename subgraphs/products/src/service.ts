@@ -1,7 +1,5 @@
 // The products subgraph: the catalogue (Product, Query.products, Query.product).
-import { fileURLToPath } from 'node:url';
-import { defineSubgraph, loadTypeDefs } from '@trellis/subgraph-kit';
-import { sql } from 'drizzle-orm';
+import { defineSubgraph } from '@trellis/subgraph-kit';
 import { schema } from './db/schema.ts';
 import { seedProducts } from './db/seed.ts';
 import { createLoaders } from './loaders.ts';
@@ -10,14 +8,11 @@ import { Product } from './resolvers/product.ts';
 import { Query } from './resolvers/query.ts';
 
 export const subgraph = defineSubgraph({
-  name: 'products',
-  defaultPort: 4002,
-  typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
+  module: import.meta.url,
   resolvers: { Query, Mutation, Product },
   schema,
   outbox: schema.cacheOutbox,
-  migrationsFolder: fileURLToPath(new URL('../migrations', import.meta.url)),
   createLoaders,
   seed: seedProducts,
-  isEmpty: async ({ db }) => (await db.execute(sql`select 1 from products.products limit 1`)).length === 0,
+  seededTable: schema.products,
 });

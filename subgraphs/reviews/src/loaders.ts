@@ -2,6 +2,7 @@
 import type { Database } from '@trellis/db';
 import { batchLoader, loaderByKey } from '@trellis/db/loaders';
 import { nestedConnectionLoaders } from '@trellis/relay';
+import type { ContextOf } from '@trellis/subgraph-kit';
 import { inArray } from 'drizzle-orm';
 import { productRatings, type ReviewRow, reviews, type schema } from './db/schema.ts';
 import { reviewPagesBy } from './lists.ts';
@@ -51,4 +52,5 @@ export function createLoaders(database: Database<typeof schema>) {
     reviewsByAuthor: nestedConnectionLoaders(reviewPagesBy(database, reviews.authorId)),
   };
 }
-export type Loaders = ReturnType<typeof createLoaders>;
+/** What every resolver receives (typed by codegen's contextType). */
+export type Context = ContextOf<typeof createLoaders>;

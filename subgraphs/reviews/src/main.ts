@@ -1,3 +1,4 @@
+// Process entry (pnpm dev, compose, Kubernetes): the kit runs ./service.ts.
 import { runSubgraph } from '@trellis/subgraph-kit/main';
 import { subgraph } from './service.ts';
 

@@ -1,7 +1,5 @@
 // The reviews subgraph: Review, Product.reviews/averageRating/reviewCount, User.reviews.
-import { fileURLToPath } from 'node:url';
-import { defineSubgraph, loadTypeDefs } from '@trellis/subgraph-kit';
-import { sql } from 'drizzle-orm';
+import { defineSubgraph } from '@trellis/subgraph-kit';
 import { schema } from './db/schema.ts';
 import { seedReviews } from './db/seed.ts';
 import { reviewsJobs } from './jobs/queues.ts';
@@ -13,15 +11,12 @@ import { Review } from './resolvers/review.ts';
 import { User } from './resolvers/user.ts';
 
 export const subgraph = defineSubgraph({
-  name: 'reviews',
-  defaultPort: 4004,
-  typeDefs: loadTypeDefs(new URL('./schema.graphql', import.meta.url)),
+  module: import.meta.url,
   resolvers: { Query, Mutation, Review, Product, User },
   schema,
   outbox: schema.cacheOutbox,
-  migrationsFolder: fileURLToPath(new URL('../migrations', import.meta.url)),
   createLoaders,
   seed: seedReviews,
   jobs: reviewsJobs,
-  isEmpty: async ({ db }) => (await db.execute(sql`select 1 from reviews.reviews limit 1`)).length === 0,
+  seededTable: schema.reviews,
 });

@@ -97,6 +97,18 @@ describe('review enrichment', () => {
 
     const read = await service.query(`{ review(id: "${reviewId}") { sentiment keywords } }`, {});
     expect((read.body.data as any).review).toEqual({ sentiment: review!.sentiment, keywords: review!.keywords });
+    // A nested (lateral, per-parent) page maps every column as the keyed read does.
+    const fields = 'id rating body createdAt sentiment keywords author { id } product { id }';
+    const single = await service.query(`{ review(id: "${reviewId}") { ${fields} } }`, {});
+    const nested = await service.query(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviews(first: 5) { edges { node { ${fields} } } } } } }`,
+      { r: [{ __typename: 'Product', id: String(productId) }] },
+    );
+    expect(nested.body.errors).toBeUndefined();
+    expect((single.body.data as any).review.keywords).toEqual(review!.keywords);
+    expect((nested.body.data as any)._entities[0].reviews.edges.map((edge: any) => edge.node)).toEqual([
+      (single.body.data as any).review,
+    ]);
     const product = await service.query(PRODUCT, { r: [{ __typename: 'Product', id: String(productId) }] });
     const entity = (product.body.data as any)._entities[0];
     expect(entity.reviewCount).toBe(1);

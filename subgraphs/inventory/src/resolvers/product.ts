@@ -1,7 +1,7 @@
 // Product as inventory extends it: stock and shipping.
 import { parseId } from '@trellis/subgraph-kit';
-import type { Context } from '../context.ts';
 import type { ProductResolvers } from '../generated/graphql.ts';
+import type { Context } from '../loaders.ts';
 
 /** Free shipping from $100; otherwise $4.99 plus $2.50 per started kilogram. */
 export function shippingEstimate(price: number, weightKg: number): number {

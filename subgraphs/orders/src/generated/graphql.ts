@@ -3,7 +3,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { AnyConnection } from '@trellis/relay';
 import type { OrderRow, OrderLineRow, EntityRef, InvoiceSummary } from '../db/schema.ts';
-import type { Context } from '../context.ts';
+import type { Context } from '../loaders.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
@@ -70,30 +70,6 @@ export type PlaceOrderPayload = {
   /** The placed order (or the one an earlier call with this key placed); null when userErrors is not empty. */
   order: Maybe<Order>;
   userErrors: Array<UserError>;
-};
-
-export type UserError = {
-  __typename?: 'UserError';
-  message: Scalars['String']['output'];
-  path: Array<Scalars['String']['output']>;
-  code: Scalars['String']['output'];
-};
-
-/** A job queue of one subgraph (pg-boss), read when asked. */
-export type JobQueueStats = {
-  __typename?: 'JobQueueStats';
-  /** Queue name, e.g. order-confirmation. */
-  queue: Scalars['String']['output'];
-  /** Jobs waiting to run, retries whose backoff has not elapsed included. */
-  depth: Scalars['Int']['output'];
-  /** Jobs running now. */
-  active: Scalars['Int']['output'];
-  /** Age of the oldest waiting job, in seconds (0 when none waits). */
-  oldestAgeSeconds: Scalars['Float']['output'];
-  /** Jobs that used up their attempts (kept until archived). */
-  failed: Scalars['Int']['output'];
-  /** Jobs waiting in this queue's dead-letter queue (pnpm jobs:redrive moves them back). */
-  deadLetters: Scalars['Int']['output'];
 };
 
 export type Order = {
@@ -191,10 +167,6 @@ export type OrderOrderField =
   | 'CREATED_AT'
   | 'TOTAL';
 
-export type OrderDirection =
-  | 'ASC'
-  | 'DESC';
-
 export type OrderConnection = {
   __typename?: 'OrderConnection';
   edges: Array<OrderEdge>;
@@ -215,6 +187,34 @@ export type PageInfo = {
   hasPreviousPage: Scalars['Boolean']['output'];
   startCursor: Maybe<Scalars['String']['output']>;
   endCursor: Maybe<Scalars['String']['output']>;
+};
+
+export type OrderDirection =
+  | 'ASC'
+  | 'DESC';
+
+export type UserError = {
+  __typename?: 'UserError';
+  message: Scalars['String']['output'];
+  path: Array<Scalars['String']['output']>;
+  code: Scalars['String']['output'];
+};
+
+/** A job queue of one subgraph (pg-boss), read when asked. */
+export type JobQueueStats = {
+  __typename?: 'JobQueueStats';
+  /** Queue name, e.g. order-confirmation. */
+  queue: Scalars['String']['output'];
+  /** Jobs waiting to run, retries whose backoff has not elapsed included. */
+  depth: Scalars['Int']['output'];
+  /** Jobs running now. */
+  active: Scalars['Int']['output'];
+  /** Age of the oldest waiting job, in seconds (0 when none waits). */
+  oldestAgeSeconds: Scalars['Float']['output'];
+  /** Jobs that used up their attempts (kept until archived). */
+  failed: Scalars['Int']['output'];
+  /** Jobs waiting in this queue's dead-letter queue (pnpm jobs:redrive moves them back). */
+  deadLetters: Scalars['Int']['output'];
 };
 
 export type CacheControlScope =
@@ -325,10 +325,8 @@ export type ResolversTypes = {
   PlaceOrderInput: PlaceOrderInput;
   PlaceOrderLineInput: PlaceOrderLineInput;
   PlaceOrderPayload: ResolverTypeWrapper<Omit<PlaceOrderPayload, 'order'> & { order?: Maybe<ResolversTypes['Order']> }>;
-  UserError: ResolverTypeWrapper<UserError>;
-  JobQueueStats: ResolverTypeWrapper<JobQueueStats>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Order: ResolverTypeWrapper<OrderRow>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Invoice: ResolverTypeWrapper<InvoiceSummary>;
   InvoiceStatus: InvoiceStatus;
   OrderLine: ResolverTypeWrapper<OrderLineRow>;
@@ -338,10 +336,12 @@ export type ResolversTypes = {
   OrderFilter: OrderFilter;
   OrderOrder: OrderOrder;
   OrderOrderField: OrderOrderField;
-  OrderDirection: OrderDirection;
   OrderConnection: ResolverTypeWrapper<AnyConnection>;
   OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  OrderDirection: OrderDirection;
+  UserError: ResolverTypeWrapper<UserError>;
+  JobQueueStats: ResolverTypeWrapper<JobQueueStats>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   CacheControlScope: CacheControlScope;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -357,10 +357,8 @@ export type ResolversParentTypes = {
   PlaceOrderInput: PlaceOrderInput;
   PlaceOrderLineInput: PlaceOrderLineInput;
   PlaceOrderPayload: Omit<PlaceOrderPayload, 'order'> & { order?: Maybe<ResolversParentTypes['Order']> };
-  UserError: UserError;
-  JobQueueStats: JobQueueStats;
-  Float: Scalars['Float']['output'];
   Order: OrderRow;
+  Float: Scalars['Float']['output'];
   Invoice: InvoiceSummary;
   OrderLine: OrderLineRow;
   User: EntityRef;
@@ -370,6 +368,8 @@ export type ResolversParentTypes = {
   OrderConnection: AnyConnection;
   OrderEdge: Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] };
   PageInfo: PageInfo;
+  UserError: UserError;
+  JobQueueStats: JobQueueStats;
   DateTime: Scalars['DateTime']['output'];
   Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
@@ -435,21 +435,6 @@ export type PlaceOrderPayloadResolvers<ContextType = Context, ParentType extends
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
-export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
-  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  path?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-};
-
-export type JobQueueStatsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['JobQueueStats'] = ResolversParentTypes['JobQueueStats']> = {
-  queue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  depth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  active?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  oldestAgeSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-};
-
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -503,6 +488,21 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  path?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type JobQueueStatsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['JobQueueStats'] = ResolversParentTypes['JobQueueStats']> = {
+  queue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  depth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  active?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  oldestAgeSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -511,8 +511,6 @@ export type Resolvers<ContextType = Context> = {
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PlaceOrderPayload?: PlaceOrderPayloadResolvers<ContextType>;
-  UserError?: UserErrorResolvers<ContextType>;
-  JobQueueStats?: JobQueueStatsResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
   Invoice?: InvoiceResolvers<ContextType>;
   OrderLine?: OrderLineResolvers<ContextType>;
@@ -521,6 +519,8 @@ export type Resolvers<ContextType = Context> = {
   OrderConnection?: OrderConnectionResolvers<ContextType>;
   OrderEdge?: OrderEdgeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  UserError?: UserErrorResolvers<ContextType>;
+  JobQueueStats?: JobQueueStatsResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
 };
 

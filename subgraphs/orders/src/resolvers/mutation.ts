@@ -9,10 +9,10 @@ import { ErrorCode, trellisError, type UserError, userError } from '@trellis/err
 import { parseId, requireUser } from '@trellis/subgraph-kit';
 import { and, eq } from 'drizzle-orm';
 import { CatalogueUnavailable, catalogue } from '../catalogue.ts';
-import type { Context } from '../context.ts';
 import { cacheOutbox, type OrderRow, orderLines, orders } from '../db/schema.ts';
 import type { MutationResolvers, PlaceOrderInput } from '../generated/graphql.ts';
 import { enqueueOrderPlaced } from '../jobs/enqueue.ts';
+import type { Context } from '../loaders.ts';
 
 export const MAX_LINES = 50;
 export const MAX_QUANTITY = 1000;

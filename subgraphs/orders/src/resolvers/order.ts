@@ -1,12 +1,9 @@
 // The Order entity and its lines.
-import { parseId } from '@trellis/subgraph-kit';
+import { referenceById } from '@trellis/subgraph-kit';
 import type { OrderLineResolvers, OrderResolvers } from '../generated/graphql.ts';
 
 export const Order: OrderResolvers = {
-  __resolveReference: (reference, { loaders }) => {
-    const id = parseId(reference.id);
-    return id === null ? null : loaders.orderById.load(id);
-  },
+  __resolveReference: referenceById((loaders) => loaders.orderById),
   id: (row) => String(row.id),
   buyer: (row) => ({ id: String(row.buyerId) }),
   lines: (row, _args, { loaders }) => loaders.linesByOrderId.load(row.id),

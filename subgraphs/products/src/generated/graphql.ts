@@ -3,7 +3,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { AnyConnection } from '@trellis/relay';
 import type { ProductRow } from '../db/schema.ts';
-import type { Context } from '../context.ts';
+import type { Context } from '../loaders.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
@@ -89,10 +89,6 @@ export type ProductOrderField =
   | 'NAME'
   | 'CREATED_AT';
 
-export type OrderDirection =
-  | 'ASC'
-  | 'DESC';
-
 export type ProductConnection = {
   __typename?: 'ProductConnection';
   edges: Array<ProductEdge>;
@@ -105,14 +101,6 @@ export type ProductEdge = {
   __typename?: 'ProductEdge';
   cursor: Scalars['String']['output'];
   node: Product;
-};
-
-export type PageInfo = {
-  __typename?: 'PageInfo';
-  hasNextPage: Scalars['Boolean']['output'];
-  hasPreviousPage: Scalars['Boolean']['output'];
-  startCursor: Maybe<Scalars['String']['output']>;
-  endCursor: Maybe<Scalars['String']['output']>;
 };
 
 export type UpdateProductInput = {
@@ -136,6 +124,18 @@ export type UserError = {
   path: Array<Scalars['String']['output']>;
   code: Scalars['String']['output'];
 };
+
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  hasNextPage: Scalars['Boolean']['output'];
+  hasPreviousPage: Scalars['Boolean']['output'];
+  startCursor: Maybe<Scalars['String']['output']>;
+  endCursor: Maybe<Scalars['String']['output']>;
+};
+
+export type OrderDirection =
+  | 'ASC'
+  | 'DESC';
 
 export type CacheControlScope =
   | 'PUBLIC'
@@ -243,13 +243,13 @@ export type ResolversTypes = {
   ProductFilter: ProductFilter;
   ProductOrder: ProductOrder;
   ProductOrderField: ProductOrderField;
-  OrderDirection: OrderDirection;
   ProductConnection: ResolverTypeWrapper<AnyConnection>;
   ProductEdge: ResolverTypeWrapper<Omit<ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
   UpdateProductInput: UpdateProductInput;
   UpdateProductPayload: ResolverTypeWrapper<Omit<UpdateProductPayload, 'product'> & { product?: Maybe<ResolversTypes['Product']> }>;
   UserError: ResolverTypeWrapper<UserError>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  OrderDirection: OrderDirection;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   CacheControlScope: CacheControlScope;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -268,10 +268,10 @@ export type ResolversParentTypes = {
   ProductOrder: ProductOrder;
   ProductConnection: AnyConnection;
   ProductEdge: Omit<ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] };
-  PageInfo: PageInfo;
   UpdateProductInput: UpdateProductInput;
   UpdateProductPayload: Omit<UpdateProductPayload, 'product'> & { product?: Maybe<ResolversParentTypes['Product']> };
   UserError: UserError;
+  PageInfo: PageInfo;
   DateTime: Scalars['DateTime']['output'];
   Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
@@ -354,13 +354,6 @@ export type ProductEdgeResolvers<ContextType = Context, ParentType extends Resol
   node?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
 };
 
-export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
-  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-};
-
 export type UpdateProductPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UpdateProductPayload'] = ResolversParentTypes['UpdateProductPayload']> = {
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
@@ -370,6 +363,13 @@ export type UserErrorResolvers<ContextType = Context, ParentType extends Resolve
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   path?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -382,9 +382,9 @@ export type Resolvers<ContextType = Context> = {
   Product?: ProductResolvers<ContextType>;
   ProductConnection?: ProductConnectionResolvers<ContextType>;
   ProductEdge?: ProductEdgeResolvers<ContextType>;
-  PageInfo?: PageInfoResolvers<ContextType>;
   UpdateProductPayload?: UpdateProductPayloadResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
 };
 

@@ -3,7 +3,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { AnyConnection } from '@trellis/relay';
 import type { ReviewRow, EntityRef } from '../db/schema.ts';
-import type { Context } from '../context.ts';
+import type { Context } from '../loaders.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
@@ -50,23 +50,6 @@ export type QueryReviewsArgs = {
   orderBy?: InputMaybe<ReviewOrder>;
 };
 
-/** A job queue of one subgraph (pg-boss), read when asked. */
-export type JobQueueStats = {
-  __typename?: 'JobQueueStats';
-  /** Queue name, e.g. order-confirmation. */
-  queue: Scalars['String']['output'];
-  /** Jobs waiting to run, retries whose backoff has not elapsed included. */
-  depth: Scalars['Int']['output'];
-  /** Jobs running now. */
-  active: Scalars['Int']['output'];
-  /** Age of the oldest waiting job, in seconds (0 when none waits). */
-  oldestAgeSeconds: Scalars['Float']['output'];
-  /** Jobs that used up their attempts (kept until archived). */
-  failed: Scalars['Int']['output'];
-  /** Jobs waiting in this queue's dead-letter queue (pnpm jobs:redrive moves them back). */
-  deadLetters: Scalars['Int']['output'];
-};
-
 export type Mutation = {
   __typename?: 'Mutation';
   /** Reviews a product as the signed-in user. */
@@ -90,13 +73,6 @@ export type AddReviewPayload = {
   __typename?: 'AddReviewPayload';
   review: Maybe<Review>;
   userErrors: Array<UserError>;
-};
-
-export type UserError = {
-  __typename?: 'UserError';
-  message: Scalars['String']['output'];
-  path: Array<Scalars['String']['output']>;
-  code: Scalars['String']['output'];
 };
 
 export type Review = {
@@ -174,10 +150,6 @@ export type ReviewOrderField =
   | 'CREATED_AT'
   | 'RATING';
 
-export type OrderDirection =
-  | 'ASC'
-  | 'DESC';
-
 export type ReviewConnection = {
   __typename?: 'ReviewConnection';
   edges: Array<ReviewEdge>;
@@ -198,6 +170,34 @@ export type PageInfo = {
   hasPreviousPage: Scalars['Boolean']['output'];
   startCursor: Maybe<Scalars['String']['output']>;
   endCursor: Maybe<Scalars['String']['output']>;
+};
+
+export type OrderDirection =
+  | 'ASC'
+  | 'DESC';
+
+export type UserError = {
+  __typename?: 'UserError';
+  message: Scalars['String']['output'];
+  path: Array<Scalars['String']['output']>;
+  code: Scalars['String']['output'];
+};
+
+/** A job queue of one subgraph (pg-boss), read when asked. */
+export type JobQueueStats = {
+  __typename?: 'JobQueueStats';
+  /** Queue name, e.g. order-confirmation. */
+  queue: Scalars['String']['output'];
+  /** Jobs waiting to run, retries whose backoff has not elapsed included. */
+  depth: Scalars['Int']['output'];
+  /** Jobs running now. */
+  active: Scalars['Int']['output'];
+  /** Age of the oldest waiting job, in seconds (0 when none waits). */
+  oldestAgeSeconds: Scalars['Float']['output'];
+  /** Jobs that used up their attempts (kept until archived). */
+  failed: Scalars['Int']['output'];
+  /** Jobs waiting in this queue's dead-letter queue (pnpm jobs:redrive moves them back). */
+  deadLetters: Scalars['Int']['output'];
 };
 
 export type CacheControlScope =
@@ -308,22 +308,22 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  JobQueueStats: ResolverTypeWrapper<JobQueueStats>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   AddReviewInput: AddReviewInput;
   AddReviewPayload: ResolverTypeWrapper<Omit<AddReviewPayload, 'review'> & { review?: Maybe<ResolversTypes['Review']> }>;
-  UserError: ResolverTypeWrapper<UserError>;
   Review: ResolverTypeWrapper<ReviewRow>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Product: ResolverTypeWrapper<EntityRef>;
   User: ResolverTypeWrapper<EntityRef>;
   ReviewFilter: ReviewFilter;
   ReviewOrder: ReviewOrder;
   ReviewOrderField: ReviewOrderField;
-  OrderDirection: OrderDirection;
   ReviewConnection: ResolverTypeWrapper<AnyConnection>;
   ReviewEdge: ResolverTypeWrapper<Omit<ReviewEdge, 'node'> & { node: ResolversTypes['Review'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  OrderDirection: OrderDirection;
+  UserError: ResolverTypeWrapper<UserError>;
+  JobQueueStats: ResolverTypeWrapper<JobQueueStats>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   CacheControlScope: CacheControlScope;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -335,13 +335,11 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
-  JobQueueStats: JobQueueStats;
-  Float: Scalars['Float']['output'];
   Mutation: Record<PropertyKey, never>;
   AddReviewInput: AddReviewInput;
   AddReviewPayload: Omit<AddReviewPayload, 'review'> & { review?: Maybe<ResolversParentTypes['Review']> };
-  UserError: UserError;
   Review: ReviewRow;
+  Float: Scalars['Float']['output'];
   Product: EntityRef;
   User: EntityRef;
   ReviewFilter: ReviewFilter;
@@ -349,6 +347,8 @@ export type ResolversParentTypes = {
   ReviewConnection: AnyConnection;
   ReviewEdge: Omit<ReviewEdge, 'node'> & { node: ResolversParentTypes['Review'] };
   PageInfo: PageInfo;
+  UserError: UserError;
+  JobQueueStats: JobQueueStats;
   DateTime: Scalars['DateTime']['output'];
   Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
@@ -406,15 +406,6 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   reviewJobQueues?: Resolver<Array<ResolversTypes['JobQueueStats']>, ParentType, ContextType>;
 };
 
-export type JobQueueStatsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['JobQueueStats'] = ResolversParentTypes['JobQueueStats']> = {
-  queue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  depth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  active?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  oldestAgeSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-};
-
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   addReview?: Resolver<ResolversTypes['AddReviewPayload'], ParentType, ContextType, RequireFields<MutationAddReviewArgs, 'input'>>;
 };
@@ -422,12 +413,6 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 export type AddReviewPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AddReviewPayload'] = ResolversParentTypes['AddReviewPayload']> = {
   review?: Resolver<Maybe<ResolversTypes['Review']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
-};
-
-export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
-  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  path?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ReviewResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Review'] = ResolversParentTypes['Review'], FederationReferenceType extends FederationReferenceTypes['Review'] = FederationReferenceTypes['Review']> = {
@@ -475,22 +460,37 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = {
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  path?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type JobQueueStatsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['JobQueueStats'] = ResolversParentTypes['JobQueueStats']> = {
+  queue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  depth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  active?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  oldestAgeSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
 
 export type Resolvers<ContextType = Context> = {
   Query?: QueryResolvers<ContextType>;
-  JobQueueStats?: JobQueueStatsResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   AddReviewPayload?: AddReviewPayloadResolvers<ContextType>;
-  UserError?: UserErrorResolvers<ContextType>;
   Review?: ReviewResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   ReviewConnection?: ReviewConnectionResolvers<ContextType>;
   ReviewEdge?: ReviewEdgeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  UserError?: UserErrorResolvers<ContextType>;
+  JobQueueStats?: JobQueueStatsResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
 };
 

@@ -1,7 +1,6 @@
 // Query fields of the reviews subgraph.
-import { queueStats } from '@trellis/jobs';
 import { paginate } from '@trellis/relay';
-import { parseId, requireScope } from '@trellis/subgraph-kit';
+import { jobQueuesField, parseId } from '@trellis/subgraph-kit';
 import { and, count } from 'drizzle-orm';
 import { reviews } from '../db/schema.ts';
 import type { QueryResolvers } from '../generated/graphql.ts';
@@ -29,8 +28,5 @@ export const Query: QueryResolvers = {
     );
   },
   // @requiresScopes at the gateway; checked again here (defence in depth).
-  reviewJobQueues: async (_parent, _args, { sql, viewer }) => {
-    requireScope(viewer, 'admin');
-    return (await queueStats(sql, reviewsJobs)).map(({ completed: _completed, ...stats }) => stats);
-  },
+  reviewJobQueues: jobQueuesField(reviewsJobs),
 };
