@@ -26,6 +26,7 @@ import {
 } from '@trellis/http';
 import { createInputRulesPlugin } from '@trellis/http/input';
 import { ANONYMOUS } from '@trellis/identity';
+import { createCircuit } from '@trellis/resilience';
 import { activeTraceId, createLogger, type Logger } from '@trellis/telemetry';
 import { createMetricsRegistry, metricsRoute, type Registry } from '@trellis/telemetry/metrics';
 import type { DocumentNode } from 'graphql';
@@ -157,6 +158,11 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
 
   const graphqlMetrics = createGraphQLMetrics({ registry, ...(config.clients ? { clients: config.clients } : {}) });
   const identify = config.features ? createIdentifier(config.auth) : async () => ANONYMOUS;
+  // One fail-fast circuit for the gateway's Redis, shared by the rate limiter and the response
+  // cache: a hung Redis costs a request at most one bounded wait, and none once it is open.
+  const redisCircuit = config.responseCache.redisUrl
+    ? createCircuit({ timeoutMs: config.responseCache.timeoutMs, what: 'Redis call' })
+    : undefined;
   // Rate limits (rate-limit.ts): budgets in the response cache's Redis when there is one.
   const rateLimiter =
     config.features && config.rateLimit.enabled
@@ -164,6 +170,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
           ...config.rateLimit,
           redisUrl: config.responseCache.redisUrl,
           namespace: config.responseCache.namespace,
+          ...(redisCircuit ? { circuit: redisCircuit } : {}),
           registry,
           logger: log,
         })
@@ -195,6 +202,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
         redisUrl: config.responseCache.redisUrl,
         timeoutMs: config.responseCache.timeoutMs,
         namespace: config.responseCache.namespace,
+        ...(redisCircuit ? { circuit: redisCircuit } : {}),
         registry,
         onError: (error) => log.warn({ err: String(error) }, 'response cache unavailable; serving uncached'),
       })

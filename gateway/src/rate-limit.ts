@@ -8,20 +8,17 @@
 //
 // The store is never a reason to refuse a request: a Redis that is down or slow fails open
 // within `timeoutMs` (the decision says so; a metric counts it and a log line, at most one
-// per LOG_EVERY_MS, reports it). In memory, the number of tracked keys is bounded (LRU):
+// per LOG_EVERY_MS, reports it), and once it has failed repeatedly a fail-fast circuit
+// (@trellis/resilience, shared with the response cache's calls to the same Redis) lets
+// decisions fail open at once, with one trial call per half-open interval. In memory, the number of tracked keys is bounded (LRU):
 // a flood of distinct addresses evicts the least recently seen keys, whose counts restart.
-import { closeRedisClient, createRedisClient } from '@trellis/cache/redis';
+import { closeRedisClient, createRedisClient, type RedisClient } from '@trellis/cache/redis';
+import { type Circuit, createCircuit } from '@trellis/resilience';
 import type { Logger } from '@trellis/telemetry';
 import { registeredMetric } from '@trellis/telemetry/metrics';
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, Registry } from 'prom-client';
-import {
-  type RateLimiterAbstract,
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  RLWrapperTimeouts,
-} from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 /** Who a budget belongs to: a verified user, a client address, or an address and a listed client name. */
 export type KeyKind = 'user' | 'address' | 'client';
@@ -79,6 +76,11 @@ export interface RateLimiterOptions extends Omit<RateLimitConfig, 'enabled' | 't
   namespace?: string | undefined;
   /** Bound on one Redis decision; past it the request is let through. @default 50 */
   timeoutMs?: number;
+  /**
+   * The circuit of the Redis the budgets live in, shared with its other users (the response
+   * cache); its own bound replaces `timeoutMs`. @default a circuit of its own
+   */
+  circuit?: Circuit;
   /** Where the metrics go. @default a registry of its own (nothing scrapes it: tools, benchmarks) */
   registry?: Registry;
   logger?: Logger;
@@ -131,9 +133,35 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       for (const result of ['allowed', 'limited', 'failed_open'] as const)
         decisions.labels(policy, kind, result).inc(0);
 
-  const redis = options.redisUrl ? createRedisClient(options.redisUrl, (error) => storeFailed(error)) : undefined;
-  // Connects in the background (and reconnects by itself): until it is ready, decisions fail open.
-  if (redis) void redis.connect().catch((error: unknown) => storeFailed(error));
+  // Connects at once in the background (node-redis reconnects a dropped connection by itself);
+  // a decision waits for the connection within its bound, else fails open.
+  let redis: RedisClient | undefined;
+  let connected: Promise<void> | undefined;
+  const connect = () => {
+    const url = options.redisUrl as string;
+    const client = createRedisClient(url, (error) => storeFailed(error));
+    redis = client;
+    limiters = buildAll();
+    connected = client.connect().then(() => {});
+    connected.catch((error: unknown) => storeFailed(error));
+    return connected;
+  };
+  const circuit = options.redisUrl
+    ? (options.circuit ?? createCircuit({ timeoutMs, what: 'rate-limit decision' }))
+    : undefined;
+  const storeCalls = registeredMetric(
+    registry,
+    'trellis_gateway_rate_limit_store_calls_total',
+    () =>
+      new Counter({
+        name: 'trellis_gateway_rate_limit_store_calls_total',
+        help: 'Rate-limit decisions sent to Redis by outcome (ok, timeout, error, skipped: the Redis circuit was open)',
+        labelNames: ['outcome'],
+        registers: [registry],
+      }),
+  );
+  if (options.redisUrl)
+    for (const outcome of ['ok', 'timeout', 'error', 'skipped'] as const) storeCalls.labels(outcome).inc(0);
 
   const quotas: Record<string, number> = {
     'cost:user': options.points,
@@ -143,27 +171,34 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     'mutations:address': options.mutationPoints,
     'mutations:client': options.mutationPoints,
   };
-  const build = (name: string, points: number): RateLimiterAbstract =>
-    redis
-      ? new RLWrapperTimeouts({
-          limiter: new RateLimiterRedis({
-            storeClient: redis,
-            useRedisPackage: true,
-            // Disconnected: fail at once instead of queueing behind reconnects.
-            rejectIfRedisNotReady: true,
-            points,
-            duration: windowS,
-            keyPrefix: `${namespace}:rl:${name}`,
-            // A key over its budget is answered from memory until its window resets: a flood
-            // from one client costs no Redis round trip per request.
-            inMemoryBlockOnConsumed: points + 1,
-            inMemoryBlockDuration: 0,
-          }),
-          timeoutMs,
+  const build = (name: string, points: number, client = redis): RateLimiterAbstract =>
+    client
+      ? new RateLimiterRedis({
+          storeClient: client,
+          useRedisPackage: true,
+          // Disconnected: fail at once instead of queueing behind reconnects.
+          rejectIfRedisNotReady: true,
+          points,
+          duration: windowS,
+          keyPrefix: `${namespace}:rl:${name}`,
+          // A key over its budget is answered from memory until its window resets: a flood
+          // from one client costs no Redis round trip per request.
+          inMemoryBlockOnConsumed: points + 1,
+          inMemoryBlockDuration: 0,
         })
       : new RateLimiterMemory({ points, duration: windowS, keyPrefix: name });
-  const limiters = new Map(Object.entries(quotas).map(([name, points]) => [name, build(name, points)]));
-
+  const buildAll = () => new Map(Object.entries(quotas).map(([name, points]) => [name, build(name, points)]));
+  let limiters = buildAll();
+  if (options.redisUrl) void connect();
+  // A connection that swallowed commands (a hung Redis, a partition) answers nothing after
+  // them, ever, and one opened meanwhile may hang in its handshake (node-redis bounds only the
+  // TCP connect): when the circuit opens, drop it; the half-open trial connects afresh.
+  circuit?.onOpen(() => {
+    const old = redis;
+    redis = undefined;
+    connected = undefined;
+    if (old) void closeRedisClient(old);
+  });
   // Memory only: every key in a limiter is in this LRU; evicting it drops the key's counts.
   const tracked = redis
     ? undefined
@@ -210,23 +245,40 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     quota: (kind, policy) => quotas[`${policy}:${kind}`] as number,
     async spend(key, points, policy) {
       const name = `${policy}:${key.kind}`;
-      const limiter = limiters.get(name) as RateLimiterAbstract;
       const quota = quotas[name] as number;
       const storeKey = `${key.kind}:${key.id}`;
       if (tracked && !tracked.get(storeKey)) tracked.set(storeKey, true);
-      let res: RateLimiterRes;
-      let allowed = true;
-      try {
-        res = await limiter.consume(storeKey, points);
-      } catch (error) {
-        if (!(error instanceof RateLimiterRes)) {
-          storeFailed(error);
-          decisions.labels(policy, key.kind, 'failed_open').inc();
-          return { policy, allowed: true, quota, remaining: quota, resetS: windowS, failedOpen: true };
+      // A refusal arrives as a rejected RateLimiterRes: an answer, not a store failure.
+      const consume = () =>
+        (limiters.get(name) as RateLimiterAbstract).consume(storeKey, points).then(
+          (res) => ({ allowed: true, res }),
+          (error: unknown) => {
+            if (error instanceof RateLimiterRes) return { allowed: false, res: error };
+            throw error;
+          },
+        );
+      const failOpen = (error: unknown): Decision => {
+        if (error !== undefined) storeFailed(error);
+        decisions.labels(policy, key.kind, 'failed_open').inc();
+        return { policy, allowed: true, quota, remaining: quota, resetS: windowS, failedOpen: true };
+      };
+      let answer: { allowed: boolean; res: RateLimiterRes };
+      if (circuit) {
+        const result = await circuit.call(async () => {
+          await (connected ?? connect());
+          return consume();
+        });
+        storeCalls.labels(result.outcome).inc();
+        if (result.outcome !== 'ok') return failOpen(result.error);
+        answer = result.value;
+      } else {
+        try {
+          answer = await consume();
+        } catch (error) {
+          return failOpen(error);
         }
-        res = error;
-        allowed = false;
       }
+      const { allowed, res } = answer;
       decisions.labels(policy, key.kind, allowed ? 'allowed' : 'limited').inc();
       return {
         policy,

@@ -360,7 +360,10 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       const lookup = keys.private ? [keys.private, keys.public] : [keys.public];
       const slot: CacheSlot = { keys, startedAt: Date.now(), bypass, noStore };
       if (!bypass) {
-        for (const key of lookup) {
+        // Redis failing (the shared circuit: this request's rate-limit decision may have just
+        // timed out on it): no lookup at all, so a request pays at most one bounded wait. The
+        // answer is still written (after the response): that call is what finds Redis back.
+        for (const key of store.degraded() ? [] : lookup) {
           const found = await serveKey(req, res, key, started);
           if (found === 'served') return true;
           // A lookup that failed (an outage's first calls) is not followed by a second one:

@@ -293,6 +293,37 @@ describe('rate limits on Redis', () => {
     expect(statuses.slice(-2)).toEqual([429, 429]);
   });
 
+  it('Redis hung: the rate limiter and the response cache share one circuit — a few requests pay the bound, then none touches Redis until the trial', async () => {
+    const gateway = await start(`rl-circuit-${Date.now()}`);
+    const url = `${gateway.url}/graphql`;
+    // Healthy first: a decision and a cache entry on Redis.
+    expect((await graphql(url, PAGE, { n: 2 })).status).toBe(200);
+    const timeouts = async () =>
+      (await counter(gateway, 'trellis_gateway_rate_limit_store_calls_total', { outcome: 'timeout' })) +
+      (await counter(gateway, 'trellis_cache_calls_total', { outcome: 'timeout' }));
+    const before = await timeouts();
+    redis.pause(); // hung: connected, never answering
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) statuses.push((await graphql(url, PAGE, { n: 2 + (i % 3) })).status);
+      expect(statuses).toEqual(Array(20).fill(200));
+      // Three failure episodes open the circuit; the cache's calls of a request whose decision
+      // just timed out are not sent at all. Each caller with a circuit of its own would need
+      // three episodes of its own (the cache's lookups and writes as well).
+      expect((await timeouts()) - before).toBeLessThanOrEqual(4);
+      expect(
+        await counter(gateway, 'trellis_gateway_rate_limit_store_calls_total', { outcome: 'skipped' }),
+      ).toBeGreaterThanOrEqual(15);
+      expect(await counter(gateway, 'trellis_cache_circuit_open')).toBe(1);
+      // While open, a request waits on nothing: answered without a single further Redis call.
+      const settled = await timeouts();
+      expect((await graphql(url, PAGE, { n: 2 })).status).toBe(200);
+      expect(await timeouts()).toBe(settled);
+    } finally {
+      redis.resume();
+    }
+  });
+
   it('Redis stopping or hanging mid-flood: every request answered, none refused or failed, each within a bounded delay; limits resume after', async () => {
     const warnings: { msg: string }[] = [];
     const gateway = await start(`rl-outage-${Date.now()}`, capture(warnings));

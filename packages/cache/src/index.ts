@@ -11,7 +11,7 @@
 import { KeyvAdapter } from '@apollo/utils.keyvadapter';
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import KeyvRedis from '@keyv/redis';
-import { TimeoutError, withTimeout } from '@trellis/resilience';
+import { type Circuit, createCircuit, withTimeout } from '@trellis/resilience';
 import { registeredMetric } from '@trellis/telemetry/metrics';
 import Keyv from 'keyv';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -28,6 +28,11 @@ export interface CacheStoreOptions {
   failuresToOpen?: number;
   /** How long the circuit stays open before one trial call. @default 5000 */
   openMs?: number;
+  /**
+   * A circuit shared with the other users of the same Redis (the rate limiter); when given,
+   * `timeoutMs`, `failuresToOpen` and `openMs` are its own. @default a circuit of its own
+   */
+  circuit?: Circuit;
   /** Prefix of every Redis key (entries and tag sets), so tests and deployments can isolate. @default 'trellis' */
   namespace?: string;
   registry?: Registry;
@@ -83,9 +88,16 @@ const deserialize = <Value>(data: string) => {
 };
 
 export function createCacheStore(options: CacheStoreOptions): CacheStore {
-  const timeoutMs = options.timeoutMs ?? 50;
-  const failuresToOpen = options.failuresToOpen ?? 3;
-  const openMs = options.openMs ?? 5000;
+  // The Redis circuit (@trellis/resilience's fail-fast circuit): shared with the other users
+  // of the same Redis when given, so what one learns the others skip at once.
+  const circuit =
+    options.circuit ??
+    createCircuit({
+      timeoutMs: options.timeoutMs ?? 50,
+      failuresToOpen: options.failuresToOpen ?? 3,
+      openMs: options.openMs ?? 5000,
+      what: 'cache call',
+    });
   const namespace = options.namespace ?? 'trellis';
   const registry = options.registry;
   const calls =
@@ -112,7 +124,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
           registers: [registry],
           // Read at scrape time: the circuit closes by time as well as by calls.
           collect() {
-            this.set(isOpen() ? 1 : 0);
+            this.set(circuit.isOpen() ? 1 : 0);
           },
         }),
     );
@@ -161,15 +173,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     connect(options.redisUrl);
   };
 
-  let failures = 0;
-  /** When the last counted failure was seen (performance.now()). */
-  let lastFailureAt = -1;
-  let openUntil = 0;
-  /** Half-open: the one trial call in flight; every other call skips the store meanwhile. */
-  let trial = false;
-  /** The last call that completed failed (a timeout the process caused aside). */
-  let lastFailed = false;
-  const isOpen = () => openUntil > Date.now();
+  circuit.onOpen(reconnect);
 
   async function guarded<T>(
     op: 'get' | 'peek' | 'set' | 'delete' | 'put' | 'purge',
@@ -182,43 +186,11 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       calls?.inc({ op, outcome: 'ok' });
       return value;
     }
-    // Open, or half-open with its trial call out: skip at once (no call waits on a store
-    // that just failed; before, every call of a half-open second waited the whole timeout).
-    if (isOpen() || trial) {
-      calls?.inc({ op, outcome: 'skipped' });
-      return fallback;
-    }
-    const isTrial = openUntil !== 0;
-    if (isTrial) trial = true;
-    const startedAt = performance.now();
-    try {
-      const value = await withTimeout(call(), timeoutMs, 'cache call');
-      failures = 0;
-      openUntil = 0;
-      lastFailed = false;
-      calls?.inc({ op, outcome: 'ok' });
-      return value;
-    } catch (error) {
-      const timeout = error instanceof TimeoutError;
-      // Consecutive failures are counted by episode: calls that were already in flight when
-      // a failure was counted fail with it (one stall times out every pipelined call at once)
-      // and are not further evidence. The circuit opens when calls sent after a failure fail too.
-      if (!(timeout && error.lagged)) lastFailed = true;
-      if (!(timeout && error.lagged) && startedAt >= lastFailureAt) {
-        failures++;
-        lastFailureAt = performance.now();
-      }
-      calls?.inc({ op, outcome: timeout ? 'timeout' : 'error' });
-      // A failed trial opens the circuit again at once.
-      if ((failures >= failuresToOpen || (isTrial && !(timeout && error.lagged))) && !isOpen()) {
-        openUntil = Date.now() + openMs;
-        reconnect();
-      }
-      options.onError?.(error);
-      return fallback;
-    } finally {
-      if (isTrial) trial = false;
-    }
+    const result = await circuit.call(call);
+    calls?.inc({ op, outcome: result.outcome });
+    if (result.outcome === 'ok') return result.value;
+    if (result.outcome !== 'skipped') options.onError?.(result.error);
+    return fallback;
   }
 
   const cache: KeyValueCache<string> = {
@@ -308,8 +280,8 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   return {
     cache,
     kind: options.redisUrl ? 'redis' : 'memory',
-    circuitOpen: isOpen,
-    degraded: () => isOpen() || trial || lastFailed,
+    circuitOpen: circuit.isOpen,
+    degraded: circuit.degraded,
     put,
     purge,
     peek,

@@ -10,4 +10,11 @@ export {
   CircuitBreaker,
   createBreaker,
 } from './breaker.ts';
+export {
+  type Circuit,
+  type CircuitOptions,
+  type CircuitOutcome,
+  type CircuitResult,
+  createCircuit,
+} from './circuit.ts';
 export { TimeoutError, withTimeout } from './timeout.ts';
