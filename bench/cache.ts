@@ -14,7 +14,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import { type RunningGateway, startGateway } from '@trellis/gateway';
 import { startGraph, testGatewayConfig } from '../tools/src/harness.ts';
 import { storefront } from '../tools/src/storefront.ts';
@@ -25,15 +24,27 @@ import {
   GATEWAY_COMMAND,
   machine,
   median,
+  parseBenchArgs,
   readSharedBenchResults,
   runSharedBench,
+  SHARED_BENCH_HELP,
   type SharedBenchMedians,
   saveRun,
   sharedBenchOptions,
   writeSection,
 } from './lib.ts';
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs({
+  command: 'pnpm bench:cache',
+  usage:
+    '[--rounds 2] [--duration 15] [--warmup 5] [--bench DIR] [--catalogue-duration 10] [--connections 10] [--results FILE]',
+  help: `What the gateway response cache buys: ../shared/bench served from the cache (memory, Redis) vs
+uncached and its static baseline, then the storefront's Catalogue through the real subgraphs.
+Writes the cache section of docs/benchmarks.md. Build the gateway first (pnpm build).
+
+${SHARED_BENCH_HELP}
+  --catalogue-duration S  seconds per Catalogue measurement
+  --connections N         autocannon connections for the Catalogue part`,
   options: {
     ...sharedBenchOptions('/tmp/bench-cache'),
     'catalogue-duration': { type: 'string', default: '10' },
