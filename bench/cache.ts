@@ -289,7 +289,7 @@ Targets (served from cache): ${verdict('memory')}; ${verdict('redis')}${medians.
 ${limits()}
 
 How the benchmark's answers become cacheable: its subgraphs send no \`Cache-Control\`, and a
-subgraph answer without a hint is uncacheable (TOOLCHAIN.md), so with the cache on nothing
+subgraph answer without a hint is uncacheable ([toolchain](toolchain.md#cache-hints)), so with the cache on nothing
 would ever be stored. The cached targets set \`SUBGRAPH_DEFAULT_MAX_AGE=${DEFAULT_MAX_AGE}\`, the gateway's
 opt-in default for subgraphs that state no policy at all (README): an explicit header, \`no-store\`
 included, always wins, and the default is shared (\`public\`) only for anonymous requests — any

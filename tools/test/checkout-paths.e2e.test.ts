@@ -24,7 +24,7 @@ const PNPM_ENV = { npm_config_verify_deps_before_run: 'false', NO_COLOR: '1' };
 const pnpm = (cwd: string, ...args: string[]) =>
   runCommand('pnpm', ['--silent', ...args], { cwd, env: PNPM_ENV, timeoutMs: 120_000 });
 const tool = (script: string, ...args: string[]) =>
-  runCommand(process.execPath, ['--import', 'tsx', script, ...args], { cwd: tmpdir(), timeoutMs: 120_000 });
+  runCommand(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, timeoutMs: 120_000 });
 
 beforeAll(() => {
   scratch = mkdtempSync(join(tmpdir(), 'trellis link '));

@@ -1,4 +1,4 @@
-// createSubgraph(): the one way a Trellis subgraph is assembled. A subgraph supplies its
+// defineSubgraph(): the one way a Trellis subgraph is assembled. A subgraph supplies its
 // SDL, resolvers, Drizzle schema, migrations and per-request loaders; the kit wires Apollo
 // Server + @apollo/subgraph, the Postgres pool, migrations at start, readiness, error
 // masking, identity verification, cache hints, entity tags for the gateway's response cache,
