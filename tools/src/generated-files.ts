@@ -3,6 +3,7 @@
 // every stale file.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parseCommand } from '@trellis/config/cli';
 import { ROOT } from './workspace.ts';
 
 /** Repository-relative paths whose committed content differs from `files` (or is missing). */
@@ -28,14 +29,19 @@ export interface GeneratedFiles {
   prune?: string | string[];
 }
 
-/** `<command> [--check]`: the arguments of every generator (parseCommand from @trellis/config/cli). */
-export function generatorSpec(command: string, what: string) {
-  return {
-    command,
+/**
+ * A generator's entry point (`pnpm k8s`, `pnpm ops`): `[--check]` read with parseCommand
+ * (--help, unknown flags refused), then the files rendered and written or checked (exit 1
+ * when stale).
+ */
+export function runGenerator(files: GeneratedFiles, what: string, render: () => Map<string, string>): void {
+  const { values } = parseCommand({
+    command: files.command,
     usage: '[--check]',
     help: `${what}\n\n  --check  write nothing; exit 1 naming every stale file`,
     options: { check: { type: 'boolean' } },
-  } as const;
+  });
+  if (!writeOrCheck(render(), files, values.check === true)) process.exit(1);
 }
 
 /**

@@ -11,10 +11,10 @@
 // (ops/k8s/overlays/production).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMainModule, parseCommand } from '@trellis/config/cli';
+import { isMainModule } from '@trellis/config/cli';
 import { DEFAULT_JOBS_POOL_MAX } from '@trellis/jobs/pool';
 import { stringify } from 'yaml';
-import { type GeneratedFiles, generatorSpec, writeOrCheck } from './generated-files.ts';
+import { type GeneratedFiles, runGenerator } from './generated-files.ts';
 import { renderMonitoring } from './k8s-monitoring.ts';
 import { ingress, networkPolicies, servicePolicy } from './k8s-network.ts';
 import { HEADER, K8S_BASE, K8S_ROOT, labelsOf, NAMESPACE, selectorOf, yamlDocs } from './k8s-objects.ts';
@@ -355,12 +355,9 @@ export const K8S_FILES: GeneratedFiles = {
   prune: [K8S_BASE, `${K8S_ROOT}/components/monitoring`, `${K8S_ROOT}/prometheus`],
 };
 
-if (isMainModule(import.meta.url)) {
-  const { values } = parseCommand(
-    generatorSpec(
-      'pnpm k8s',
-      'Regenerates the Kubernetes manifests (ops/k8s/base, ops/k8s/components/monitoring, ops/k8s/prometheus) from the workspace.',
-    ),
+if (isMainModule(import.meta.url))
+  runGenerator(
+    K8S_FILES,
+    'Regenerates the Kubernetes manifests (ops/k8s/base, ops/k8s/components/monitoring, ops/k8s/prometheus) from the workspace.',
+    renderK8s,
   );
-  if (!writeOrCheck(renderK8s(), K8S_FILES, values.check === true)) process.exit(1);
-}

@@ -7,9 +7,9 @@
 // when the committed files are stale.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMainModule, parseCommand } from '@trellis/config/cli';
+import { isMainModule } from '@trellis/config/cli';
 import { stringify } from 'yaml';
-import { type GeneratedFiles, generatorSpec, writeOrCheck } from './generated-files.ts';
+import { type GeneratedFiles, runGenerator } from './generated-files.ts';
 import { ADMIN_PORT, listServices, listSubgraphs, type SubgraphInfo } from './workspace.ts';
 
 export const POSTGRES_INIT = 'ops/postgres/init/10-subgraph-roles.sql';
@@ -176,12 +176,9 @@ export function renderOps(subgraphs: SubgraphInfo[] = listSubgraphs()): Map<stri
 /** The files `pnpm ops` owns (pnpm compose writes them too). */
 export const OPS_FILES: GeneratedFiles = { command: 'pnpm ops' };
 
-if (isMainModule(import.meta.url)) {
-  const { values } = parseCommand(
-    generatorSpec(
-      'pnpm ops',
-      "Regenerates the compose stack's Postgres roles, Prometheus targets and the TrellisServiceDown rule from the workspace.",
-    ),
+if (isMainModule(import.meta.url))
+  runGenerator(
+    OPS_FILES,
+    "Regenerates the compose stack's Postgres roles, Prometheus targets and the TrellisServiceDown rule from the workspace.",
+    renderOps,
   );
-  if (!writeOrCheck(renderOps(), OPS_FILES, values.check === true)) process.exit(1);
-}
