@@ -1,6 +1,6 @@
 // The shared command-line pieces in process: main-module detection through symlinks and
 // spaces, and the confirmation before destructive steps. (parseCommand exits the process:
-// tools/test/tool-arguments.test.ts runs it through the real tools.)
+// tools/test/tool-arguments.e2e.test.ts runs it through the real tools.)
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
