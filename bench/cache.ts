@@ -14,7 +14,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import { type RunningGateway, startGateway } from '@trellis/gateway';
 import { startGraph, testGatewayConfig } from '../tools/src/harness.ts';
 import { storefront } from '../tools/src/storefront.ts';
@@ -25,15 +24,27 @@ import {
   GATEWAY_COMMAND,
   machine,
   median,
+  parseBenchArgs,
   readSharedBenchResults,
   runSharedBench,
+  SHARED_BENCH_HELP,
   type SharedBenchMedians,
   saveRun,
   sharedBenchOptions,
   writeSection,
 } from './lib.ts';
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs({
+  command: 'pnpm bench:cache',
+  usage:
+    '[--rounds 2] [--duration 15] [--warmup 5] [--bench DIR] [--catalogue-duration 10] [--connections 10] [--results FILE]',
+  help: `What the gateway response cache buys: ../shared/bench served from the cache (memory, Redis) vs
+uncached and its static baseline, then the storefront's Catalogue through the real subgraphs.
+Writes the cache section of docs/benchmarks.md. Build the gateway first (pnpm build).
+
+${SHARED_BENCH_HELP}
+  --catalogue-duration S  seconds per Catalogue measurement
+  --connections N         autocannon connections for the Catalogue part`,
   options: {
     ...sharedBenchOptions('/tmp/bench-cache'),
     'catalogue-duration': { type: 'string', default: '10' },
@@ -278,7 +289,7 @@ Targets (served from cache): ${verdict('memory')}; ${verdict('redis')}${medians.
 ${limits()}
 
 How the benchmark's answers become cacheable: its subgraphs send no \`Cache-Control\`, and a
-subgraph answer without a hint is uncacheable (TOOLCHAIN.md), so with the cache on nothing
+subgraph answer without a hint is uncacheable ([toolchain](toolchain.md#cache-hints)), so with the cache on nothing
 would ever be stored. The cached targets set \`SUBGRAPH_DEFAULT_MAX_AGE=${DEFAULT_MAX_AGE}\`, the gateway's
 opt-in default for subgraphs that state no policy at all (README): an explicit header, \`no-store\`
 included, always wins, and the default is shared (\`public\`) only for anonymous requests — any

@@ -19,35 +19,40 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { freePort } from '@trellis/db/embedded';
 import { createClientLabeler, createCors, parseClientIdentity, readClientIdentity } from '@trellis/http';
 import { childEnv, waitForStatus } from '../tools/src/process.ts';
-import { autocannon, canPin, GATEWAY_COMMAND, machine, median, prepareSharedBench, writeSection } from './lib.ts';
+import {
+  autocannon,
+  canPin,
+  GATEWAY_COMMAND,
+  machine,
+  median,
+  parseBenchArgs,
+  prepareSharedBench,
+  writeSection,
+} from './lib.ts';
 
-const USAGE =
-  'usage: pnpm bench:cors [--rounds 4] [--duration 10] [--warmup 3] [--connections 50] [--bench /tmp/bench-cors]';
-let values: Record<string, string | boolean | undefined>;
-try {
-  ({ values } = parseArgs({
-    options: {
-      rounds: { type: 'string', default: '4' },
-      duration: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '3' },
-      connections: { type: 'string', default: '50' },
-      bench: { type: 'string', default: '/tmp/bench-cors' },
-      help: { type: 'boolean' },
-    },
-    strict: true,
-  }));
-} catch (error) {
-  console.error(`${(error as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values } = parseBenchArgs({
+  command: 'pnpm bench:cors',
+  usage: '[--rounds 4] [--duration 10] [--warmup 3] [--connections 50] [--bench /tmp/bench-cors]',
+  help: `What browser clients cost the gateway: CORS and client identification headers vs none, on
+../shared/bench, uncached and as cached hits, beside static. Writes the cors section of
+docs/benchmarks.md (builds the gateway).
+
+  --rounds N       rounds, variants alternated (ABBA) in each
+  --duration S     seconds measured per variant and round
+  --warmup S       seconds of warm-up per target
+  --connections N  autocannon connections
+  --bench DIR      where ../shared/bench is copied and installed`,
+  options: {
+    rounds: { type: 'string', default: '4' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+    bench: { type: 'string', default: '/tmp/bench-cors' },
+  },
+});
 const benchDir = String(values.bench);
 const rounds = Number(values.rounds);
 const seconds = Number(values.duration);

@@ -13,7 +13,16 @@ import { insertOrder } from '../subgraphs/orders/src/resolvers/mutation.ts';
 import { subgraph as orders } from '../subgraphs/orders/src/service.ts';
 import { prepareSubgraph } from '../tools/src/subgraphs.ts';
 import { benchEnv } from './env.ts';
-import { fmt, machine, percentile, time, writeSection } from './lib.ts';
+import { fmt, machine, parseBenchArgs, percentile, time, writeSection } from './lib.ts';
+
+parseBenchArgs({
+  command: 'pnpm bench:jobs',
+  usage: '',
+  help: `What enqueueing adds to placeOrder's write, and job throughput, on DATABASE_URL's server in a
+throwaway database trellis_bench_jobs (dropped and recreated). Writes the jobs section of
+docs/benchmarks.md. Takes no arguments.`,
+  options: {},
+});
 
 const WRITES = 1000;
 const loadBefore = loadavg()[0] ?? 0;

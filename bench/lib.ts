@@ -4,6 +4,13 @@ import { execFileSync, execSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
+import {
+  type CommandSpec,
+  numberOption,
+  type ParseArgsOptionsConfig,
+  type Parsed,
+  parseCommand,
+} from '@trellis/config/cli';
 import { freePort } from '@trellis/db/embedded';
 import { runCommand } from '../tools/src/process.ts';
 
@@ -175,6 +182,25 @@ export async function autocannon(
   if (result.code !== 0) throw new Error(`autocannon failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as AutocannonResult;
 }
+
+/**
+ * A benchmark's arguments (parseCommand: --help, unknown flags refused with exit 2); an option
+ * whose default is a number must be given a number ≥ 0.
+ */
+export function parseBenchArgs<const O extends ParseArgsOptionsConfig>(spec: CommandSpec<O>): Parsed<O> {
+  const parsed = parseCommand(spec);
+  for (const [name, option] of Object.entries(spec.options))
+    if (option.type === 'string' && typeof option.default === 'string' && /^\d+$/.test(option.default))
+      numberOption(spec, name, (parsed.values as Record<string, string | undefined>)[name]);
+  return parsed;
+}
+
+/** Help lines of sharedBenchOptions. */
+export const SHARED_BENCH_HELP = `  --rounds N      rounds of ../shared/bench, targets alternated in each
+  --duration S    seconds measured per target and round
+  --warmup S      seconds of warm-up per target and round
+  --bench DIR     where ../shared/bench is copied and installed
+  --results FILE  re-render a finished run's saved figures instead of measuring`;
 
 /** Command-line options of a benchmark that drives ../shared/bench (and re-renders a saved run with --results). */
 export const sharedBenchOptions = (benchDir: string) =>

@@ -9,7 +9,16 @@ import { graphql, StatementCounter } from '@trellis/testing';
 import { subgraph as reviews } from '../subgraphs/reviews/src/service.ts';
 import { prepareSubgraph } from '../tools/src/subgraphs.ts';
 import { benchEnv } from './env.ts';
-import { fmt, machine, percentile, time, writeSection } from './lib.ts';
+import { fmt, machine, parseBenchArgs, percentile, time, writeSection } from './lib.ts';
+
+parseBenchArgs({
+  command: 'pnpm bench:pagination',
+  usage: '',
+  help: `Keyset vs OFFSET pagination with one million reviews, and SQL statements per request vs page
+size, on DATABASE_URL's server in the database trellis_bench (seeded at scale 50 on the first
+run: about a minute). Writes the pagination section of docs/benchmarks.md. Takes no arguments.`,
+  options: {},
+});
 
 const PAGE = 20;
 const DEEP_PAGES = 10_000;

@@ -14,7 +14,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { freePort } from '@trellis/db/embedded';
 import { createRateLimiter, DEFAULT_RATE_LIMIT } from '@trellis/gateway';
 import { storefront } from '../tools/src/storefront.ts';
@@ -24,16 +23,28 @@ import {
   GATEWAY_COMMAND,
   machine,
   median,
+  parseBenchArgs,
   ROOT,
   readSharedBenchResults,
   runSharedBench,
+  SHARED_BENCH_HELP,
   type SharedBenchMedians,
   saveRun,
   sharedBenchOptions,
   writeSection,
 } from './lib.ts';
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs({
+  command: 'pnpm bench:rate-limit',
+  usage:
+    '[--rounds 2] [--duration 15] [--warmup 5] [--bench DIR] [--limited-duration 10] [--connections 20] [--results FILE]',
+  help: `What rate limiting costs the gateway: ../shared/bench with RATE_LIMIT off, on in memory and on
+Redis, then the gateway CPU of a refused (429) request. Writes the rate-limit section of
+docs/benchmarks.md. Build the gateway first (pnpm build).
+
+${SHARED_BENCH_HELP}
+  --limited-duration S  seconds of the refused-request measurement
+  --connections N       autocannon connections for it`,
   options: {
     ...sharedBenchOptions('/tmp/bench-rate-limit'),
     'limited-duration': { type: 'string', default: '10' },

@@ -13,14 +13,21 @@
 //   pnpm bench:replicas [--rounds 2] [--duration 10] [--connections 10]
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import { createTestDatabase } from '@trellis/testing';
 import { storefront } from '../tools/src/storefront.ts';
 import { type GraphProcess, startProcessGraph } from '../tools/suites/graph.ts';
 import { benchEnv } from './env.ts';
-import { autocannon, machine, median, writeSection } from './lib.ts';
+import { autocannon, machine, median, parseBenchArgs, writeSection } from './lib.ts';
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs({
+  command: 'pnpm bench:replicas',
+  usage: '[--rounds 2] [--duration 10] [--connections 10]',
+  help: `One vs two gateway replicas behind one Redis (cache hit and uncached Catalogue), with Redis
+commands and SQL statements per request. Writes the replicas section of docs/benchmarks.md.
+
+  --rounds N       rounds, workloads alternated in each
+  --duration S     seconds per measurement
+  --connections N  autocannon connections in total (split across the replicas)`,
   options: {
     rounds: { type: 'string', default: '2' },
     duration: { type: 'string', default: '10' },

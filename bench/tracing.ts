@@ -1,12 +1,26 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import { freePort } from '@trellis/db/embedded';
 import { DEFAULT_SAMPLE_RATIO } from '../packages/telemetry/src/env.ts';
-import { GATEWAY_COMMAND, machine, runSharedBench, type SharedBenchMedians, writeSection } from './lib.ts';
+import {
+  GATEWAY_COMMAND,
+  machine,
+  parseBenchArgs,
+  runSharedBench,
+  SHARED_BENCH_HELP,
+  type SharedBenchMedians,
+  writeSection,
+} from './lib.ts';
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs({
+  command: 'pnpm bench:tracing',
+  usage: '[--rounds 2] [--duration 20] [--warmup 10] [--bench DIR] [--results FILE]',
+  help: `Gateway throughput on ../shared/bench with tracing off, at the default sampling and at 100 %
+(an OTLP sink in process). Writes the tracing section of docs/benchmarks.md. Build the gateway
+first (pnpm build).
+
+${SHARED_BENCH_HELP}`,
   options: {
     rounds: { type: 'string', default: '2' },
     duration: { type: 'string', default: '20' },

@@ -4,6 +4,7 @@
 // and server code must not reach its bundle.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { isMainModule, parseCommand } from '@trellis/config/cli';
 import { ROOT } from './workspace.ts';
 
 export interface Violation {
@@ -76,14 +77,26 @@ function* sourceFiles(dir: string): Generator<string> {
 }
 
 function main(): void {
+  parseCommand({
+    command: 'node --import tsx tools/src/check-boundaries.ts',
+    usage: '',
+    help: `The architecture boundaries (run by pnpm lint): a subgraph never imports another subgraph, the
+gateway never imports a subgraph, shared packages import neither, and a browser client imports
+nothing of the workspace. Prints each violation; exit 1 when there is one. Takes no arguments.`,
+    options: {},
+  });
   const violations: Violation[] = [];
+  let files = 0;
   for (const top of ['subgraphs', 'gateway', 'packages', 'clients']) {
     for (const path of sourceFiles(join(ROOT, top))) {
+      files++;
       violations.push(...checkSource(relative(ROOT, path), readFileSync(path, 'utf8')));
     }
   }
   for (const v of violations) process.stderr.write(`${v.file}: import '${v.specifier}': ${v.rule}\n`);
   if (violations.length) process.exit(1);
+  // Said out loud, so a run that checked nothing cannot pass for one that found nothing.
+  process.stdout.write(`boundaries: ${files} files checked, no violations\n`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (isMainModule(import.meta.url)) main();

@@ -1,12 +1,17 @@
-// `pnpm compose`: rebuilds supergraph.graphql from every subgraph's schema.graphql, routed
-// to the default local ports, and the client-facing API schema clients/api.graphql (what
-// clients see: no join__/link__ machinery, no @inaccessible members; clients generate
-// their types from it). `--check` exits 1 when a committed file is stale.
+// `pnpm compose [--check]`: rebuilds supergraph.graphql from every subgraph's schema.graphql,
+// routed to the default local ports, and the client-facing API schema clients/api.graphql
+// (what clients see: no join__/link__ machinery, no @inaccessible members; clients generate
+// their types from it), then the files `pnpm k8s` and `pnpm ops` generate from the workspace.
+// `--check` writes nothing and exits 1 when a committed file is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CompositionError, composeSupergraph } from '@trellis/composition';
 import { apiSchemaOf } from '@trellis/composition/changes';
+import { isMainModule, parseCommand } from '@trellis/config/cli';
 import { printSchema } from 'graphql';
+import { writeOrCheck } from './generated-files.ts';
+import { K8S_FILES, renderK8s } from './k8s.ts';
+import { OPS_FILES, renderOps } from './ops.ts';
 import { listSubgraphs, ROOT } from './workspace.ts';
 
 export const SUPERGRAPH_PATH = join(ROOT, 'supergraph.graphql');
@@ -31,7 +36,18 @@ function defaultUrl(_name: string, port: number): string {
   return `http://127.0.0.1:${port}/graphql`;
 }
 
+const SPEC = {
+  command: 'pnpm compose',
+  usage: '[--check]',
+  help: `Composes supergraph.graphql from every subgraphs/*/src/schema.graphql and writes the client-facing
+API schema clients/api.graphql, then regenerates what pnpm k8s and pnpm ops generate.
+
+  --check  write nothing; exit 1 naming every stale file`,
+  options: { check: { type: 'boolean' } },
+} as const;
+
 function main(): void {
+  const check = parseCommand(SPEC).values.check === true;
   let supergraph: string;
   try {
     supergraph = composeWorkspace();
@@ -46,18 +62,22 @@ function main(): void {
     [SUPERGRAPH_PATH, supergraph],
     [API_SCHEMA_PATH, apiSchemaText(supergraph)],
   ];
-  if (process.argv.includes('--check')) {
+  if (check) {
     const stale = files.filter(([path, text]) => readFileSync(path, 'utf8') !== text);
     for (const [path] of stale)
       process.stderr.write(`${relative(ROOT, path)} is stale: run \`pnpm compose\` and commit it.\n`);
-    if (stale.length) process.exit(1);
-    process.stdout.write('supergraph.graphql and clients/api.graphql are up to date.\n');
+    if (stale.length === 0) process.stdout.write('supergraph.graphql and clients/api.graphql are up to date.\n');
+    const generated = [writeOrCheck(renderK8s(), K8S_FILES, true), writeOrCheck(renderOps(), OPS_FILES, true)];
+    if (stale.length || generated.includes(false)) process.exit(1);
     return;
   }
   for (const [path, text] of files) {
     writeFileSync(path, text);
     process.stdout.write(`wrote ${path}\n`);
   }
+  // After the supergraph: the Kubernetes ConfigMap carries it.
+  writeOrCheck(renderK8s(), K8S_FILES, false);
+  writeOrCheck(renderOps(), OPS_FILES, false);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (isMainModule(import.meta.url)) main();

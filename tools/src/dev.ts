@@ -5,12 +5,23 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseCommand } from '@trellis/config/cli';
 import { seedPlan } from '@trellis/db/seed';
 import { openToolDatabase, type ToolDatabase } from './database.ts';
 import { toolEnv } from './env.ts';
 import { STOREFRONT_DIR } from './storefront.ts';
 import { loadDefinition, prepareSubgraph } from './subgraphs.ts';
 import { listSubgraphs, ROOT, SERVICE_NODE_FLAGS } from './workspace.ts';
+
+parseCommand({
+  command: 'pnpm dev',
+  usage: '',
+  help: `Runs the whole graph on this machine: DATABASE_URL (or an embedded Postgres), every subgraph
+migrated and seeded when empty, the subgraphs, workers, gateway, webhook sink and storefront as
+their own processes. Ctrl-C or SIGTERM stops everything. Takes no arguments; DEV_PORT_OFFSET
+shifts every port.`,
+  options: {},
+});
 
 const offset = toolEnv.DEV_PORT_OFFSET;
 const GATEWAY_PORT = 4000 + offset;

@@ -7,30 +7,23 @@
 // file; `--check` also fails when the committed manifest differs.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { isMainModule, parseCommand } from '@trellis/config/cli';
 import { ClientDocumentsError, generateClient, manifestText } from './client-documents.ts';
 
-const USAGE = 'usage: pnpm documents:extract <client dir> [--out FILE] [--check]';
+const SPEC = {
+  command: 'pnpm documents:extract',
+  usage: '<client dir> [--out FILE] [--check]',
+  help: `Reads one client's operations, validates them against clients/api.graphql and writes its
+trusted-documents manifest.
+
+  --out FILE  where to write it (default: <client dir>/persisted-operations.json)
+  --check     write nothing; exit 1 when the committed manifest differs`,
+  options: { out: { type: 'string' }, check: { type: 'boolean' } },
+  positionals: [1, 1],
+} as const;
 
 async function main(): Promise<void> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse();
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(
-      `${USAGE}\n\nWrites the client's trusted-documents manifest (default: <client dir>/persisted-operations.json);\n--check compares instead of writing.\n`,
-    );
-    return;
-  }
-  if (positionals.length !== 1) {
-    process.stderr.write(`${USAGE}\n`);
-    process.exit(2);
-  }
+  const { values, positionals } = parseCommand(SPEC);
   const dir = resolve(positionals[0]!);
   const out = resolve(values.out ?? resolve(dir, 'persisted-operations.json'));
   let text: string;
@@ -57,12 +50,4 @@ async function main(): Promise<void> {
   process.stdout.write(`wrote ${count} operations to ${where}\n`);
 }
 
-function parse() {
-  return parseArgs({
-    options: { out: { type: 'string' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    strict: true,
-    allowPositionals: true,
-  });
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (isMainModule(import.meta.url)) await main();

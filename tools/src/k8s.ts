@@ -11,9 +11,10 @@
 // (ops/k8s/overlays/production).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMainModule } from '@trellis/config/cli';
 import { DEFAULT_JOBS_POOL_MAX } from '@trellis/jobs/pool';
 import { stringify } from 'yaml';
-import { writeOrCheck } from './generated-files.ts';
+import { type GeneratedFiles, runGenerator } from './generated-files.ts';
 import { renderMonitoring } from './k8s-monitoring.ts';
 import { ingress, networkPolicies, servicePolicy } from './k8s-network.ts';
 import { HEADER, K8S_BASE, K8S_ROOT, labelsOf, NAMESPACE, selectorOf, yamlDocs } from './k8s-objects.ts';
@@ -348,12 +349,15 @@ export function renderK8s(subgraphs: SubgraphInfo[] = listSubgraphs()): Map<stri
   return files;
 }
 
-function main(): void {
-  writeOrCheck(() => renderK8s(), {
-    command: 'pnpm k8s',
-    what: 'Regenerates the Kubernetes manifests (ops/k8s/base, ops/k8s/components/monitoring, ops/k8s/prometheus) from the workspace.',
-    prune: [K8S_BASE, `${K8S_ROOT}/components/monitoring`, `${K8S_ROOT}/prometheus`],
-  });
-}
+/** The files `pnpm k8s` owns (pnpm compose writes them too). */
+export const K8S_FILES: GeneratedFiles = {
+  command: 'pnpm k8s',
+  prune: [K8S_BASE, `${K8S_ROOT}/components/monitoring`, `${K8S_ROOT}/prometheus`],
+};
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (isMainModule(import.meta.url))
+  runGenerator(
+    K8S_FILES,
+    'Regenerates the Kubernetes manifests (ops/k8s/base, ops/k8s/components/monitoring, ops/k8s/prometheus) from the workspace.',
+    renderK8s,
+  );

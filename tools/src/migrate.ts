@@ -1,8 +1,16 @@
 // `pnpm db:migrate`: applies every subgraph's committed migrations (each with its own
 // ledger) to DATABASE_URL, or to the embedded dev cluster when it is unset.
 import { exitWith } from '@trellis/config';
+import { parseCommand } from '@trellis/config/cli';
 import { openToolDatabase } from './database.ts';
 import { loadDefinitions, prepareSubgraph } from './subgraphs.ts';
+
+parseCommand({
+  command: 'pnpm db:migrate',
+  usage: '',
+  help: "Applies every subgraph's committed migrations (each with its own ledger) to DATABASE_URL,\nor to the embedded dev cluster when it is unset. Takes no arguments.",
+  options: {},
+});
 
 const database = await openToolDatabase((line) => process.stdout.write(`${line}\n`));
 try {

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { isMainModule, parseCommand } from '@trellis/config/cli';
 import { Kind, parse } from 'graphql';
 import { renderK8s } from './k8s.ts';
 import { K8S_BASE } from './k8s-objects.ts';
@@ -14,7 +15,16 @@ import { listSubgraphs, ROOT } from './workspace.ts';
 
 const TEMPLATES = join(ROOT, 'tools', 'templates');
 const MAX_LENGTH = 30;
-const USAGE = 'usage: pnpm new:subgraph <name>  (a lower-case identifier, e.g. shipping)';
+const SPEC = {
+  command: 'pnpm new:subgraph',
+  usage: '<name>',
+  help: `Scaffolds subgraphs/<name> from tools/templates/subgraph (one entity with a Relay connection),
+links it, generates its first migration, its resolver types and the supergraph, and adds its
+service to docker-compose.yml. <name> is a lower-case identifier, e.g. shipping. A bad name
+changes nothing; a failed step undoes every change made before it.`,
+  options: {},
+  positionals: [1, 1],
+} as const;
 
 /** A name the tool refuses, with the one line that says why. */
 export class NameError extends Error {}
@@ -478,16 +488,7 @@ async function create(names: SubgraphNames, files: Map<string, string>, changes:
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const args = argv.filter((arg) => arg !== '--');
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (args.length !== 1 || args[0]?.startsWith('-')) {
-    process.stderr.write(`${USAGE}\n`);
-    return 1;
-  }
-  const name = args[0] ?? '';
+  const name = parseCommand(SPEC, argv).positionals[0] ?? '';
   let names: SubgraphNames;
   let files: Map<string, string>;
   try {
@@ -544,4 +545,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await main(process.argv.slice(2));
+if (isMainModule(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

@@ -7,8 +7,9 @@
 // when the committed files are stale.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMainModule } from '@trellis/config/cli';
 import { stringify } from 'yaml';
-import { writeOrCheck } from './generated-files.ts';
+import { type GeneratedFiles, runGenerator } from './generated-files.ts';
 import { ADMIN_PORT, listServices, listSubgraphs, type SubgraphInfo } from './workspace.ts';
 
 export const POSTGRES_INIT = 'ops/postgres/init/10-subgraph-roles.sql';
@@ -172,11 +173,12 @@ export function renderOps(subgraphs: SubgraphInfo[] = listSubgraphs()): Map<stri
   ]);
 }
 
-function main(): void {
-  writeOrCheck(() => renderOps(), {
-    command: 'pnpm ops',
-    what: "Regenerates the compose stack's Postgres roles, Prometheus targets and the TrellisServiceDown rule from the workspace.",
-  });
-}
+/** The files `pnpm ops` owns (pnpm compose writes them too). */
+export const OPS_FILES: GeneratedFiles = { command: 'pnpm ops' };
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (isMainModule(import.meta.url))
+  runGenerator(
+    OPS_FILES,
+    "Regenerates the compose stack's Postgres roles, Prometheus targets and the TrellisServiceDown rule from the workspace.",
+    renderOps,
+  );

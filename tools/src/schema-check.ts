@@ -17,6 +17,7 @@ import {
   subgraphSchemaOf,
 } from '@trellis/composition/changes';
 import { readSubgraphSdl, subgraphSdl } from '@trellis/composition/sdl';
+import { isMainModule, parseCommand } from '@trellis/config/cli';
 import { composeWorkspace } from './compose.ts';
 import { schemaCheckEnv } from './env.ts';
 import { listSubgraphs, ROOT } from './workspace.ts';
@@ -72,10 +73,21 @@ export function checkSchemas(root: string, base: string, currentSupergraph: stri
   return { base, changes, unacknowledged };
 }
 
+const SPEC = {
+  command: 'pnpm schema:check',
+  usage: '[--base REF]',
+  help: `Composes the supergraph from the subgraph SDLs, then compares what clients see and each subgraph's
+SDL with the base revision's. Breaking changes fail unless acknowledged in ${ACK_FILE}
+(one line each, as printed); dangerous changes are reported and pass.
+
+  --base REF  the revision to compare with (default: SCHEMA_BASE, else the merge base with
+              main when HEAD is not main, else HEAD~1)`,
+  options: { base: { type: 'string' } },
+} as const;
+
 function main(): void {
-  const argv = process.argv.slice(2);
-  const flag = argv.indexOf('--base');
-  const base = resolveBase(ROOT, flag >= 0 ? argv[flag + 1] : schemaCheckEnv.SCHEMA_BASE);
+  const { values } = parseCommand(SPEC);
+  const base = resolveBase(ROOT, values.base ?? schemaCheckEnv.SCHEMA_BASE);
   let supergraph: string;
   try {
     supergraph = composeWorkspace();
@@ -113,4 +125,4 @@ function main(): void {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (isMainModule(import.meta.url)) main();

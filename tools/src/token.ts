@@ -1,38 +1,30 @@
 // `pnpm --silent run dev:token --user <id> [--scope admin] [--expires 1h]`: prints a client
 // JWT signed with the development secret, which the development gateway accepts. (Not
 // `token`: pnpm reserves that name for npm's command; tools/test/script-names.test.ts.)
-import { parseArgs } from 'node:util';
-import { exitWith } from '@trellis/config';
+import { parseCommand, usageError } from '@trellis/config/cli';
 import { DEV_AUTH, mintClientToken } from '@trellis/identity';
 
-const USAGE = 'usage: pnpm --silent run dev:token --user <id> [--scope admin]… [--expires 1h]';
+const SPEC = {
+  command: 'pnpm --silent run dev:token',
+  usage: '--user <id> [--scope admin]… [--expires 1h]',
+  help: `Prints a development JWT for user <id> (with the given scopes) that the development gateway accepts:
+  Authorization: Bearer <token>
 
-let values: { user?: string | undefined; scope?: string[] | undefined; expires?: string | undefined; help?: boolean };
-try {
-  ({ values } = parseArgs({
-    options: {
-      user: { type: 'string' },
-      scope: { type: 'string', multiple: true },
-      expires: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
-  }));
-} catch (error) {
-  process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-  process.exit(2);
-}
-if (values.help) {
-  process.stdout.write(
-    `${USAGE}\n\nPrints a development JWT for user <id> (with the given scopes) that the development gateway accepts:\n` +
-      '  Authorization: Bearer <token>\n',
-  );
-  process.exit(0);
-}
-if (!values.user || !/^[1-9]\d*$/.test(values.user)) exitWith(USAGE);
+  --user <id>       the user's id (a positive integer; required)
+  --scope <scope>   a scope to grant, e.g. admin (repeatable)
+  --expires <time>  lifetime such as 30m, 1h (default) or 7d`,
+  options: {
+    user: { type: 'string' },
+    scope: { type: 'string', multiple: true },
+    expires: { type: 'string' },
+  },
+} as const;
+
+const { values } = parseCommand(SPEC);
+if (values.user === undefined) usageError(SPEC, '--user is required');
+if (!/^[1-9]\d*$/.test(values.user)) usageError(SPEC, `--user must be a positive integer (got '${values.user}')`);
 if (values.expires !== undefined && !/^\d+\s?[smhd]$/.test(values.expires))
-  exitWith(`--expires must be a duration such as 30m, 1h or 7d (got "${values.expires}")`);
+  usageError(SPEC, `--expires must be a duration such as 30m, 1h or 7d (got '${values.expires}')`);
 const token = await mintClientToken({
   userId: values.user,
   scopes: values.scope ?? [],

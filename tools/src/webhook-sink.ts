@@ -2,9 +2,19 @@
 // deliveries are appended to .data/webhook-sink/deliveries.jsonl and listed at
 // GET http://127.0.0.1:4199/deliveries; a repeated Idempotency-Key is dropped.
 import { join } from 'node:path';
+import { parseCommand } from '@trellis/config/cli';
 import { startWebhookSink } from '@trellis/testing/webhook-sink';
 import { toolEnv } from './env.ts';
 import { ROOT } from './workspace.ts';
+
+parseCommand({
+  command: 'node --import tsx tools/src/webhook-sink.ts',
+  usage: '',
+  help: `The development webhook receiver (pnpm dev starts it): checks each order confirmation's
+signature, drops repeated Idempotency-Keys, records first deliveries. WEBHOOK_SINK_PORT (4199),
+WEBHOOK_SINK_HOST, NOTIFY_WEBHOOK_SECRET. Takes no arguments.`,
+  options: {},
+});
 
 const sink = await startWebhookSink({
   secret: toolEnv.NOTIFY_WEBHOOK_SECRET,

@@ -71,7 +71,7 @@ function databaseName(url: string): string {
 }
 
 /**
- * Where a subgraph's migration ledger lives: outside its own schema (TOOLCHAIN.md), in
+ * Where a subgraph's migration ledger lives: outside its own schema (docs/toolchain.md), in
  * `<domain>_migrations`, a schema its database role owns (ops/postgres/init), so migrations
  * run with the subgraph's own least-privilege role.
  */
