@@ -85,6 +85,8 @@ export interface RunningGateway extends RunningServer {
   registry: Registry;
   /** Base URL of the internal surface (/metrics, /admin/*) when ADMIN_PORT gives it its own listener. */
   adminUrl?: string | undefined;
+  /** Flushes recorded operation usage now (when usage reporting is on). */
+  flushUsage?: () => Promise<void>;
 }
 
 export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<RunningGateway> {
@@ -221,6 +223,10 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
           onError: (error) => log.warn({ err: String(error) }, 'cache invalidation subscription'),
         })
       : undefined;
+  // Operation usage (usage/recorder.ts): recorded in memory, flushed to Postgres off the request path.
+  const usage = config.usage
+    ? (await import('./usage/recorder.ts')).createUsageReporting(config.usage, { registry, logger: log })
+    : undefined;
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ...(config.features ? features : []),
     // Text and dates checked by type before any subgraph fetch (the subgraphs apply the same rule).
@@ -231,6 +237,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     requestIdOnInternalErrors(),
     accessLogPlugin(),
     graphqlMetrics.plugin<GatewayContext>(),
+    ...(usage ? [usage.plugin<GatewayContext>()] : []),
     ApolloServerPluginUsageReportingDisabled(),
     ApolloServerPluginSchemaReportingDisabled(),
   ];
@@ -309,6 +316,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     await subscription?.close();
     await cacheStore?.close();
     await rateLimiter?.close();
+    await usage?.close();
     throw error;
   }
   ready = true;
@@ -316,6 +324,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     ...running,
     registry,
     adminUrl: admin?.url,
+    ...(usage ? { flushUsage: usage.flush } : {}),
     async stop() {
       ready = false;
       await running.close(10_000);
@@ -325,6 +334,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       await subscription?.close();
       await cacheStore?.close();
       await rateLimiter?.close();
+      await usage?.close();
     },
   };
 }

@@ -1,0 +1,203 @@
+// Operation usage reporting at the gateway: an Apollo plugin records each executed operation
+// (its shape, client, outcome and latency) in memory — no I/O on the request path — and a
+// timer flushes the aggregate to Postgres (`gateway_usage`) in one batch. A flush that fails
+// (database down, read-only, slow) drops its batch and counts it; requests never wait for,
+// or fail because of, usage reporting. Schema checks read the tables (tools/src/usage).
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { CLIENT_NAME_HEADER, CLIENT_VERSION_HEADER, parseClientIdentity } from '@trellis/http';
+import type { Logger } from '@trellis/telemetry';
+import { registeredMetric } from '@trellis/telemetry/metrics';
+import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { UsageAggregator } from './aggregator.ts';
+import { describeOperation, type OperationShape } from './operation.ts';
+import { createUsageStore, type UsageStore } from './store.ts';
+
+export interface UsageConfig {
+  /** Postgres holding `gateway_usage` (USAGE_DATABASE_URL); migrated on the first flush. */
+  databaseUrl: string;
+  /** Time between flushes (USAGE_FLUSH_INTERVAL_MS). @default 60_000 */
+  flushIntervalMs: number;
+  /** Length of a stored time bucket (USAGE_BUCKET_MINUTES). @default 60 minutes */
+  bucketMs: number;
+  /** Days of usage kept (USAGE_RETENTION_DAYS). @default 30 */
+  retentionDays: number;
+  /** Distinct (bucket, operation, client, version) keys held between flushes (USAGE_MAX_ENTRIES). @default 5000 */
+  maxEntries: number;
+  /** Signature text held between flushes. @default 8 MiB */
+  maxSignatureBytes: number;
+}
+
+export const DEFAULT_USAGE: Omit<UsageConfig, 'databaseUrl'> = {
+  flushIntervalMs: 60_000,
+  bucketMs: 60 * 60_000,
+  retentionDays: 30,
+  maxEntries: 5000,
+  maxSignatureBytes: 8 * 1024 * 1024,
+};
+
+/** Retention runs at most this often per gateway. */
+const PRUNE_EVERY_MS = 60 * 60_000;
+
+export interface UsageReporting {
+  plugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext>;
+  /** Writes what is held now (tests, shutdown); resolves when done or dropped. */
+  flush(): Promise<void>;
+  /** Flushes once more (bounded in time) and closes the connection. */
+  close(): Promise<void>;
+}
+
+export function createUsageReporting(
+  config: UsageConfig,
+  deps: { registry: Registry; logger: Logger; store?: UsageStore },
+): UsageReporting {
+  const { registry, logger } = deps;
+  const metric = <T>(name: string, make: () => T) => registeredMetric(registry, name, make);
+  const dropped = metric(
+    'trellis_gateway_usage_dropped_requests_total',
+    () =>
+      new Counter({
+        name: 'trellis_gateway_usage_dropped_requests_total',
+        help: 'Requests whose usage was not recorded: over the in-memory bound (limit) or in a failed flush (flush)',
+        labelNames: ['reason'],
+        registers: [registry],
+      }),
+  );
+  const droppedBuckets = metric(
+    'trellis_gateway_usage_dropped_buckets_total',
+    () =>
+      new Counter({
+        name: 'trellis_gateway_usage_dropped_buckets_total',
+        help: 'Aggregated usage rows (bucket, operation, client) dropped because their flush failed',
+        registers: [registry],
+      }),
+  );
+  const flushes = metric(
+    'trellis_gateway_usage_flushes_total',
+    () =>
+      new Counter({
+        name: 'trellis_gateway_usage_flushes_total',
+        help: 'Usage flushes by result (ok, failed)',
+        labelNames: ['result'],
+        registers: [registry],
+      }),
+  );
+  const rowsWritten = metric(
+    'trellis_gateway_usage_rows_written_total',
+    () =>
+      new Counter({
+        name: 'trellis_gateway_usage_rows_written_total',
+        help: 'Rows upserted into gateway_usage (operations, coordinates, usage)',
+        registers: [registry],
+      }),
+  );
+  const flushSeconds = metric(
+    'trellis_gateway_usage_flush_duration_seconds',
+    () =>
+      new Histogram({
+        name: 'trellis_gateway_usage_flush_duration_seconds',
+        help: 'Time one usage flush took (successful or not)',
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers: [registry],
+      }),
+  );
+  const aggregator = new UsageAggregator(config);
+  metric(
+    'trellis_gateway_usage_pending_entries',
+    () =>
+      new Gauge({
+        name: 'trellis_gateway_usage_pending_entries',
+        help: 'Aggregated usage entries held in memory until the next flush',
+        registers: [registry],
+        collect() {
+          this.set(aggregator.size);
+        },
+      }),
+  );
+  const store = deps.store ?? createUsageStore({ url: config.databaseUrl, registry });
+  // Shapes per schema and parsed document: Apollo reuses the parsed document of a repeated
+  // operation text, so a shape is computed once per distinct text (and schema version).
+  const shapes = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, OperationShape>>>();
+  const shapeOf = (schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) => {
+    let byDocument = shapes.get(schema);
+    if (!byDocument) shapes.set(schema, (byDocument = new WeakMap()));
+    let byName = byDocument.get(document);
+    if (!byName) byDocument.set(document, (byName = new Map()));
+    const name = operation.name?.value ?? '';
+    let shape = byName.get(name);
+    if (!shape) byName.set(name, (shape = describeOperation(schema, document, operation)));
+    return shape;
+  };
+
+  let flushing: Promise<void> | undefined;
+  let lastPrune = 0;
+  const flushOnce = async () => {
+    const batch = aggregator.drain();
+    if (batch.entries.length === 0) return;
+    const started = performance.now();
+    try {
+      rowsWritten.inc(await store.write(batch));
+      flushes.inc({ result: 'ok' });
+      if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
+        lastPrune = Date.now();
+        await store.prune(config.retentionDays);
+      }
+    } catch (error) {
+      flushes.inc({ result: 'failed' });
+      droppedBuckets.inc(batch.entries.length);
+      dropped.inc(
+        { reason: 'flush' },
+        batch.entries.reduce((n, e) => n + e.requests, 0),
+      );
+      logger.warn({ err: String(error), rows: batch.entries.length }, 'usage flush failed; batch dropped');
+    } finally {
+      flushSeconds.observe((performance.now() - started) / 1000);
+    }
+  };
+  const flush = () => {
+    flushing ??= flushOnce().finally(() => {
+      flushing = undefined;
+    });
+    return flushing;
+  };
+  const timer = setInterval(() => void flush(), config.flushIntervalMs);
+  timer.unref();
+
+  return {
+    plugin: () => ({
+      async requestDidStart() {
+        const started = performance.now();
+        return {
+          async willSendResponse({ schema, document, operation, response, request }) {
+            // Only operations that resolved against the schema have a shape (not parse or validation failures).
+            if (!document || !operation) return;
+            try {
+              const headers = request.http?.headers;
+              const client = parseClientIdentity(headers?.get(CLIENT_NAME_HEADER), headers?.get(CLIENT_VERSION_HEADER));
+              const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+              const kept = aggregator.add({
+                shape: shapeOf(schema, document, operation),
+                clientName: client.name,
+                clientVersion: client.version,
+                errors: Boolean(errors?.length),
+                durationMs: performance.now() - started,
+                at: Date.now(),
+              });
+              if (!kept) dropped.inc({ reason: 'limit' });
+            } catch (error) {
+              // Usage reporting never fails a request.
+              logger.warn({ err: String(error) }, 'usage not recorded');
+            }
+          },
+        };
+      },
+    }),
+    flush,
+    async close() {
+      clearInterval(timer);
+      await flushing;
+      await Promise.race([flush(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      await store.close();
+    },
+  };
+}
