@@ -4,6 +4,11 @@
 // schema-changes.acknowledged (committed with the change, so it is reviewed). Dangerous
 // changes are reported and pass. Base: --base, else SCHEMA_BASE, else `main` when HEAD is
 // not main, else HEAD~1 (the last change on main).
+//
+// Usage-aware (tools/src/usage/check.ts): a breaking change no client used over the window
+// (`--window-days N`, default 30) in recorded usage (`--usage FILE`, else DATABASE_URL) nor
+// in any client's trusted documents passes as safe, with the evidence; one that is used
+// fails naming who uses it. `--json` prints the classification as JSON.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -18,6 +23,7 @@ import {
 } from '@trellis/composition/changes';
 import { composeWorkspace } from './compose.ts';
 import { schemaCheckEnv } from './env.ts';
+import { reportWithUsage } from './usage/check.ts';
 import { listSubgraphs, ROOT } from './workspace.ts';
 
 export const ACK_FILE = 'schema-changes.acknowledged';
@@ -42,6 +48,10 @@ export interface CheckResult {
   base: string;
   changes: SchemaChange[];
   unacknowledged: SchemaChange[];
+  /** Acknowledgement lines of ACK_FILE. */
+  acknowledged: Set<string>;
+  /** The base revision's supergraph, when it has one. */
+  baseSupergraph?: string | undefined;
 }
 
 /** Everything but printing: compose, diff against `base`, apply acknowledgements. */
@@ -68,10 +78,10 @@ export function checkSchemas(root: string, base: string, currentSupergraph: stri
       : [],
   );
   const unacknowledged = changes.filter((c) => c.severity === 'breaking' && !acknowledged.has(acknowledgement(c)));
-  return { base, changes, unacknowledged };
+  return { base, changes, unacknowledged, acknowledged, baseSupergraph };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const flag = argv.indexOf('--base');
   const base = resolveBase(ROOT, flag >= 0 ? argv[flag + 1] : schemaCheckEnv.SCHEMA_BASE);
@@ -85,7 +95,7 @@ function main(): void {
     }
     throw error;
   }
-  process.stdout.write('composition: ok\n');
+  (argv.includes('--json') ? process.stderr : process.stdout).write('composition: ok\n');
   if (!base) {
     process.stdout.write('no base revision to compare with (first commit?): nothing to check\n');
     return;
@@ -95,21 +105,7 @@ function main(): void {
     process.stdout.write(`no schema changes against ${base}\n`);
     return;
   }
-  for (const change of result.changes) {
-    const mark =
-      change.severity === 'breaking'
-        ? result.unacknowledged.includes(change)
-          ? 'BREAKING'
-          : 'breaking (acknowledged)'
-        : 'dangerous';
-    process.stdout.write(`${mark}  ${change.scope}: ${change.description}\n    ${change.type}: ${change.why}\n`);
-  }
-  if (result.unacknowledged.length > 0) {
-    process.stderr.write(
-      `\n${result.unacknowledged.length} breaking change(s) against ${base}. If intended, add these lines to ${ACK_FILE}:\n${result.unacknowledged.map(acknowledgement).join('\n')}\n`,
-    );
-    process.exit(1);
-  }
+  process.exitCode = await reportWithUsage(result, result.acknowledged, argv, ACK_FILE);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (import.meta.url === `file://${process.argv[1]}`) await main();

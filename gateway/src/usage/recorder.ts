@@ -120,12 +120,21 @@ export function createUsageReporting(
   const shapes = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, OperationShape>>>();
   const shapeOf = (schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) => {
     let byDocument = shapes.get(schema);
-    if (!byDocument) shapes.set(schema, (byDocument = new WeakMap()));
+    if (!byDocument) {
+      byDocument = new WeakMap();
+      shapes.set(schema, byDocument);
+    }
     let byName = byDocument.get(document);
-    if (!byName) byDocument.set(document, (byName = new Map()));
+    if (!byName) {
+      byName = new Map();
+      byDocument.set(document, byName);
+    }
     const name = operation.name?.value ?? '';
     let shape = byName.get(name);
-    if (!shape) byName.set(name, (shape = describeOperation(schema, document, operation)));
+    if (!shape) {
+      shape = describeOperation(schema, document, operation);
+      byName.set(name, shape);
+    }
     return shape;
   };
 

@@ -38,7 +38,8 @@ export function createUsageStore(options: { url: string; registry?: Registry }):
     url: options.url,
     schema,
     applicationName: 'trellis-gateway-usage',
-    max: 1,
+    // Two: migrating holds one (the advisory lock) while drizzle's migrator uses the other.
+    max: 2,
     statementTimeoutMs: 10_000,
     ...(options.registry ? { registry: options.registry } : {}),
   });

@@ -1,0 +1,83 @@
+// The usage-aware half of `pnpm schema:check`: classifies the breaking changes found by
+// checkSchemas() against recorded usage and the clients' manifests, prints them (text, or
+// `--json`), and says whether the check passes. Without usage data it says so and keeps the
+// old rule: every breaking change needs an acknowledgement.
+import { acknowledgement, apiSchemaOf } from '@trellis/composition/changes';
+import type { CheckResult } from '../schema-check.ts';
+import { type ClassifiedChange, classifyChanges } from './classify.ts';
+import { manifestUses } from './manifests.ts';
+import { clientLabel, type UsageSnapshot } from './snapshot.ts';
+import { type LoadedUsage, loadUsage, usageOptions } from './source.ts';
+
+export interface UsageCheck {
+  base: string;
+  usage: Omit<UsageSnapshot, 'operations'> | null;
+  /** Why usage was not used (null when it was). */
+  noUsage: string | null;
+  breaking: ClassifiedChange[];
+  dangerous: CheckResult['changes'];
+  failed: ClassifiedChange[];
+}
+
+export function usageCheck(result: CheckResult, loaded: LoadedUsage, acknowledged: ReadonlySet<string>): UsageCheck {
+  const manifests = result.baseSupergraph ? manifestUses(apiSchemaOf(result.baseSupergraph)) : [];
+  const breaking = classifyChanges(result.changes, acknowledged, loaded.snapshot, manifests);
+  const { operations: _operations, ...usage } = loaded.snapshot ?? { operations: [] };
+  return {
+    base: result.base,
+    usage: loaded.snapshot ? (usage as Omit<UsageSnapshot, 'operations'>) : null,
+    noUsage: loaded.snapshot ? null : (loaded.missing ?? 'no usage data'),
+    breaking,
+    dangerous: result.changes.filter((c) => c.severity === 'dangerous'),
+    failed: breaking.filter((c) => c.verdict === 'used' || c.verdict === 'unverified'),
+  };
+}
+
+const MARK: Record<ClassifiedChange['verdict'], string> = {
+  used: 'BREAKING (used)',
+  unverified: 'BREAKING',
+  safe: 'breaking (unused: safe)',
+  acknowledged: 'breaking (acknowledged)',
+};
+
+export function usageCheckText(check: UsageCheck, ackFile: string): string {
+  const lines: string[] = [];
+  lines.push(
+    check.usage
+      ? `usage: ${check.usage.totalRequests} requests over the last ${check.usage.windowDays} days (${check.usage.source})`
+      : `usage: none — ${check.noUsage}; every breaking change needs an acknowledgement`,
+  );
+  for (const change of check.breaking) {
+    lines.push(`${MARK[change.verdict]}  ${change.scope}: ${change.description}`, `    ${change.type}: ${change.why}`);
+    if (change.verdict === 'safe') lines.push(`    evidence: ${change.evidence}`);
+    for (const op of change.operations.slice(0, 10)) {
+      lines.push(`    operation ${op.name} — ${op.requests} requests`);
+      for (const c of op.clients.slice(0, 5))
+        lines.push(`      ${clientLabel(c)}: ${c.requests} requests, ${c.errors} errors, last seen ${c.lastSeen}`);
+    }
+    for (const m of change.manifests) lines.push(`    client ${m.client}: trusted document ${m.operation}`);
+  }
+  for (const change of check.dangerous)
+    lines.push(`dangerous  ${change.scope}: ${change.description}`, `    ${change.type}: ${change.why}`);
+  if (check.failed.length > 0)
+    lines.push(
+      '',
+      `${check.failed.length} breaking change(s) against ${check.base} that clients may use. If intended, add these lines to ${ackFile}:`,
+      ...check.failed.map(acknowledgement),
+    );
+  return `${lines.join('\n')}\n`;
+}
+
+/** Reads the usage flags of argv, classifies, prints; returns the exit code. */
+export async function reportWithUsage(
+  result: CheckResult,
+  acknowledged: ReadonlySet<string>,
+  argv: readonly string[],
+  ackFile: string,
+): Promise<number> {
+  const check = usageCheck(result, await loadUsage(usageOptions(argv)), acknowledged);
+  if (argv.includes('--json'))
+    process.stdout.write(`${JSON.stringify({ ...check, ok: check.failed.length === 0 }, null, 2)}\n`);
+  else (check.failed.length ? process.stderr : process.stdout).write(usageCheckText(check, ackFile));
+  return check.failed.length ? 1 : 0;
+}
