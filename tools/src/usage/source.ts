@@ -7,6 +7,8 @@ import { readUsageFile, type UsageSnapshot, withinDays } from './snapshot.ts';
 export interface UsageOptions {
   file?: string | undefined;
   windowDays?: number | undefined;
+  /** The usage database (tests); @default USAGE_DATABASE_URL, else DATABASE_URL */
+  databaseUrl?: string | undefined;
 }
 
 /** Reads `--usage FILE` and `--window-days N` from argv (in the style of the other flags). */
@@ -33,7 +35,7 @@ export async function loadUsage(options: UsageOptions): Promise<LoadedUsage> {
   let snapshot: UsageSnapshot | undefined;
   if (file) snapshot = withinDays(readUsageFile(file), windowDays);
   else {
-    const url = usageEnv.USAGE_DATABASE_URL ?? toolEnv.DATABASE_URL;
+    const url = options.databaseUrl ?? usageEnv.USAGE_DATABASE_URL ?? toolEnv.DATABASE_URL;
     if (!url) return { missing: 'no usage source: set DATABASE_URL (or USAGE_DATABASE_URL) or pass --usage FILE' };
     try {
       snapshot = await readUsageDatabase(url, windowDays);
