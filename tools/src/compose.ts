@@ -1,12 +1,14 @@
 // `pnpm compose`: rebuilds supergraph.graphql from every subgraph's schema.graphql, routed
 // to the default local ports, and the client-facing API schema clients/api.graphql (what
 // clients see: no join__/link__ machinery, no @inaccessible members; clients generate
-// their types from it). `--check` exits 1 when a committed file is stale.
-import { readFileSync, writeFileSync } from 'node:fs';
+// their types from it). Changes to the API schema are added to docs/schema-changelog.md
+// (schema-changelog.ts). `--check` exits 1 when a committed file is stale.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CompositionError, composeSupergraph } from '@trellis/composition';
 import { apiSchemaOf } from '@trellis/composition/changes';
 import { printSchema } from 'graphql';
+import { changelogProblem, recordApiChange } from './schema-changelog.ts';
 import { listSubgraphs, ROOT } from './workspace.ts';
 
 export const SUPERGRAPH_PATH = join(ROOT, 'supergraph.graphql');
@@ -31,7 +33,7 @@ function defaultUrl(_name: string, port: number): string {
   return `http://127.0.0.1:${port}/graphql`;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   let supergraph: string;
   try {
     supergraph = composeWorkspace();
@@ -50,14 +52,24 @@ function main(): void {
     const stale = files.filter(([path, text]) => readFileSync(path, 'utf8') !== text);
     for (const [path] of stale)
       process.stderr.write(`${relative(ROOT, path)} is stale: run \`pnpm compose\` and commit it.\n`);
-    if (stale.length) process.exit(1);
+    const changelog = changelogProblem(apiSchemaText(supergraph));
+    if (changelog) process.stderr.write(`${changelog}: run \`pnpm compose\` and commit it.\n`);
+    if (stale.length || changelog) process.exit(1);
     process.stdout.write('supergraph.graphql and clients/api.graphql are up to date.\n');
     return;
   }
+  const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+  const before = { api: read(API_SCHEMA_PATH), supergraph: read(SUPERGRAPH_PATH) };
   for (const [path, text] of files) {
     writeFileSync(path, text);
     process.stdout.write(`wrote ${path}\n`);
   }
+  const api = apiSchemaText(supergraph);
+  const recorded = await recordApiChange(
+    { api: before.api ?? api, supergraph: before.supergraph },
+    { api, supergraph },
+  );
+  if (recorded) process.stdout.write(`docs/schema-changelog.md: ${recorded} API change(s) recorded\n`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (import.meta.url === `file://${process.argv[1]}`) await main();
