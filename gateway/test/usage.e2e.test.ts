@@ -189,4 +189,24 @@ describe('usage reporting', () => {
       await sql.unsafe(`drop role "${role}"`);
     }
   });
+
+  it('keeps a bounded number of distinct operations in memory and counts the excess', async () => {
+    const gateway = await startGateway(
+      testGatewayConfig({ supergraphPath: graph.supergraphPath, usage: { ...usage(usageDb.url)!, maxEntries: 5 } }),
+    );
+    try {
+      for (let i = 0; i < 30; i++) {
+        const answer = await post(`${gateway.url}/graphql`, `query Distinct${i} { product(id: "1") { id } }`, {});
+        expect(answer.status).toBe(200);
+        expect(answer.body.errors).toBeUndefined();
+      }
+      await gateway.flushUsage?.();
+      expect(await metricValue(gateway, 'trellis_gateway_usage_dropped_requests_total', { reason: 'limit' })).toBe(25);
+      const [stored] = await sql<{ n: string }[]>`
+        select count(*) as n from gateway_usage.operations where name like 'Distinct%'`;
+      expect(Number(stored?.n)).toBe(5);
+    } finally {
+      await gateway.stop();
+    }
+  });
 });

@@ -89,6 +89,11 @@ export class UsageAggregator {
     return this.entries.size;
   }
 
+  /** No new key fits (known keys still count). */
+  get full(): boolean {
+    return this.entries.size >= this.options.maxEntries;
+  }
+
   /** Hands over everything held and starts empty. */
   drain(): UsageBatch {
     const batch = { entries: [...this.entries.values()], operations: this.operations };

@@ -118,7 +118,11 @@ export function createUsageReporting(
   // Shapes per schema and parsed document: Apollo reuses the parsed document of a repeated
   // operation text, so a shape is computed once per distinct text (and schema version).
   const shapes = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, OperationShape>>>();
-  const shapeOf = (schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) => {
+  const shapeOf = (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+  ): OperationShape | undefined => {
     let byDocument = shapes.get(schema);
     if (!byDocument) {
       byDocument = new WeakMap();
@@ -132,6 +136,8 @@ export function createUsageReporting(
     const name = operation.name?.value ?? '';
     let shape = byName.get(name);
     if (!shape) {
+      // Full: a new text would be dropped anyway; do not spend CPU on its shape.
+      if (aggregator.full) return undefined;
       shape = describeOperation(schema, document, operation);
       byName.set(name, shape);
     }
@@ -164,7 +170,8 @@ export function createUsageReporting(
     }
   };
   const flush = () => {
-    flushing ??= flushOnce().finally(() => {
+    // Requests answered just before are recorded on the next turn of the event loop.
+    flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(flushOnce).finally(() => {
       flushing = undefined;
     });
     return flushing;
@@ -180,23 +187,32 @@ export function createUsageReporting(
           async willSendResponse({ schema, document, operation, response, request }) {
             // Only operations that resolved against the schema have a shape (not parse or validation failures).
             if (!document || !operation) return;
-            try {
-              const headers = request.http?.headers;
-              const client = parseClientIdentity(headers?.get(CLIENT_NAME_HEADER), headers?.get(CLIENT_VERSION_HEADER));
-              const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-              const kept = aggregator.add({
-                shape: shapeOf(schema, document, operation),
-                clientName: client.name,
-                clientVersion: client.version,
-                errors: Boolean(errors?.length),
-                durationMs: performance.now() - started,
-                at: Date.now(),
-              });
-              if (!kept) dropped.inc({ reason: 'limit' });
-            } catch (error) {
-              // Usage reporting never fails a request.
-              logger.warn({ err: String(error) }, 'usage not recorded');
-            }
+            const headers = request.http?.headers;
+            const client = parseClientIdentity(headers?.get(CLIENT_NAME_HEADER), headers?.get(CLIENT_VERSION_HEADER));
+            const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+            const durationMs = performance.now() - started;
+            const at = Date.now();
+            // After the response is on its way: a new operation text's shape (signature,
+            // coordinates) costs milliseconds on a large document, never the client's.
+            setImmediate(() => {
+              try {
+                const shape = shapeOf(schema, document, operation);
+                const kept =
+                  shape !== undefined &&
+                  aggregator.add({
+                    shape,
+                    clientName: client.name,
+                    clientVersion: client.version,
+                    errors: Boolean(errors?.length),
+                    durationMs,
+                    at,
+                  });
+                if (!kept) dropped.inc({ reason: 'limit' });
+              } catch (error) {
+                // Usage reporting never fails a request.
+                logger.warn({ err: String(error) }, 'usage not recorded');
+              }
+            });
           },
         };
       },

@@ -1,6 +1,8 @@
 // Writes aggregated usage to `gateway_usage` in one short transaction per flush, and applies
 // retention. Rows are written in key order, so replicas flushing the same rows at once wait
 // for each other instead of deadlocking; every write adds to what is there (upsert-add).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, type Database, runMigrations } from '@trellis/db';
 import { sql } from 'drizzle-orm';
@@ -9,7 +11,12 @@ import type { UsageBatch } from './aggregator.ts';
 import * as schema from './schema.ts';
 
 export const USAGE_DOMAIN = 'gateway_usage';
-export const USAGE_MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
+/** gateway/migrations, from the sources (src/usage/) or the bundle (dist/main.mjs). */
+export const USAGE_MIGRATIONS =
+  ['../../migrations', '../migrations']
+    .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+    .find((dir) => existsSync(join(dir, 'meta', '_journal.json'))) ??
+  fileURLToPath(new URL('../../migrations', import.meta.url));
 
 /** Rows per INSERT statement (Postgres allows 65535 parameters per statement). */
 const CHUNK = 1000;
