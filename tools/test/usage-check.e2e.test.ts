@@ -3,11 +3,8 @@
 // copy of the schemas — removing a field the storefront uses fails naming the storefront and
 // its operation; removing a field nobody used passes as safe, with the evidence. The same
 // from an exported usage file, and with no usage data at all (the old rule).
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeSupergraph } from '@trellis/composition';
 import { DEFAULT_USAGE } from '@trellis/gateway/usage';
 import { createTestDatabase, type TestDatabase } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -18,39 +15,20 @@ import { usageCheck, usageCheckText } from '../src/usage/check.ts';
 import { readUsageDatabase } from '../src/usage/database.ts';
 import { writeUsageFile } from '../src/usage/snapshot.ts';
 import { loadUsage } from '../src/usage/source.ts';
-import { listSubgraphs } from '../src/workspace.ts';
+import { type SchemaRepository, schemaRepository } from './support/schema-repository.ts';
 
 const STOREFRONT = { 'apollographql-client-name': 'trellis-storefront', 'apollographql-client-version': '1.4.0' };
 
+let repo: SchemaRepository | undefined;
 let scratch: string;
-const git = (...args: string[]) => execFileSync('git', args, { cwd: scratch, stdio: 'ignore' });
-const compose = () =>
-  composeSupergraph(
-    listSubgraphs(scratch).map((s) => ({
-      name: s.name,
-      url: `http://${s.name}`,
-      sdl: readFileSync(s.schemaPath, 'utf8'),
-    })),
-  );
+const compose = () => repo!.compose();
+const edit = (subgraph: string, from: string, to: string) => repo!.edit(subgraph, from, to);
 
 /** A scratch repository holding the subgraph SDLs and their supergraph, committed once. */
 function scratchCopy(): void {
-  scratch = mkdtempSync(join(tmpdir(), 'trellis-usage-check-'));
-  for (const s of listSubgraphs()) {
-    cpSync(join(s.dir, 'package.json'), join(scratch, 'subgraphs', s.name, 'package.json'));
-    cpSync(s.schemaPath, join(scratch, 'subgraphs', s.name, 'src', 'schema.graphql'));
-  }
-  writeFileSync(join(scratch, 'supergraph.graphql'), compose());
-  git('init', '-q');
-  git('add', '.');
-  git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'base');
-}
-
-function edit(subgraph: string, from: string, to: string): void {
-  const path = join(scratch, 'subgraphs', subgraph, 'src', 'schema.graphql');
-  const sdl = readFileSync(path, 'utf8');
-  expect(sdl).toContain(from);
-  writeFileSync(path, sdl.replace(from, to));
+  repo?.remove();
+  repo = schemaRepository('trellis-usage-check-');
+  scratch = repo.dir;
 }
 
 /** Review.createdAt: no storefront operation selects it. */
@@ -90,7 +68,7 @@ describe('usage-aware schema:check', () => {
   afterAll(async () => {
     await graph?.stop();
     await usageDb?.drop();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    repo?.remove();
   });
 
   it('fails removing a field the storefront uses, naming the client, version and operation', async () => {
