@@ -66,7 +66,8 @@ export function withinDays(snapshot: UsageSnapshot, windowDays: number, now = ne
   const operations = snapshot.operations
     .map((op) => ({ ...op, clients: op.clients.filter((c) => new Date(c.lastSeen) >= since) }))
     .filter((op) => op.clients.length > 0);
-  return { ...snapshot, windowDays, since: since.toISOString(), operations };
+  const totalRequests = operations.reduce((n, op) => n + requestsOf(op), 0);
+  return { ...snapshot, windowDays, since: since.toISOString(), totalRequests, operations };
 }
 
 /** Operations in the snapshot touching any of `coordinates`, most requested first. */
