@@ -86,7 +86,7 @@ describe('usage-aware schema:check', () => {
       expect.objectContaining({ client: 'storefront', operation: 'ProductPage' }),
     ]);
     expect(check.failed.length).toBeGreaterThan(0);
-    const text = usageCheckText(check, ACK_FILE);
+    const text = usageCheckText(check);
     expect(text).toContain('BREAKING (used)  supergraph: Product.description was removed.');
     expect(text).toContain('operation ProductPage — 3 requests');
     expect(text).toMatch(/trellis-storefront 1\.4\.0: 3 requests, 0 errors, last seen \d{4}-/);
@@ -105,7 +105,7 @@ describe('usage-aware schema:check', () => {
       ['Review.createdAt'],
     ]);
     expect(check.failed).toEqual([]);
-    expect(usageCheckText(check, ACK_FILE)).toMatch(
+    expect(usageCheckText(check)).toMatch(
       /breaking \(unused: safe\) {2}supergraph: Review\.createdAt was removed\.[\s\S]*evidence: no operation used Review\.createdAt in the last 30 days \(9 requests of 3 operations/,
     );
 
@@ -126,7 +126,7 @@ describe('usage-aware schema:check', () => {
       expect(loaded.missing).toContain('no gateway_usage tables');
       const check = usageCheck(result, loaded, result.acknowledged);
       expect(check.failed.map((c) => c.verdict)).toEqual(check.breaking.map(() => 'unverified'));
-      expect(usageCheckText(check, ACK_FILE)).toContain('usage: none — the database has no gateway_usage tables');
+      expect(usageCheckText(check)).toContain('usage: none — the database has no gateway_usage tables');
       // The acknowledgement file still lets a deliberate break through.
       writeFileSync(
         join(scratch, ACK_FILE),

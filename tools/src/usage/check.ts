@@ -40,7 +40,8 @@ const MARK: Record<ClassifiedChange['verdict'], string> = {
   acknowledged: 'breaking (acknowledged)',
 };
 
-export function usageCheckText(check: UsageCheck, ackFile: string): string {
+/** The classification as people read it (the footer, on stderr, says what to do about failures). */
+export function usageCheckText(check: UsageCheck): string {
   const lines: string[] = [];
   lines.push(
     check.usage
@@ -59,13 +60,13 @@ export function usageCheckText(check: UsageCheck, ackFile: string): string {
   }
   for (const change of check.dangerous)
     lines.push(`dangerous  ${change.scope}: ${change.description}`, `    ${change.type}: ${change.why}`);
-  if (check.failed.length > 0)
-    lines.push(
-      '',
-      `${check.failed.length} breaking change(s) against ${check.base} that clients may use. If intended, add these lines to ${ackFile}:`,
-      ...check.failed.map(acknowledgement),
-    );
   return `${lines.join('\n')}\n`;
+}
+
+/** What to do about the changes that fail the check ('' when none do). */
+export function usageCheckFooter(check: UsageCheck, ackFile: string): string {
+  if (check.failed.length === 0) return '';
+  return `\n${check.failed.length} breaking change(s) against ${check.base} that clients may use. If intended, add these lines to ${ackFile}:\n${check.failed.map(acknowledgement).join('\n')}\n`;
 }
 
 /** Reads the usage flags of argv, classifies, prints; returns the exit code. */
@@ -78,6 +79,9 @@ export async function reportWithUsage(
   const check = usageCheck(result, await loadUsage(usageOptions(argv)), acknowledged);
   if (argv.includes('--json'))
     process.stdout.write(`${JSON.stringify({ ...check, ok: check.failed.length === 0 }, null, 2)}\n`);
-  else (check.failed.length ? process.stderr : process.stdout).write(usageCheckText(check, ackFile));
+  else {
+    process.stdout.write(usageCheckText(check));
+    process.stderr.write(usageCheckFooter(check, ackFile));
+  }
   return check.failed.length ? 1 : 0;
 }
