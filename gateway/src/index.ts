@@ -263,6 +263,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       return masked;
     },
   });
+  // Cached hits never reach Apollo: the usage recorder counts them at the front.
+  const cacheFront = responseCache && usage ? usage.front(responseCache.front) : responseCache?.front;
   const baseContext = config.features
     ? createContextFactory(identify, config.auth)
     : async (req: IncomingMessage): Promise<GatewayContext> => ({
@@ -293,11 +295,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
           })
         : baseContext,
     // Rate limits admit a request before the response cache may answer it (a hit spends its point).
-    ...(rateLimit
-      ? { front: rateLimit.front(responseCache?.front) }
-      : responseCache
-        ? { front: responseCache.front }
-        : {}),
+    ...(rateLimit ? { front: rateLimit.front(cacheFront) } : cacheFront ? { front: cacheFront } : {}),
     maxBodyBytes: config.maxBodyBytes,
     ...(config.connections ? { connections: config.connections } : {}),
     ...(config.inputBounds ? { inputBounds: config.inputBounds } : {}),

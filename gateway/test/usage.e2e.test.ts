@@ -209,4 +209,33 @@ describe('usage reporting', () => {
       await gateway.stop();
     }
   });
+
+  it('counts the response cache hits of an operation it has executed, with their client', async () => {
+    const gateway = await startGateway(
+      testGatewayConfig({
+        supergraphPath: graph.supergraphPath,
+        responseCache: { enabled: true, timeoutMs: 50 },
+        usage: usage(usageDb.url),
+      }),
+    );
+    try {
+      const query = 'query CachedCatalogue { products(first: 3) { edges { node { id name } } } }';
+      const send = () =>
+        fetch(`${gateway.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...STOREFRONT },
+          body: JSON.stringify({ query }),
+        });
+      expect((await send()).headers.get('x-cache')).toBe('MISS');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let i = 0; i < 3; i++) expect((await send()).headers.get('x-cache')).toBe('HIT');
+      await gateway.flushUsage?.();
+      const rows = await sql<{ requests: string; client_name: string }[]>`
+        select u.requests, u.client_name from gateway_usage.operation_usage u
+        join gateway_usage.operations o using (hash) where o.name = 'CachedCatalogue'`;
+      expect(rows.map((r) => [r.client_name, Number(r.requests)])).toEqual([['trellis-storefront', 4]]);
+    } finally {
+      await gateway.stop();
+    }
+  });
 });

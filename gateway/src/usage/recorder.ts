@@ -3,11 +3,22 @@
 // timer flushes the aggregate to Postgres (`gateway_usage`) in one batch. A flush that fails
 // (database down, read-only, slow) drops its batch and counts it; requests never wait for,
 // or fail because of, usage reporting. Schema checks read the tables (tools/src/usage).
+
+import type { IncomingMessage } from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { CLIENT_NAME_HEADER, CLIENT_VERSION_HEADER, parseClientIdentity } from '@trellis/http';
+import {
+  CLIENT_NAME_HEADER,
+  CLIENT_VERSION_HEADER,
+  type ClientIdentity,
+  type FrontRequest,
+  type GraphQLFront,
+  parseClientIdentity,
+  readClientIdentity,
+} from '@trellis/http';
 import type { Logger } from '@trellis/telemetry';
 import { registeredMetric } from '@trellis/telemetry/metrics';
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { UsageAggregator } from './aggregator.ts';
 import { describeOperation, type OperationShape } from './operation.ts';
@@ -36,11 +47,35 @@ export const DEFAULT_USAGE: Omit<UsageConfig, 'databaseUrl'> = {
   maxSignatureBytes: 8 * 1024 * 1024,
 };
 
+/** Operation texts remembered (by size) to record the response cache's hits, which never reach Apollo. */
+const KNOWN_TEXT_BYTES = 4 * 1024 * 1024;
+
+/** The operation text and name of a request as the front sees it (the key of known texts). */
+function textKey(request: FrontRequest): string | undefined {
+  let query: unknown;
+  let name: unknown;
+  if (request.method === 'POST') {
+    if (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body)) return undefined;
+    ({ query, operationName: name } = request.body as Record<string, unknown>);
+  } else {
+    const params = new URLSearchParams(request.search);
+    query = params.get('query');
+    name = params.get('operationName');
+  }
+  return typeof query === 'string' ? `${typeof name === 'string' ? name : ''}\n${query}` : undefined;
+}
+
 /** Retention runs at most this often per gateway. */
 const PRUNE_EVERY_MS = 60 * 60_000;
 
 export interface UsageReporting {
   plugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext>;
+  /**
+   * Wraps the response cache's front so its hits are recorded too: a hit of an operation text
+   * this gateway has executed counts as a request of that operation (others are counted as
+   * dropped, reason `unknown`, until this gateway executes the text once).
+   */
+  front(inner: GraphQLFront): GraphQLFront;
   /** Writes what is held now (tests, shutdown); resolves when done or dropped. */
   flush(): Promise<void>;
   /** Flushes once more (bounded in time) and closes the connection. */
@@ -58,7 +93,7 @@ export function createUsageReporting(
     () =>
       new Counter({
         name: 'trellis_gateway_usage_dropped_requests_total',
-        help: 'Requests whose usage was not recorded: over the in-memory bound (limit) or in a failed flush (flush)',
+        help: 'Requests whose usage was not recorded: over the in-memory bound (limit), in a failed flush (flush), a cached hit of a text this gateway never executed (unknown)',
         labelNames: ['reason'],
         registers: [registry],
       }),
@@ -144,6 +179,23 @@ export function createUsageReporting(
     return shape;
   };
 
+  const knownTexts = new LRUCache<string, OperationShape>({
+    maxSize: KNOWN_TEXT_BYTES,
+    sizeCalculation: (_shape, key) => key.length + 64,
+  });
+  const record = (
+    shape: OperationShape | undefined,
+    client: ClientIdentity,
+    errors: boolean,
+    durationMs: number,
+    at: number,
+  ) => {
+    const kept =
+      shape !== undefined &&
+      aggregator.add({ shape, clientName: client.name, clientVersion: client.version, errors, durationMs, at });
+    if (!kept) dropped.inc({ reason: 'limit' });
+  };
+
   let flushing: Promise<void> | undefined;
   let lastPrune = 0;
   const flushOnce = async () => {
@@ -194,20 +246,12 @@ export function createUsageReporting(
             const at = Date.now();
             // After the response is on its way: a new operation text's shape (signature,
             // coordinates) costs milliseconds on a large document, never the client's.
+            const text = request.query === undefined ? undefined : `${request.operationName ?? ''}\n${request.query}`;
             setImmediate(() => {
               try {
                 const shape = shapeOf(schema, document, operation);
-                const kept =
-                  shape !== undefined &&
-                  aggregator.add({
-                    shape,
-                    clientName: client.name,
-                    clientVersion: client.version,
-                    errors: Boolean(errors?.length),
-                    durationMs,
-                    at,
-                  });
-                if (!kept) dropped.inc({ reason: 'limit' });
+                if (shape && text !== undefined && text.length <= KNOWN_TEXT_BYTES / 64) knownTexts.set(text, shape);
+                record(shape, client, Boolean(errors?.length), durationMs, at);
               } catch (error) {
                 // Usage reporting never fails a request.
                 logger.warn({ err: String(error) }, 'usage not recorded');
@@ -215,6 +259,20 @@ export function createUsageReporting(
             });
           },
         };
+      },
+    }),
+    front: (inner) => ({
+      ...inner,
+      async serve(req: IncomingMessage, res, request) {
+        const started = performance.now();
+        const served = await inner.serve(req, res, request);
+        if (served) {
+          const key = textKey(request);
+          const shape = key === undefined ? undefined : knownTexts.get(key);
+          if (shape) record(shape, readClientIdentity(req), false, performance.now() - started, Date.now());
+          else dropped.inc({ reason: 'unknown' });
+        }
+        return served;
       },
     }),
     flush,
