@@ -4,4 +4,4 @@ export { describeOperation, type OperationShape, operationCoordinates, operation
 export { DEFAULT_USAGE, type UsageConfig } from './recorder.ts';
 export * as usageTables from './schema.ts';
 export { LATENCY_BOUNDS_MS } from './schema.ts';
-export { migrateUsage, USAGE_DOMAIN } from './store.ts';
+export { createUsageStore, migrateUsage, USAGE_DOMAIN } from './store.ts';
