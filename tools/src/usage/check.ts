@@ -6,7 +6,7 @@ import { acknowledgement, apiSchemaOf } from '@trellis/composition/changes';
 import type { CheckResult } from '../schema-check.ts';
 import { type ClassifiedChange, classifyChanges } from './classify.ts';
 import { manifestUses } from './manifests.ts';
-import { clientLabel, type UsageSnapshot } from './snapshot.ts';
+import { clientLabel, UsageFileError, type UsageSnapshot } from './snapshot.ts';
 import { type LoadedUsage, loadUsage, usageOptions } from './source.ts';
 
 export interface UsageCheck {
@@ -76,7 +76,24 @@ export async function reportWithUsage(
   argv: readonly string[],
   ackFile: string,
 ): Promise<number> {
-  const check = usageCheck(result, await loadUsage(usageOptions(argv)), acknowledged);
+  let options: ReturnType<typeof usageOptions>;
+  try {
+    options = usageOptions(argv);
+  } catch (error) {
+    process.stderr.write(
+      `schema:check: ${(error as Error).message}\nusage: pnpm schema:check [--base REF] [--usage FILE] [--window-days N] [--json]\n`,
+    );
+    return 2;
+  }
+  let loaded: LoadedUsage;
+  try {
+    loaded = await loadUsage(options);
+  } catch (error) {
+    if (!(error instanceof UsageFileError)) throw error;
+    process.stderr.write(`schema:check: ${error.message}\n`);
+    return 1;
+  }
+  const check = usageCheck(result, loaded, acknowledged);
   if (argv.includes('--json'))
     process.stdout.write(`${JSON.stringify({ ...check, ok: check.failed.length === 0 }, null, 2)}\n`);
   else {

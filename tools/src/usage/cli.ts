@@ -9,6 +9,7 @@ import { buildSchema } from 'graphql';
 import { API_SCHEMA_PATH } from '../compose.ts';
 import { manifestUses } from './manifests.ts';
 import { coordinateUsage, coordinateUsageText, deprecatedCoordinates } from './report.ts';
+import { UsageFileError } from './snapshot.ts';
 import { loadUsage } from './source.ts';
 
 const USAGE = 'usage: pnpm schema:usage (<Type.field> | --deprecated) [--usage FILE] [--window-days N] [--json]';
@@ -38,7 +39,14 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const schema = buildSchema(readFileSync(API_SCHEMA_PATH, 'utf8'));
-  const loaded = await loadUsage({ file: values.usage, windowDays });
+  let loaded: Awaited<ReturnType<typeof loadUsage>>;
+  try {
+    loaded = await loadUsage({ file: values.usage, windowDays });
+  } catch (error) {
+    if (!(error instanceof UsageFileError)) throw error;
+    process.stderr.write(`schema:usage: ${error.message}\n`);
+    return 1;
+  }
   const manifests = manifestUses(schema);
   const targets = values.deprecated
     ? deprecatedCoordinates(schema)
