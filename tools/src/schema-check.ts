@@ -52,6 +52,8 @@ export interface CheckResult {
   acknowledged: Set<string>;
   /** The base revision's supergraph, when it has one. */
   baseSupergraph?: string | undefined;
+  /** The supergraph checked (composed from the working tree). */
+  supergraph: string;
 }
 
 /** Everything but printing: compose, diff against `base`, apply acknowledgements. */
@@ -78,7 +80,7 @@ export function checkSchemas(root: string, base: string, currentSupergraph: stri
       : [],
   );
   const unacknowledged = changes.filter((c) => c.severity === 'breaking' && !acknowledged.has(acknowledgement(c)));
-  return { base, changes, unacknowledged, acknowledged, baseSupergraph };
+  return { base, changes, unacknowledged, acknowledged, baseSupergraph, supergraph: currentSupergraph };
 }
 
 async function main(): Promise<void> {

@@ -21,7 +21,13 @@ export interface UsageCheck {
 
 export function usageCheck(result: CheckResult, loaded: LoadedUsage, acknowledged: ReadonlySet<string>): UsageCheck {
   const manifests = result.baseSupergraph ? manifestUses(apiSchemaOf(result.baseSupergraph)) : [];
-  const breaking = classifyChanges(result.changes, acknowledged, loaded.snapshot, manifests);
+  const breaking = classifyChanges(
+    result.changes,
+    acknowledged,
+    loaded.snapshot,
+    manifests,
+    apiSchemaOf(result.supergraph),
+  );
   const { operations: _operations, ...usage } = loaded.snapshot ?? { operations: [] };
   return {
     base: result.base,

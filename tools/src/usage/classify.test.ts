@@ -2,7 +2,7 @@
 import { diffSchemas } from '@trellis/composition/changes';
 import { buildSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { classifyChanges, coordinatesOf } from './classify.ts';
+import { classifyChanges, coordinatesOf, hasCoordinate } from './classify.ts';
 import type { UsageSnapshot } from './snapshot.ts';
 
 const before = buildSchema(`
@@ -90,5 +90,50 @@ describe('coordinatesOf', () => {
       'A.k changed type from Int to String.': 'unverified',
       'TWO was removed from enum type E.': 'unverified',
     });
+  });
+
+  it("passes a subgraph's change to what the composed API schema still serves, when there is usage data", () => {
+    expect(['A', 'A.x', 'A.x(n:)', 'E.ONE', 'I.a', 'Node.id'].filter((c) => hasCoordinate(after, c))).toEqual([
+      'A',
+      'A.x',
+      'A.x(n:)',
+      'E.ONE',
+      'I.a',
+      'Node.id',
+    ]);
+    expect(['Gone', 'A.x(m:)', 'E.TWO', 'A.nope', 'Query.a(nope:)'].some((c) => hasCoordinate(after, c))).toBe(false);
+    const subgraph = diffSchemas('subgraph a', before, after).filter((c) =>
+      ['Gone was removed.', 'A.x arg m was removed.'].includes(c.description),
+    );
+    const usage: UsageSnapshot = {
+      format: 'trellis-usage-snapshot',
+      version: 1,
+      source: 'test',
+      generatedAt: '2026-12-01T00:00:00Z',
+      since: '2026-11-01T00:00:00Z',
+      windowDays: 30,
+      totalRequests: 1,
+      operations: [
+        {
+          hash: 'h',
+          name: 'Both',
+          type: 'query',
+          coordinates: ['Gone', 'A.x(m:)'],
+          clients: [{ name: 'web', version: '2', requests: 1, errors: 0, lastSeen: '2026-11-30T10:00:00.000Z' }],
+        },
+      ],
+    };
+    // `before` still has both: as if another subgraph served them in the composed API schema.
+    const verdicts = classifyChanges(subgraph, new Set(), usage, [], before).map((c) => [c.description, c.verdict]);
+    expect(verdicts).toEqual([
+      ['Gone was removed.', 'safe'],
+      ['A.x arg m was removed.', 'safe'],
+    ]);
+    // Gone from the API schema too: used, so it fails; without usage data, the old rule.
+    expect(classifyChanges(subgraph, new Set(), usage, [], after).map((c) => c.verdict)).toEqual(['used', 'used']);
+    expect(classifyChanges(subgraph, new Set(), undefined, [], before).map((c) => c.verdict)).toEqual([
+      'unverified',
+      'unverified',
+    ]);
   });
 });

@@ -5,7 +5,14 @@
 // with that evidence; acknowledged → passes as before; no usage data or a change whose
 // coordinates cannot be told → needs acknowledgement, as before usage was recorded.
 import { acknowledgement, type SchemaChange } from '@trellis/composition/changes';
-import { BreakingChangeType } from 'graphql';
+import {
+  BreakingChangeType,
+  type GraphQLSchema,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
+} from 'graphql';
 import type { ManifestOperationUse } from './manifests.ts';
 import { type ClientUsage, operationsUsing, requestsOf, type UsageSnapshot } from './snapshot.ts';
 
@@ -70,11 +77,27 @@ export function coordinatesOf(change: Pick<SchemaChange, 'type' | 'description'>
   return undefined;
 }
 
+/** Whether `coordinate` (`Type`, `Type.field`, `Enum.VALUE`, `Type.field(arg:)`) exists in `schema`. */
+export function hasCoordinate(schema: GraphQLSchema, coordinate: string): boolean {
+  const match = /^(\w+)(?:\.(\w+)(?:\((\w+):\))?)?$/.exec(coordinate);
+  const type = match?.[1] ? schema.getType(match[1]) : undefined;
+  if (!match || !type) return false;
+  const [, , member, arg] = match;
+  if (!member) return true;
+  if (isEnumType(type)) return !arg && type.getValue(member) !== undefined;
+  if (!isObjectType(type) && !isInterfaceType(type) && !isInputObjectType(type)) return false;
+  const field = type.getFields()[member];
+  if (!field) return false;
+  return !arg || ('args' in field && field.args.some((a) => a.name === arg));
+}
+
 export function classifyChanges(
   changes: readonly SchemaChange[],
   acknowledged: ReadonlySet<string>,
   usage: UsageSnapshot | undefined,
   manifests: readonly ManifestOperationUse[],
+  /** The composed API schema: a subgraph's change to what clients still get from it breaks no client. */
+  api?: GraphQLSchema,
 ): ClassifiedChange[] {
   return changes
     .filter((change) => change.severity === 'breaking')
@@ -101,6 +124,12 @@ export function classifyChanges(
         };
       if (coordinates.length === 0)
         return { ...base, verdict: 'unverified' as const, evidence: 'usage cannot tell who this change breaks' };
+      if (usage && api && change.scope !== 'supergraph' && coordinates.every((c) => hasCoordinate(api, c)))
+        return {
+          ...base,
+          verdict: 'safe' as const,
+          evidence: `clients still get ${coordinates.join(', ')} from the composed API schema (the supergraph's own changes are checked above)`,
+        };
       if (used) return { ...base, verdict: 'used' as const, evidence: `used by ${who}` };
       if (!usage)
         return { ...base, verdict: 'unverified' as const, evidence: 'no usage data to tell whether anyone uses it' };
