@@ -125,7 +125,12 @@ describe('usage-aware schema:check', () => {
       const loaded = await loadUsage({ databaseUrl: empty.url });
       expect(loaded.missing).toContain('no gateway_usage tables');
       const check = usageCheck(result, loaded, result.acknowledged);
-      expect(check.failed.map((c) => c.verdict)).toEqual(check.breaking.map(() => 'unverified'));
+      // Nothing passes as safe: every breaking change fails (a client's trusted documents may still name users).
+      expect(check.failed).toEqual(check.breaking);
+      expect(check.breaking.find((c) => c.scope === 'supergraph')).toMatchObject({
+        verdict: 'unverified',
+        coordinates: ['Review.createdAt'],
+      });
       expect(usageCheckText(check)).toContain('usage: none — the database has no gateway_usage tables');
       // The acknowledgement file still lets a deliberate break through.
       writeFileSync(
