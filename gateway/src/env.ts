@@ -15,6 +15,7 @@ import { compileTrustedProxies } from './client-address.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig } from './rate-limit.ts';
 import { DEFAULT_CONCURRENCY } from './subgraph-fetch/index.ts';
+import { DEFAULT_USAGE, type UsageConfig } from './usage/recorder.ts';
 
 export interface GatewayConfig {
   nodeEnv: 'development' | 'test' | 'production';
@@ -59,6 +60,11 @@ export interface GatewayConfig {
   };
   /** Per-client rate limits by cost (rate-limit.ts); budgets in Redis when `responseCache.redisUrl` is set. */
   rateLimit: RateLimitConfig;
+  /**
+   * Operation usage reporting (usage/recorder.ts) into `gateway_usage` at USAGE_DATABASE_URL;
+   * absent when that is unset or USAGE_REPORTING=off. @default off (no database)
+   */
+  usage?: UsageConfig | undefined;
   /** Manifest of trusted documents: when set, only its operations run. */
   trustedDocuments?: string | undefined;
   /** Largest request body accepted. @default 1 MB */
@@ -138,6 +144,12 @@ export function gatewayConfig(
       AUTH_REQUIRED: z.enum(['true', 'false']).default('false'),
       SUBGRAPH_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
       TRUSTED_DOCUMENTS: z.string().optional(),
+      USAGE_DATABASE_URL: common.DATABASE_URL.optional(),
+      USAGE_REPORTING: z.enum(['on', 'off']).default('on'),
+      USAGE_FLUSH_INTERVAL_MS: limit(DEFAULT_USAGE.flushIntervalMs),
+      USAGE_BUCKET_MINUTES: limit(DEFAULT_USAGE.bucketMs / 60_000),
+      USAGE_RETENTION_DAYS: limit(DEFAULT_USAGE.retentionDays),
+      USAGE_MAX_ENTRIES: limit(DEFAULT_USAGE.maxEntries),
       GATEWAY_FEATURES: z.enum(['on', 'off']).default('on'),
       RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
       REDIS_URL: common.REDIS_URL.optional(),
@@ -242,6 +254,17 @@ export function gatewayConfig(
       byClient: env.RATE_LIMIT_BY_CLIENT === 'on' ? (env.CLIENT_NAMES ?? []) : [],
     },
     trustedDocuments: env.TRUSTED_DOCUMENTS,
+    usage:
+      env.USAGE_DATABASE_URL && env.USAGE_REPORTING === 'on'
+        ? {
+            ...DEFAULT_USAGE,
+            databaseUrl: env.USAGE_DATABASE_URL,
+            flushIntervalMs: env.USAGE_FLUSH_INTERVAL_MS,
+            bucketMs: env.USAGE_BUCKET_MINUTES * 60_000,
+            retentionDays: env.USAGE_RETENTION_DAYS,
+            maxEntries: env.USAGE_MAX_ENTRIES,
+          }
+        : undefined,
     maxBodyBytes: env.MAX_BODY_BYTES,
     ...httpLimits(env),
     cors: {

@@ -91,6 +91,8 @@ export interface RunningGateway extends RunningServer {
   registry: Registry;
   /** Base URL of the internal surface (/metrics, /admin/*) when ADMIN_PORT gives it its own listener. */
   adminUrl?: string | undefined;
+  /** Flushes recorded operation usage now (when usage reporting is on). */
+  flushUsage?: () => Promise<void>;
 }
 
 export async function startGateway(config: GatewayConfig, logger?: Logger): Promise<RunningGateway> {
@@ -235,6 +237,10 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
           onError: (error) => log.warn({ err: String(error) }, 'cache invalidation subscription'),
         })
       : undefined;
+  // Operation usage (usage/recorder.ts): recorded in memory, flushed to Postgres off the request path.
+  const usage = config.usage
+    ? (await import('./usage/recorder.ts')).createUsageReporting(config.usage, { registry, logger: log })
+    : undefined;
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ...(config.features ? features : []),
     // Text and dates checked by type before any subgraph fetch (the subgraphs apply the same rule).
@@ -245,6 +251,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     requestIdOnInternalErrors(),
     accessLogPlugin(),
     graphqlMetrics.plugin<GatewayContext>(),
+    ...(usage ? [usage.plugin<GatewayContext>()] : []),
     ApolloServerPluginUsageReportingDisabled(),
     ApolloServerPluginSchemaReportingDisabled(),
   ];
@@ -270,6 +277,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       return masked;
     },
   });
+  // Cached hits never reach Apollo: the usage recorder counts them at the front.
+  const cacheFront = responseCache && usage ? usage.front(responseCache.front) : responseCache?.front;
   const baseContext = config.features
     ? createContextFactory(identify, config.auth)
     : async (req: IncomingMessage): Promise<GatewayContext> => ({
@@ -300,11 +309,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
           })
         : baseContext,
     // Rate limits admit a request before the response cache may answer it (a hit spends its point).
-    ...(rateLimit
-      ? { front: rateLimit.front(responseCache?.front) }
-      : responseCache
-        ? { front: responseCache.front }
-        : {}),
+    ...(rateLimit ? { front: rateLimit.front(cacheFront) } : cacheFront ? { front: cacheFront } : {}),
     maxBodyBytes: config.maxBodyBytes,
     ...(config.connections ? { connections: config.connections } : {}),
     ...(config.inputBounds ? { inputBounds: config.inputBounds } : {}),
@@ -323,6 +328,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     await subscription?.close();
     await cacheStore?.close();
     await rateLimiter?.close();
+    await usage?.close();
     throw error;
   }
   ready = true;
@@ -330,6 +336,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
     ...running,
     registry,
     adminUrl: admin?.url,
+    ...(usage ? { flushUsage: usage.flush } : {}),
     async stop() {
       ready = false;
       await running.close(10_000);
@@ -339,6 +346,7 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
       await subscription?.close();
       await cacheStore?.close();
       await rateLimiter?.close();
+      await usage?.close();
     },
   };
 }

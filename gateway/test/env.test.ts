@@ -64,3 +64,28 @@ describe('traffic control settings', () => {
     expect(config.subgraphConcurrency).toEqual({ maxInFlight: 32, queueMs: 250, perSubgraph: { reviews: 8 } });
   });
 });
+
+describe('usage reporting settings', () => {
+  it('off without USAGE_DATABASE_URL or with USAGE_REPORTING=off; the documented defaults otherwise', () => {
+    const url = 'postgres://gateway@db:5432/trellis';
+    expect(gatewayConfig([], {}).usage).toBeUndefined();
+    expect(gatewayConfig([], { USAGE_DATABASE_URL: url, USAGE_REPORTING: 'off' }).usage).toBeUndefined();
+    expect(gatewayConfig([], { USAGE_DATABASE_URL: url }).usage).toEqual({
+      databaseUrl: url,
+      flushIntervalMs: 60_000,
+      bucketMs: 3_600_000,
+      retentionDays: 30,
+      maxEntries: 5000,
+      maxSignatureBytes: 8 * 1024 * 1024,
+    });
+    expect(
+      gatewayConfig([], {
+        USAGE_DATABASE_URL: url,
+        USAGE_FLUSH_INTERVAL_MS: '5000',
+        USAGE_BUCKET_MINUTES: '15',
+        USAGE_RETENTION_DAYS: '7',
+        USAGE_MAX_ENTRIES: '100',
+      }).usage,
+    ).toMatchObject({ flushIntervalMs: 5000, bucketMs: 900_000, retentionDays: 7, maxEntries: 100 });
+  });
+});

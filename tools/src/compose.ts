@@ -1,9 +1,10 @@
 // `pnpm compose [--check]`: rebuilds supergraph.graphql from every subgraph's schema.graphql,
 // routed to the default local ports, and the client-facing API schema clients/api.graphql
 // (what clients see: no join__/link__ machinery, no @inaccessible members; clients generate
-// their types from it), then the files `pnpm k8s` and `pnpm ops` generate from the workspace.
+// their types from it), adds changes to the API schema to docs/schema-changelog.md
+// (schema-changelog.ts), then the files `pnpm k8s` and `pnpm ops` generate from the workspace.
 // `--check` writes nothing and exits 1 when a committed file is stale.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CompositionError, composeSupergraph } from '@trellis/composition';
 import { apiSchemaOf } from '@trellis/composition/changes';
@@ -12,6 +13,7 @@ import { printSchema } from 'graphql';
 import { writeOrCheck } from './generated-files.ts';
 import { K8S_FILES, renderK8s } from './k8s.ts';
 import { OPS_FILES, renderOps } from './ops.ts';
+import { changelogProblem, recordApiChange } from './schema-changelog.ts';
 import { listSubgraphs, ROOT } from './workspace.ts';
 
 export const SUPERGRAPH_PATH = join(ROOT, 'supergraph.graphql');
@@ -40,13 +42,13 @@ const SPEC = {
   command: 'pnpm compose',
   usage: '[--check]',
   help: `Composes supergraph.graphql from every subgraphs/*/src/schema.graphql and writes the client-facing
-API schema clients/api.graphql, then regenerates what pnpm k8s and pnpm ops generate.
+API schema clients/api.graphql, records API changes in docs/schema-changelog.md, then regenerates what pnpm k8s and pnpm ops generate.
 
   --check  write nothing; exit 1 naming every stale file`,
   options: { check: { type: 'boolean' } },
 } as const;
 
-function main(): void {
+async function main(): Promise<void> {
   const check = parseCommand(SPEC).values.check === true;
   let supergraph: string;
   try {
@@ -67,17 +69,27 @@ function main(): void {
     for (const [path] of stale)
       process.stderr.write(`${relative(ROOT, path)} is stale: run \`pnpm compose\` and commit it.\n`);
     if (stale.length === 0) process.stdout.write('supergraph.graphql and clients/api.graphql are up to date.\n');
+    const changelog = changelogProblem(apiSchemaText(supergraph));
+    if (changelog) process.stderr.write(`${changelog}: run \`pnpm compose\` and commit it.\n`);
     const generated = [writeOrCheck(renderK8s(), K8S_FILES, true), writeOrCheck(renderOps(), OPS_FILES, true)];
-    if (stale.length || generated.includes(false)) process.exit(1);
+    if (stale.length || changelog || generated.includes(false)) process.exit(1);
     return;
   }
+  const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+  const before = { api: read(API_SCHEMA_PATH), supergraph: read(SUPERGRAPH_PATH) };
   for (const [path, text] of files) {
     writeFileSync(path, text);
     process.stdout.write(`wrote ${path}\n`);
   }
+  const api = apiSchemaText(supergraph);
+  const recorded = await recordApiChange(
+    { api: before.api ?? api, supergraph: before.supergraph },
+    { api, supergraph },
+  );
+  if (recorded) process.stdout.write(`docs/schema-changelog.md: ${recorded} API change(s) recorded\n`);
   // After the supergraph: the Kubernetes ConfigMap carries it.
   writeOrCheck(renderK8s(), K8S_FILES, false);
   writeOrCheck(renderOps(), OPS_FILES, false);
 }
 
-if (isMainModule(import.meta.url)) main();
+if (isMainModule(import.meta.url)) await main();

@@ -154,6 +154,8 @@ try {
   ]);
   run('gateway', join(ROOT, 'gateway', 'src', 'main.ts'), ['--supergraph', join(ROOT, 'supergraph.graphql')], {
     PORT: String(GATEWAY_PORT),
+    // Operation usage (gateway_usage) in the dev database: `pnpm schema:usage` reads it.
+    USAGE_DATABASE_URL: database.url,
     ...routes,
   });
   await waitReady('gateway', `http://127.0.0.1:${GATEWAY_PORT}/health/ready`);

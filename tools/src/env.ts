@@ -26,3 +26,13 @@ export const scratchDir = (name: string) => join(tmpdir(), name);
 
 /** `pnpm schema:check`: the revision to compare with (see tools/src/schema-check.ts). */
 export const schemaCheckEnv = loadEnv({ SCHEMA_BASE: z.string().optional() });
+
+/**
+ * Usage-aware checks (tools/src/usage): where recorded usage is read — USAGE_DATABASE_URL,
+ * else DATABASE_URL, or an exported file (SCHEMA_USAGE_FILE, `--usage FILE`) — and the window.
+ */
+export const usageEnv = loadEnv({
+  USAGE_DATABASE_URL: common.DATABASE_URL.optional(),
+  SCHEMA_USAGE_FILE: z.string().optional(),
+  SCHEMA_USAGE_WINDOW_DAYS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(3650).default(30),
+});

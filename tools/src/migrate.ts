@@ -1,9 +1,11 @@
 // `pnpm db:migrate`: applies every subgraph's committed migrations (each with its own
-// ledger) to DATABASE_URL, or to the embedded dev cluster when it is unset.
+// ledger), and the gateway's usage tables (gateway_usage), to DATABASE_URL, or to the
+// embedded dev cluster when it is unset.
 import { exitWith } from '@trellis/config';
 import { parseCommand } from '@trellis/config/cli';
 import { openToolDatabase } from './database.ts';
 import { loadDefinitions, prepareSubgraph } from './subgraphs.ts';
+import { migrateGatewayUsage } from './usage/database.ts';
 
 parseCommand({
   command: 'pnpm db:migrate',
@@ -18,6 +20,8 @@ try {
     await prepareSubgraph(definition, database.url);
     process.stdout.write(`migrated ${definition.name}\n`);
   }
+  await migrateGatewayUsage(database.url);
+  process.stdout.write('migrated gateway_usage\n');
 } catch (error) {
   await database.stop();
   exitWith(`db:migrate: ${(error as Error).message}`);

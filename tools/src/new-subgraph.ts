@@ -444,6 +444,9 @@ async function create(names: SubgraphNames, files: Map<string, string>, changes:
     'pnpm-lock.yaml',
     'supergraph.graphql',
     'clients/api.graphql',
+    // pnpm compose records the new API in the changelog (schema-changelog.ts).
+    'docs/schema-changelog.json',
+    'docs/schema-changelog.md',
     ...k8s,
     ...ops,
   ])

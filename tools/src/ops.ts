@@ -5,9 +5,11 @@
 // (ops/prometheus/rules/services.yml, loaded by compose and Kubernetes alike). Generated, so a
 // new subgraph or worker is registered by running it (`pnpm compose` does); `--check` fails
 // when the committed files are stale.
+
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainModule } from '@trellis/config/cli';
+import { USAGE_DOMAIN } from '@trellis/gateway/usage';
 import { stringify } from 'yaml';
 import { type GeneratedFiles, runGenerator } from './generated-files.ts';
 import { ADMIN_PORT, listServices, listSubgraphs, type SubgraphInfo } from './workspace.ts';
@@ -99,6 +101,13 @@ function postgresInit(subgraphs: SubgraphInfo[]): string {
       );
     }
   }
+  // The gateway's operation usage (docs/usage.md): its own role, by the same rule.
+  lines.push(
+    '',
+    `-- ${USAGE_DOMAIN}: the gateway's operation usage; owns ${USAGE_DOMAIN}, ${USAGE_DOMAIN}_migrations.`,
+    `CREATE ROLE "${USAGE_DOMAIN}" LOGIN PASSWORD '${USAGE_DOMAIN}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;`,
+    `DO $$ BEGIN EXECUTE format('GRANT CONNECT, CREATE ON DATABASE %I TO "${USAGE_DOMAIN}"', current_database()); END $$;`,
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -4,6 +4,11 @@
 // schema-changes.acknowledged (committed with the change, so it is reviewed). Dangerous
 // changes are reported and pass. Base: --base, else SCHEMA_BASE, else `main` when HEAD is
 // not main, else HEAD~1 (the last change on main).
+//
+// Usage-aware (tools/src/usage/check.ts): a breaking change no client used over the window
+// (`--window-days N`, default 30) in recorded usage (`--usage FILE`, else DATABASE_URL) nor
+// in any client's trusted documents passes as safe, with the evidence; one that is used
+// fails naming who uses it. `--json` prints the classification as JSON.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -20,6 +25,7 @@ import { readSubgraphSdl, subgraphSdl } from '@trellis/composition/sdl';
 import { isMainModule, parseCommand } from '@trellis/config/cli';
 import { composeWorkspace } from './compose.ts';
 import { schemaCheckEnv } from './env.ts';
+import { reportWithUsage } from './usage/check.ts';
 import { listSubgraphs, ROOT } from './workspace.ts';
 
 export const ACK_FILE = 'schema-changes.acknowledged';
@@ -44,6 +50,12 @@ export interface CheckResult {
   base: string;
   changes: SchemaChange[];
   unacknowledged: SchemaChange[];
+  /** Acknowledgement lines of ACK_FILE. */
+  acknowledged: Set<string>;
+  /** The base revision's supergraph, when it has one. */
+  baseSupergraph?: string | undefined;
+  /** The supergraph checked (composed from the working tree). */
+  supergraph: string;
 }
 
 /** Everything but printing: compose, diff against `base`, apply acknowledgements. */
@@ -70,23 +82,34 @@ export function checkSchemas(root: string, base: string, currentSupergraph: stri
       : [],
   );
   const unacknowledged = changes.filter((c) => c.severity === 'breaking' && !acknowledged.has(acknowledgement(c)));
-  return { base, changes, unacknowledged };
+  return { base, changes, unacknowledged, acknowledged, baseSupergraph, supergraph: currentSupergraph };
 }
 
 const SPEC = {
   command: 'pnpm schema:check',
-  usage: '[--base REF]',
+  usage: '[--base REF] [--usage FILE] [--window-days N] [--json]',
   help: `Composes the supergraph from the subgraph SDLs, then compares what clients see and each subgraph's
 SDL with the base revision's. Breaking changes fail unless acknowledged in ${ACK_FILE}
-(one line each, as printed); dangerous changes are reported and pass.
+(one line each, as printed); dangerous changes are reported and pass. With recorded operation
+usage (USAGE_DATABASE_URL/DATABASE_URL, or --usage FILE) and the clients' trusted documents, a
+breaking change nobody used passes as safe with the evidence (docs/usage.md).
 
   --base REF  the revision to compare with (default: SCHEMA_BASE, else the merge base with
-              main when HEAD is not main, else HEAD~1)`,
-  options: { base: { type: 'string' } },
+              main when HEAD is not main, else HEAD~1)
+  --usage FILE       usage exported by pnpm usage:export (default: SCHEMA_USAGE_FILE, else the database)
+  --window-days N    how far back usage counts (default 30)
+  --json             the classified changes as JSON`,
+  options: {
+    base: { type: 'string' },
+    usage: { type: 'string' },
+    'window-days': { type: 'string' },
+    json: { type: 'boolean' },
+  },
 } as const;
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseCommand(SPEC);
+  const argv = process.argv.slice(2);
   const base = resolveBase(ROOT, values.base ?? schemaCheckEnv.SCHEMA_BASE);
   let supergraph: string;
   try {
@@ -98,7 +121,7 @@ function main(): void {
     }
     throw error;
   }
-  process.stdout.write('composition: ok\n');
+  (argv.includes('--json') ? process.stderr : process.stdout).write('composition: ok\n');
   if (!base) {
     process.stdout.write('no base revision to compare with (first commit?): nothing to check\n');
     return;
@@ -108,21 +131,7 @@ function main(): void {
     process.stdout.write(`no schema changes against ${base}\n`);
     return;
   }
-  for (const change of result.changes) {
-    const mark =
-      change.severity === 'breaking'
-        ? result.unacknowledged.includes(change)
-          ? 'BREAKING'
-          : 'breaking (acknowledged)'
-        : 'dangerous';
-    process.stdout.write(`${mark}  ${change.scope}: ${change.description}\n    ${change.type}: ${change.why}\n`);
-  }
-  if (result.unacknowledged.length > 0) {
-    process.stderr.write(
-      `\n${result.unacknowledged.length} breaking change(s) against ${base}. If intended, add these lines to ${ACK_FILE}:\n${result.unacknowledged.map(acknowledgement).join('\n')}\n`,
-    );
-    process.exit(1);
-  }
+  process.exitCode = await reportWithUsage(result, result.acknowledged, argv, ACK_FILE);
 }
 
-if (isMainModule(import.meta.url)) main();
+if (isMainModule(import.meta.url)) await main();

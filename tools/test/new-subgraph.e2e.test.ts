@@ -117,6 +117,8 @@ describe('pnpm new:subgraph', () => {
     expect((await gitStatus()).split('\n').filter(Boolean).sort()).toEqual([
       ' M clients/api.graphql',
       ' M docker-compose.yml',
+      ' M docs/schema-changelog.json',
+      ' M docs/schema-changelog.md',
       ' M ops/k8s/base/gateway.yaml',
       ' M ops/k8s/base/kustomization.yaml',
       ' M ops/k8s/base/network.yaml',

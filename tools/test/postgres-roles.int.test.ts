@@ -3,7 +3,8 @@
 // as its own role, each role creates and uses only its own schemas (tables and cache outbox,
 // pg-boss `_jobs`, `_migrations` ledger), runs its outbox relay (LISTEN/NOTIFY) and is refused
 // every table of another subgraph's schemas, public and any other schema name. Also: a ledger
-// left in the legacy `drizzle` schema moves without re-running migrations.
+// left in the legacy `drizzle` schema moves without re-running migrations; the gateway's
+// usage role migrates and writes gateway_usage and nothing else.
 import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { type InvalidationBatch, recordInvalidations, startOutboxRelay } from '@trellis/cache/outbox';
 import { createDatabase, migrationLedger, postgres, runMigrations, withDatabase } from '@trellis/db';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '@trellis/db/embedded';
+import { createUsageStore, USAGE_DOMAIN } from '@trellis/gateway/usage';
 import { TEST_SEED } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownedSchemas, POSTGRES_INIT } from '../src/ops.ts';
@@ -217,4 +219,42 @@ describe('Postgres init script: one least-privilege role per subgraph', () => {
       await database.close();
     }
   }, 60_000);
+
+  it("lets the gateway's usage role migrate and write gateway_usage, and nothing of the subgraphs'", async () => {
+    const url = `postgres://${USAGE_DOMAIN}:${USAGE_DOMAIN}@127.0.0.1:${pg.port}/trellis`;
+    const store = createUsageStore({ url });
+    try {
+      const rows = await store.write({
+        entries: [
+          { bucket: 0, hash: 'h', clientName: 'web', clientVersion: '1', requests: 2, errors: 0, latencyMs: [2] },
+        ],
+        operations: new Map([
+          [
+            'h',
+            {
+              hash: 'h',
+              signature: '{a}',
+              name: 'A',
+              type: 'query',
+              coordinates: ['Query.a'],
+              firstSeen: 0,
+              lastSeen: 0,
+            },
+          ],
+        ]),
+      });
+      expect(rows).toBe(3);
+    } finally {
+      await store.close();
+    }
+    const owners = await connectAs('postgres')<{ nspname: string; owner: string }[]>`
+      select nspname, nspowner::regrole::text as owner from pg_namespace where nspname like 'gateway\_usage%'`;
+    expect(owners.map((o) => [o.nspname, o.owner]).sort()).toEqual([
+      [USAGE_DOMAIN, USAGE_DOMAIN],
+      [`${USAGE_DOMAIN}_migrations`, USAGE_DOMAIN],
+    ]);
+    const usage = connectAs(USAGE_DOMAIN);
+    expect(await outcome(() => usage`select * from products.products limit 1`)).toBe('42501');
+    expect(await outcome(() => usage.unsafe('create schema elsewhere'))).toBe('42501');
+  });
 });

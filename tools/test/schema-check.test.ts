@@ -1,44 +1,27 @@
 // Breaking-change detection against a base revision, on a throwaway git repository.
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeSupergraph } from '@trellis/composition';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACK_FILE, checkSchemas } from '../src/schema-check.ts';
-import { listSubgraphs, ROOT } from '../src/workspace.ts';
+import { ROOT } from '../src/workspace.ts';
+import { type SchemaRepository, schemaRepository } from './support/schema-repository.ts';
 
+let repo: SchemaRepository | undefined;
 let dir: string;
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+afterEach(() => {
+  repo?.remove();
+  repo = undefined;
+});
 
 /** A repository holding the subgraph SDLs and their supergraph, committed once. */
 function repository(): string {
-  dir = mkdtempSync(join(tmpdir(), 'trellis-schema-check-'));
-  for (const s of listSubgraphs()) {
-    cpSync(join(s.dir, 'package.json'), join(dir, 'subgraphs', s.name, 'package.json'));
-    cpSync(s.schemaPath, join(dir, 'subgraphs', s.name, 'src', 'schema.graphql'));
-  }
-  writeFileSync(join(dir, 'supergraph.graphql'), compose());
-  git('init', '-q');
-  git('add', '.');
-  git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'base');
+  repo = schemaRepository();
+  dir = repo.dir;
   return dir;
 }
 
-function compose(): string {
-  return composeSupergraph(
-    listSubgraphs(dir).map((s) => ({ name: s.name, url: `http://${s.name}`, sdl: readFileSync(s.schemaPath, 'utf8') })),
-  );
-}
-
-function edit(subgraph: string, from: string, to: string): void {
-  const path = join(dir, 'subgraphs', subgraph, 'src', 'schema.graphql');
-  const sdl = readFileSync(path, 'utf8');
-  expect(sdl).toContain(from);
-  writeFileSync(path, sdl.replace(from, to));
-}
+const compose = () => repo!.compose();
+const edit = (subgraph: string, from: string, to: string) => repo!.edit(subgraph, from, to);
 
 describe('schema:check', () => {
   it('finds nothing when nothing changed', () => {
@@ -90,7 +73,6 @@ describe('schema:check', () => {
 // Keep the real repository's check honest too: composition works and HEAD against itself is clean.
 describe('schema:check on this repository', () => {
   it('has no changes against HEAD', () => {
-    dir = mkdtempSync(join(tmpdir(), 'unused-'));
     const supergraph = readFileSync(join(ROOT, 'supergraph.graphql'), 'utf8');
     expect(checkSchemas(ROOT, 'HEAD', supergraph).unacknowledged).toEqual([]);
   });

@@ -51,3 +51,7 @@ DO $$ BEGIN EXECUTE format('GRANT CONNECT, CREATE ON DATABASE %I TO "reviews"', 
 -- orders: owns orders, orders_jobs, orders_migrations.
 CREATE ROLE "orders" LOGIN PASSWORD 'orders' NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
 DO $$ BEGIN EXECUTE format('GRANT CONNECT, CREATE ON DATABASE %I TO "orders"', current_database()); END $$;
+
+-- gateway_usage: the gateway's operation usage; owns gateway_usage, gateway_usage_migrations.
+CREATE ROLE "gateway_usage" LOGIN PASSWORD 'gateway_usage' NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
+DO $$ BEGIN EXECUTE format('GRANT CONNECT, CREATE ON DATABASE %I TO "gateway_usage"', current_database()); END $$;

@@ -1,0 +1,86 @@
+// `pnpm schema:usage <Type.field> [--usage FILE] [--window-days N] [--json]`: who used a schema
+// coordinate (operations, clients and versions, counts, last seen) and which registered
+// clients' trusted documents use it. `pnpm schema:usage --deprecated`: the same for every
+// @deprecated member of the API schema (clients/api.graphql), so a team knows when removal is
+// safe. Usage is read as `pnpm schema:check` reads it (tools/src/usage/source.ts).
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { buildSchema } from 'graphql';
+import { API_SCHEMA_PATH } from '../compose.ts';
+import { manifestUses } from './manifests.ts';
+import { coordinateUsage, coordinateUsageText, deprecatedCoordinates } from './report.ts';
+import { UsageFileError } from './snapshot.ts';
+import { loadUsage } from './source.ts';
+
+const USAGE = 'usage: pnpm schema:usage (<Type.field> | --deprecated) [--usage FILE] [--window-days N] [--json]';
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    process.stderr.write(`schema:usage: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(
+      `${USAGE}\n\nWho used a schema coordinate (Type, Type.field, Type.field(arg:), Enum.VALUE) over the\nwindow (default 30 days), from DATABASE_URL / USAGE_DATABASE_URL or an exported usage file\n(pnpm usage:export), and which clients' trusted documents use it. --deprecated reports every\n@deprecated member of clients/api.graphql.\n`,
+    );
+    return 0;
+  }
+  if (values.deprecated === (positionals.length === 1) || positionals.length > 1) {
+    process.stderr.write(`schema:usage: give one coordinate or --deprecated\n${USAGE}\n`);
+    return 2;
+  }
+  const windowDays = values['window-days'] === undefined ? undefined : Number(values['window-days']);
+  if (windowDays !== undefined && !(Number.isInteger(windowDays) && windowDays >= 1)) {
+    process.stderr.write(`schema:usage: --window-days must be a whole number of days\n${USAGE}\n`);
+    return 2;
+  }
+  const schema = buildSchema(readFileSync(API_SCHEMA_PATH, 'utf8'));
+  let loaded: Awaited<ReturnType<typeof loadUsage>>;
+  try {
+    loaded = await loadUsage({ file: values.usage, windowDays });
+  } catch (error) {
+    if (!(error instanceof UsageFileError)) throw error;
+    process.stderr.write(`schema:usage: ${error.message}\n`);
+    return 1;
+  }
+  const manifests = manifestUses(schema);
+  const targets = values.deprecated
+    ? deprecatedCoordinates(schema)
+    : [{ coordinate: positionals[0] as string, reason: undefined }];
+  const entries = targets.map((t) => ({
+    ...coordinateUsage(t.coordinate, loaded.snapshot, manifests),
+    deprecationReason: t.reason,
+  }));
+  if (values.json) {
+    process.stdout.write(
+      `${JSON.stringify({ usage: loaded.snapshot ? { source: loaded.snapshot.source, windowDays: loaded.snapshot.windowDays, totalRequests: loaded.snapshot.totalRequests } : null, noUsage: loaded.missing ?? null, coordinates: entries }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  if (!loaded.snapshot) process.stdout.write(`no usage data: ${loaded.missing}; showing trusted documents only\n`);
+  if (values.deprecated && entries.length === 0)
+    process.stdout.write('no @deprecated members in clients/api.graphql\n');
+  for (const entry of entries) process.stdout.write(coordinateUsageText(entry, loaded.snapshot));
+  return 0;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      deprecated: { type: 'boolean', default: false },
+      usage: { type: 'string' },
+      'window-days': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}
+
+process.exitCode = await main(process.argv.slice(2));
