@@ -91,8 +91,13 @@ function externals(target: BuildTarget, outdir: string): Plugin {
         if (resolved.external || !resolved.path.includes(`${sep}node_modules${sep}`)) return undefined;
         const key = `${args.kind}:${args.path}`;
         if (!fromPackage.has(key)) {
-          const own = await context.resolve(args.path, { kind: args.kind, resolveDir: target.dir, pluginData: 'inner' });
-          fromPackage.set(key, own.errors.length === 0 ? own.path : undefined);
+          // Only the package's own dependencies: a name found further up (the root's
+          // devDependencies) is not installed in the production image.
+          const linked = existsSync(join(target.dir, 'node_modules', packageOf(args.path)));
+          const own = linked
+            ? await context.resolve(args.path, { kind: args.kind, resolveDir: target.dir, pluginData: 'inner' })
+            : undefined;
+          fromPackage.set(key, own && own.errors.length === 0 ? own.path : undefined);
         }
         if (fromPackage.get(key) === resolved.path) return { path: args.path, external: true };
         // Not a dependency of this package (or another version of it): load the importer's copy.
