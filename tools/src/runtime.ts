@@ -17,7 +17,7 @@ export const START_SCRIPT = 'ops/start.sh';
 export const MEMORY = {
   gateway: { semiSpaceMib: 16, minHeapMib: 256, requestMi: 512, limitMi: 640 },
   subgraph: { semiSpaceMib: 16, minHeapMib: 128, requestMi: 256, limitMi: 384 },
-  worker: { semiSpaceMib: 16, minHeapMib: 128, requestMi: 192, limitMi: 384 },
+  worker: { semiSpaceMib: 16, minHeapMib: 128, requestMi: 224, limitMi: 384 },
 } as const;
 
 /** Allowance for a process's memory outside the V8 heap (code, buffers, malloc); 90–120 MiB measured on the gateway. */
