@@ -123,7 +123,10 @@ function sourceUrls(outdir: string): Plugin {
         if (!source.includes('import.meta.url')) return { contents: source, loader: 'ts' };
         const fromBundle = relative(outdir, args.path).split(sep).join('/');
         return {
-          contents: source.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`),
+          contents: source.replaceAll(
+            'import.meta.url',
+            `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`,
+          ),
           loader: 'ts',
         };
       });

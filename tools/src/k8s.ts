@@ -24,6 +24,7 @@ export const K8S_DIR = join(ROOT, K8S_BASE);
 const IMAGE = 'trellis:latest';
 
 export { MEMORY, OUTSIDE_HEAP_MIB } from './runtime.ts';
+
 const CPU = {
   gateway: { request: '500m', limit: '1' },
   subgraph: { request: '250m', limit: '1' },

@@ -19,7 +19,15 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { K8S_DIR, LIFECYCLE, MEMORY, OUTSIDE_HEAP_MIB, POOL_BUDGET, RUNTIME_CONFIG, renderK8s } from '../src/k8s.ts';
+import {
+  K8S_DIR,
+  LIFECYCLE,
+  type MEMORY,
+  OUTSIDE_HEAP_MIB,
+  POOL_BUDGET,
+  RUNTIME_CONFIG,
+  renderK8s,
+} from '../src/k8s.ts';
 import { heapMibOf } from '../src/runtime.ts';
 import { ADMIN_PORT, listServices, listSubgraphs, ROOT } from '../src/workspace.ts';
 import { restrictedViolations } from './support/pod-security.ts';
