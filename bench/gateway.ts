@@ -53,9 +53,12 @@ const { medians, settings, runs } = JSON.parse(readFileSync(resultsFile, 'utf8')
 
 const stock = medians.apollo;
 const hive = medians.hive;
-const x = (m: SharedBenchMedians, ref: SharedBenchMedians) => `${(m.rps / ref.rps).toFixed(2)}×`;
+/** A figure, or — when the run had none (a target that completed no request has no CPU per request). */
+const f = (value: number | null | undefined, digits: number) =>
+  value === null || value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
+const x = (m: SharedBenchMedians, ref: SharedBenchMedians) => (ref.rps > 0 ? `${f(m.rps / ref.rps, 2)}×` : '—');
 const row = (label: string, m: SharedBenchMedians) =>
-  `| ${label} | ${m.rps.toFixed(1)} | ${x(m, stock)} | ${x(m, hive)} | ${m.cpuMsPerReq.toFixed(2)} | ${m.p99.toFixed(0)} | ${m.peakRssMB.toFixed(0)} | ${m.subgraphFetchesPerReq.toFixed(1)} | ${m.errors} |`;
+  `| ${label} | ${f(m.rps, 1)} | ${x(m, stock)} | ${x(m, hive)} | ${f(m.cpuMsPerReq, 2)} | ${f(m.p99, 0)} | ${f(m.peakRssMB, 0)} | ${f(m.subgraphFetchesPerReq, 1)} | ${m.errors} |`;
 const check = (ok: boolean) => (ok ? '✔' : '✘');
 const trellis = medians.trellis;
 const loads = runs.map((r) => r.loadavg1 ?? 0);
