@@ -173,12 +173,12 @@ export function staleReason(target: BuildTarget): string | undefined {
   const inputs = [...Object.keys(meta.inputs).map((input) => join(ROOT, input)), ...GLOBAL_INPUTS, ...sources];
   for (const input of inputs) {
     if (!existsSync(input)) return `${relative(ROOT, input)} (an input of ${target.name}) is gone`;
-    if (statSync(input).mtimeMs > builtAt) return `${relative(ROOT, input)} is newer than ${target.name}'s bundle`;
+    if (statSync(input).mtimeMs > builtAt) return `${relative(ROOT, input)} is newer than the ${target.name} bundle`;
   }
   return undefined;
 }
 
-const USAGE = 'usage: pnpm build [--if-stale | --check] [gateway | <subgraph> | tools …]';
+const USAGE = 'usage: pnpm build [--if-stale | --check] [gateway | <subgraph> | tools | <folder> …]';
 
 async function main(argv: string[]): Promise<void> {
   let parsed: ReturnType<typeof parse>;
@@ -201,12 +201,14 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const all = buildTargets();
-  const unknown = positionals.filter((name) => !all.some((t) => t.name === name));
+  // A target by name or by its folder (`subgraphs/orders`, as ops/start.sh --build passes it).
+  const named = (t: BuildTarget, name: string) => t.name === name || relative(ROOT, t.dir) === name.replace(/\/$/, '');
+  const unknown = positionals.filter((name) => !all.some((t) => named(t, name)));
   if (unknown.length > 0) {
     process.stderr.write(`build: unknown target ${unknown.join(', ')} (${all.map((t) => t.name).join(', ')})\n`);
     process.exit(2);
   }
-  const targets = positionals.length > 0 ? all.filter((t) => positionals.includes(t.name)) : all;
+  const targets = positionals.length > 0 ? all.filter((t) => positionals.some((name) => named(t, name))) : all;
   if (values.check) {
     const stale = targets.flatMap((t) => {
       const reason = staleReason(t);
