@@ -27,28 +27,42 @@ fail() {
   exit 1
 }
 
+USAGE='usage: ops/start.sh [--build] [--semi-space-mib N] [--outside-heap-mib N] [--min-heap-mib N] BUNDLE [ARGS...]'
+usage() {
+  [ -n "$1" ] && echo "start: $1" >&2
+  echo "$USAGE" >&2
+  exit 2
+}
+# The value of a MiB option: a whole number.
+mib_option() {
+  case "${2:-}" in '' | *[!0-9]*) usage "$1 takes a whole number of MiB" ;; esac
+}
+
 build=false
 semi=16
 outside=128
 min_heap=64
 while [ $# -gt 0 ]; do
   case "$1" in
+    --help | -h) echo "$USAGE"; exit 0 ;;
     --build) build=true ;;
-    --semi-space-mib) semi=$2; shift ;;
-    --outside-heap-mib) outside=$2; shift ;;
-    --min-heap-mib) min_heap=$2; shift ;;
-    --*) echo "start: unknown option $1" >&2; echo "usage: ops/start.sh [--build] [--semi-space-mib N] [--outside-heap-mib N] [--min-heap-mib N] BUNDLE [ARGS...]" >&2; exit 2 ;;
+    --semi-space-mib) mib_option "$@"; semi=$2; shift ;;
+    --outside-heap-mib) mib_option "$@"; outside=$2; shift ;;
+    --min-heap-mib) mib_option "$@"; min_heap=$2; shift ;;
+    --*) usage "unknown option $1" ;;
     *) break ;;
   esac
   shift
 done
-[ $# -gt 0 ] || { echo "usage: ops/start.sh [--build] [--semi-space-mib N] [--outside-heap-mib N] [--min-heap-mib N] BUNDLE [ARGS...]" >&2; exit 2; }
+[ $# -gt 0 ] || usage ""
 bundle=$1
 shift
 case "$bundle" in /*) ;; *) bundle="$root/$bundle" ;; esac
 dist=$(dirname -- "$bundle")
 
-version=$(node --version 2>/dev/null) || fail "no \`node\` on PATH: run \`. ./bootstrap\` (installs Node $NODE_MIN_MAJOR from the npm registry into .node/)"
+command -v node >/dev/null 2>&1 || fail "no \`node\` on PATH: run \`. ./bootstrap\` (installs Node $NODE_MIN_MAJOR from the npm registry into .node/)"
+# A bad NODE_OPTIONS fails here already: say so rather than start nothing.
+version=$(node --version 2>&1) || fail "\`node --version\` failed: $(printf '%s' "$version" | head -n 1)"
 major=${version#v}; major=${major%%.*}
 minor=${version#v*.}; minor=${minor%%.*}
 if [ "$major" -lt "$NODE_MIN_MAJOR" ] || { [ "$major" -eq "$NODE_MIN_MAJOR" ] && [ "$minor" -lt "$NODE_MIN_MINOR" ]; }; then

@@ -95,10 +95,24 @@ describe('ops/start.sh', () => {
     ]);
   });
 
+  it('names the error when node cannot start at all (a bad NODE_OPTIONS)', () => {
+    const run = start([bundle], { NODE_OPTIONS: '--trace-gc' });
+    expect(run.status).toBe(1);
+    expect(oneLine(run.stderr)).toEqual([
+      'start: `node --version` failed: node: --trace-gc is not allowed in NODE_OPTIONS',
+    ]);
+  });
+
   it('refuses unknown options with a usage line (exit 2)', () => {
     const run = start(['--heap', '1', bundle]);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^start: unknown option --heap\nusage: ops\/start\.sh /);
+    const notANumber = start(['--semi-space-mib', 'lots', bundle]);
+    expect(notANumber.status).toBe(2);
+    expect(notANumber.stderr).toMatch(/^start: --semi-space-mib takes a whole number of MiB\n/);
+    const help = start(['--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: ops\/start\.sh /);
   });
 
   it('checks the same oldest Node as package.json engines, and so do bootstrap and check-node', () => {
