@@ -137,7 +137,9 @@ describe('pnpm new:subgraph', () => {
   it('adds a docker-compose service and routes the gateway to it', () => {
     const compose = readFileSync(join(copy, 'docker-compose.yml'), 'utf8');
     expect(compose).toContain(
-      `  shipping:\n    <<: *service\n    command: ${JSON.stringify(startCommand({ kind: 'subgraph', subgraph: 'shipping' })).replaceAll('","', '", "')}\n    mem_limit: ${MEMORY.subgraph.limitMi}m`,
+      `  shipping:\n    <<: *service\n    command:\n      [\n${startCommand({ kind: 'subgraph', subgraph: 'shipping' })
+        .map((arg) => `        "${arg}",\n`)
+        .join('')}      ]\n    mem_limit: ${MEMORY.subgraph.limitMi}m`,
     );
     expect(compose).toContain(`ports: ["\${SHIPPING_HOST_PORT:-4006}:4006"]`);
     const gateway = compose.slice(compose.indexOf('\n  gateway:\n'));
