@@ -45,7 +45,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['**/*.e2e.test.ts'],
           exclude,
-          globalSetup,
+          // The bundles the production command runs (spawnDeployed), built once when stale.
+          globalSetup: [...globalSetup, './tools/test/global-build.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 const graphqlMain = createRequire(import.meta.url).resolve('graphql', { paths: ['./gateway'] });
-const globalSetup = ['./packages/testing/src/global-setup.ts'];
+// The gateway runs its production command (spawnDeployed): its bundle is built once when stale.
+const globalSetup = ['./packages/testing/src/global-setup.ts', './tools/test/global-build.ts'];
 const suite = (name: string) => ({
   extends: true as const,
   test: {

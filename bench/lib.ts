@@ -12,6 +12,7 @@ import {
   parseCommand,
 } from '@trellis/config/cli';
 import { freePort } from '@trellis/db/embedded';
+import { parseAllDocuments } from 'yaml';
 import { runCommand } from '../tools/src/process.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
@@ -77,12 +78,39 @@ export interface SharedBenchMedians {
   errors: number;
 }
 
-/** The built gateway as production runs it (plain JS, telemetry preload), for ../shared/bench. */
-export const GATEWAY_COMMAND = `node --max-semi-space-size=4 --import ${join(ROOT, 'gateway/dist/setup.mjs')} ${join(ROOT, 'gateway/dist/main.mjs')} --supergraph {supergraph} --port {port}`;
+/**
+ * The gateway's production command, read from the deployment files rather than retyped: the
+ * image's CMD (ops/Dockerfile) — which Kubernetes and compose run too (production-command
+ * test) — under the gateway pod's memory limit (ops/k8s/base/gateway.yaml), as MEMORY_LIMIT,
+ * since this machine has no container limit for ops/start.sh to find.
+ */
+export function deployedGateway(): { command: string[]; memoryLimit: string } {
+  const dockerfile = readFileSync(join(ROOT, 'ops', 'Dockerfile'), 'utf8');
+  const cmd = [...dockerfile.matchAll(/^CMD (\[.*\])\s*$/gm)].at(-1)?.[1];
+  if (!cmd) throw new Error('ops/Dockerfile has no CMD');
+  const command = JSON.parse(cmd) as string[];
+  const deployment = parseAllDocuments(readFileSync(join(ROOT, 'ops', 'k8s', 'base', 'gateway.yaml'), 'utf8'))
+    .map((doc) => doc.toJS())
+    .find((doc) => doc?.kind === 'Deployment');
+  const container = deployment?.spec.template.spec.containers[0];
+  if (JSON.stringify(container?.command.slice(0, command.length)) !== JSON.stringify(command))
+    throw new Error('the Kubernetes gateway runs another command than the image CMD: run `pnpm k8s`');
+  return { command, memoryLimit: String(container.resources.limits.memory) };
+}
+
+/** The deployed gateway command line for ../shared/bench (the launcher by its absolute path). */
+export function deployedGatewayCommand(): string {
+  const { command, memoryLimit } = deployedGateway();
+  const [launcher = '', ...rest] = command;
+  return `env MEMORY_LIMIT=${memoryLimit} ${[join(ROOT, launcher), ...rest].join(' ')} --supergraph {supergraph} --port {port}`;
+}
+
+/** The built gateway as production runs it (its deployed command), for ../shared/bench. */
+export const GATEWAY_COMMAND = deployedGatewayCommand();
 
 /** Builds the gateway and copies ../shared/bench to `benchDir` (npm install, once). */
 export function prepareSharedBench(benchDir: string): void {
-  execFileSync('pnpm', ['--filter', '@trellis/gateway', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync('pnpm', ['run', 'build', '--if-stale', 'gateway'], { cwd: ROOT, stdio: 'inherit' });
   if (!existsSync(join(benchDir, 'node_modules'))) {
     cpSync(join(ROOT, '..', 'shared', 'bench'), benchDir, {
       recursive: true,

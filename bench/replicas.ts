@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       '',
       `- Date: ${new Date().toISOString().slice(0, 10)}; machine: ${machine()}; load average (1 min) during the run: ${loads.map((l) => l.toFixed(2)).join(', ')}`,
       `- Command: \`pnpm bench:replicas --rounds ${rounds} --duration ${seconds} --connections ${connections}\``,
-      `- The graph as real processes (NODE_ENV=production, tools/suites/graph.ts): five subgraphs on one Postgres, 1 or 2 gateway replicas started as deployed (GATEWAY_NODE_FLAGS) sharing one Redis (one CACHE_NAMESPACE); ${connections} connections in total, split evenly across the replicas (one autocannon process per replica), ${seconds} s per run after 2 s of warm-up, ${rounds} rounds alternated; medians. Every process, Postgres, Redis and the load generators share this machine's cores.`,
+      `- The graph as real processes (NODE_ENV=production, tools/suites/graph.ts): five subgraphs on one Postgres, 1 or 2 gateway replicas started as deployed (the production command, tools/src/runtime.ts) sharing one Redis (one CACHE_NAMESPACE); ${connections} connections in total, split evenly across the replicas (one autocannon process per replica), ${seconds} s per run after 2 s of warm-up, ${rounds} rounds alternated; medians. Every process, Postgres, Redis and the load generators share this machine's cores.`,
       '',
       `- One uncached Catalogue on its own runs ${sequentialSql.toFixed(1)} SQL statements across the subgraphs; under load identical concurrent requests share subgraph fetches (in-flight deduplication, per gateway replica), hence fewer per request below.`,
       '',

@@ -10,7 +10,8 @@ import { graphql } from '@trellis/testing';
 import { type FaultProxy, startFaultProxy } from '@trellis/testing/fault-proxy';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGraph, type TestGraph } from '../../tools/src/harness.ts';
-import { portAcceptsConnections, spawnService, waitForStatus } from '../../tools/src/process.ts';
+import { portAcceptsConnections, spawnDeployed, spawnService, waitForStatus } from '../../tools/src/process.ts';
+import { GATEWAY_COMMAND } from '../../tools/src/runtime.ts';
 import { listSubgraphs, ROOT } from '../../tools/src/workspace.ts';
 
 let graph: TestGraph;
@@ -46,14 +47,17 @@ afterAll(async () => {
 });
 
 describe('gateway lifecycle', () => {
-  it('drains in-flight requests on SIGTERM, refuses new connections, and exits 0', async () => {
+  // From its sources (tsx, as `pnpm dev` runs it) and as deployed: the production command
+  // (ops/start.sh execs node on the bundle, so the signal reaches the gateway itself).
+  it.each([
+    ['from its sources', false],
+    ['as deployed', true],
+  ])('%s: drains in-flight requests on SIGTERM, refuses new connections, and exits 0', async (_how, deployed) => {
     const port = await freePort();
-    const gateway = spawnService(
-      join(ROOT, 'gateway', 'src', 'main.ts'),
-      ['--supergraph', supergraphPath, '--port', String(port)],
-      { NODE_ENV: 'test' },
-      ROOT,
-    );
+    const args = ['--supergraph', supergraphPath, '--port', String(port)];
+    const gateway = deployed
+      ? spawnDeployed(GATEWAY_COMMAND, args, { NODE_ENV: 'test' })
+      : spawnService(join(ROOT, 'gateway', 'src', 'main.ts'), args, { NODE_ENV: 'test' }, ROOT);
     try {
       await waitForStatus(`http://127.0.0.1:${port}/health/ready`);
       const inFlight = graphql(`http://127.0.0.1:${port}/graphql`, '{ product(id: "1") { id name } }');

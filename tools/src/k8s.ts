@@ -18,36 +18,14 @@ import { type GeneratedFiles, runGenerator } from './generated-files.ts';
 import { renderMonitoring } from './k8s-monitoring.ts';
 import { ingress, networkPolicies, servicePolicy } from './k8s-network.ts';
 import { HEADER, K8S_BASE, K8S_ROOT, labelsOf, NAMESPACE, selectorOf, yamlDocs } from './k8s-objects.ts';
-import {
-  ADMIN_PORT,
-  GATEWAY_HEAP_MIB,
-  GATEWAY_NODE_FLAGS,
-  GATEWAY_OUTSIDE_HEAP_MIB,
-  listServices,
-  listSubgraphs,
-  ROOT,
-  SERVICE_NODE_FLAGS,
-  type ServiceInfo,
-  type SubgraphInfo,
-} from './workspace.ts';
+import { MEMORY, startCommand } from './runtime.ts';
+import { ADMIN_PORT, listServices, listSubgraphs, ROOT, type ServiceInfo, type SubgraphInfo } from './workspace.ts';
 
 export const K8S_DIR = join(ROOT, K8S_BASE);
 const IMAGE = 'trellis:latest';
 
-/**
- * Memory of each kind of deployable: the V8 old-generation ceiling it runs with and the pod's
- * request and limit. The limit holds the heap, the young generation (3 semi-spaces) and what
- * lives outside the V8 heap (GATEWAY_OUTSIDE_HEAP_MIB, measured on the gateway; the others
- * run the same runtime), so the process collects garbage before the kernel kills it; the
- * request holds the heap. A test recomputes this from the manifests.
- */
-export const MEMORY = {
-  gateway: { heapMib: GATEWAY_HEAP_MIB, semiSpaceMib: 4, requestMi: 384, limitMi: 512 },
-  // Node's default semi-space (16 MiB on 64-bit) where no flag sets it.
-  subgraph: { heapMib: 192, semiSpaceMib: 16, requestMi: 256, limitMi: 384 },
-  worker: { heapMib: 192, semiSpaceMib: 16, requestMi: 192, limitMi: 384 },
-} as const;
-export const OUTSIDE_HEAP_MIB = GATEWAY_OUTSIDE_HEAP_MIB;
+export { MEMORY, OUTSIDE_HEAP_MIB } from './runtime.ts';
+
 const CPU = {
   gateway: { request: '500m', limit: '1' },
   subgraph: { request: '250m', limit: '1' },
@@ -68,7 +46,7 @@ export const LIFECYCLE = {
   /** Longest drain-then-force-exit of any deployable (exitOnSignals, workers: 10 s drain + 10 s). */
   shutdownSeconds: 20,
   terminationGracePeriodSeconds: 30,
-  /** Startup probe: up to 2 s × 60 = 120 s to come alive (tsx transform on a cold start). */
+  /** Startup probe: up to 2 s × 60 = 120 s to come alive (migrations on a cold start). */
   startup: { periodSeconds: 2, failureThreshold: 60 },
 } as const;
 
@@ -110,26 +88,16 @@ const secretRefs = (secrets: Record<string, string>) =>
 /** The supergraph ConfigMap's mount: a directory (no subPath), so in-place updates would reach it. */
 export const SUPERGRAPH_MOUNT = '/etc/trellis';
 
+/** The production command (runtime.ts): ops/start.sh sizes the heap from MEMORY_LIMIT. */
 function commandOf(service: ServiceInfo): string[] {
-  if (service.kind === 'gateway')
-    return [
-      'node',
-      ...GATEWAY_NODE_FLAGS,
-      'gateway/bin/gateway.mjs',
-      '--supergraph',
-      `${SUPERGRAPH_MOUNT}/supergraph.graphql`,
-    ];
-  const entry = service.kind === 'worker' ? 'worker.ts' : 'main.ts';
-  return [
-    'node',
-    `--max-old-space-size=${MEMORY[service.kind].heapMib}`,
-    ...SERVICE_NODE_FLAGS,
-    `subgraphs/${service.subgraph}/src/${entry}`,
-  ];
+  const command = startCommand(service);
+  return service.kind === 'gateway' ? [...command, '--supergraph', `${SUPERGRAPH_MOUNT}/supergraph.graphql`] : command;
 }
 
 function envOf(service: ServiceInfo, subgraphs: SubgraphInfo[]): Record<string, unknown>[] {
   const common = [
+    // ops/start.sh sizes the V8 heap from it (the cgroup says the same; this is explicit).
+    { name: 'MEMORY_LIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory' } } },
     plainEnv('NODE_ENV', 'production'),
     plainEnv('HOST', '0.0.0.0'),
     plainEnv('PORT', String(service.port)),

@@ -11,6 +11,7 @@ import { Kind, parse } from 'graphql';
 import { renderK8s } from './k8s.ts';
 import { K8S_BASE } from './k8s-objects.ts';
 import { POSTGRES_INIT, PROMETHEUS_CONFIG, renderOps, SERVICE_RULES } from './ops.ts';
+import { MEMORY, OUTSIDE_HEAP_MIB } from './runtime.ts';
 import { listSubgraphs, ROOT } from './workspace.ts';
 
 const TEMPLATES = join(ROOT, 'tools', 'templates');
@@ -222,7 +223,7 @@ export function nextPort(root = ROOT): number {
 }
 
 /** Replaces every `{{key}}`; an unknown key is a template bug, not a user error. */
-export function render(text: string, names: SubgraphNames): string {
+export function render(text: string, names: SubgraphNames | Record<string, string>): string {
   return text.replace(/\{\{(\w+)\}\}/g, (_match, key: string) => {
     const value = (names as unknown as Record<string, string>)[key];
     if (value === undefined) throw new Error(`template placeholder {{${key}}} is unknown`);
@@ -369,7 +370,14 @@ export function addComposeService(yaml: string, names: SubgraphNames): string {
     [blockEnd(lines, keyLine('seed', 'depends_on')) + 1, waitFor],
     [
       serviceLine('gateway'),
-      render(readFileSync(join(TEMPLATES, 'compose-service.yml.tmpl'), 'utf8'), names).replace(/\n$/, ''),
+      render(readFileSync(join(TEMPLATES, 'compose-service.yml.tmpl'), 'utf8'), {
+        ...names,
+        // The production command's memory settings (runtime.ts), as for every subgraph.
+        semiSpaceMib: String(MEMORY.subgraph.semiSpaceMib),
+        outsideHeapMib: String(OUTSIDE_HEAP_MIB),
+        minHeapMib: String(MEMORY.subgraph.minHeapMib),
+        limitMi: String(MEMORY.subgraph.limitMi),
+      }).replace(/\n$/, ''),
     ],
   ];
   for (const [index, text] of edits.sort((a, b) => b[0] - a[0])) lines.splice(index, 0, text);

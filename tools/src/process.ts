@@ -2,7 +2,8 @@
 // readiness, stop with a signal and report how long it took.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { SERVICE_NODE_FLAGS } from './workspace.ts';
+import { join } from 'node:path';
+import { ROOT, SERVICE_NODE_FLAGS } from './workspace.ts';
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -21,9 +22,39 @@ export function spawnService(
   /** Node flags besides SERVICE_NODE_FLAGS (after them, so an `--import` may be TypeScript). */
   nodeFlags: readonly string[] = [],
 ): ServiceProcess {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeFlags, script, ...args], {
+  return spawnProcess(
+    process.execPath,
+    [...SERVICE_NODE_FLAGS, ...nodeFlags, script, ...args],
+    { ...process.env, LOG_LEVEL: 'info', ...env } as NodeJS.ProcessEnv,
     cwd,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env } as NodeJS.ProcessEnv,
+  );
+}
+
+/**
+ * Starts a service with its production command (tools/src/runtime.ts: ops/start.sh on its
+ * bundle, which execs node: the child is the service itself), from the repository root;
+ * `--build` after the launcher rebuilds a stale bundle first.
+ */
+export function spawnDeployed(
+  command: readonly string[],
+  args: string[],
+  env: Record<string, string | undefined>,
+  options: { build?: boolean } = {},
+): ServiceProcess {
+  const [launcher = '', ...rest] = command;
+  return spawnProcess(
+    join(ROOT, launcher),
+    [...(options.build ? ['--build'] : []), ...rest, ...args],
+    // Without NODE_OPTIONS from this process (tsx, Vitest): only what the deployment sets.
+    childEnv({ LOG_LEVEL: 'info', NODE_OPTIONS: undefined, ...env }),
+    ROOT,
+  );
+}
+
+function spawnProcess(file: string, argv: string[], env: NodeJS.ProcessEnv, cwd: string): ServiceProcess {
+  const child = spawn(file, argv, {
+    cwd,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so cleanup reaches the services it spawns (pnpm dev) too.
     detached: true,

@@ -6,31 +6,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Node flags every service process starts with: tsx, then the telemetry preload (before the
- * application, so http and graphql are instrumented).
+ * Node flags every service process starts with in development and tests (`pnpm dev`, the
+ * harness): tsx, then the telemetry preload (before the application, so http and graphql are
+ * instrumented). Production runs the bundles instead (runtime.ts, ops/start.sh).
  */
 export const SERVICE_NODE_FLAGS = ['--import', 'tsx', '--import', '@trellis/telemetry/setup'] as const;
-
-/**
- * The gateway's V8 heap ceiling (old generation, MiB). Without one V8 sizes the heap from the
- * memory it sees: about 4 GiB on a 23.5 GiB host, where garbage piled up to 900 MiB of RSS
- * under the fuzz suite before a full collection (live heap 194 MiB); 259 MiB in a 512 Mi pod,
- * where that live heap left so little room that the gateway spent 50 % more CPU on the same
- * inputs. 320 MiB plus the young generation and what lives outside the V8 heap
- * (`GATEWAY_OUTSIDE_HEAP_MIB`) fits the pod's memory limit; measurements in
- * docs/reliability.md ("Gateway memory").
- */
-export const GATEWAY_HEAP_MIB = 320;
-/** Allowance for the gateway's memory outside the V8 heap (code, buffers, malloc); 90–120 MiB measured. */
-export const GATEWAY_OUTSIDE_HEAP_MIB = 128;
-/**
- * Node flags of the gateway wherever it runs — Kubernetes, the image, compose, `pnpm gateway`
- * and the load and fuzz suites: a 4 MB semi-space (docs/benchmarks.md) and the heap ceiling.
- */
-export const GATEWAY_NODE_FLAGS: readonly string[] = [
-  '--max-semi-space-size=4',
-  `--max-old-space-size=${GATEWAY_HEAP_MIB}`,
-];
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -40,8 +20,9 @@ export interface SubgraphInfo {
   dir: string;
   schemaPath: string;
   servicePath: string;
+  /** Its service's entry point: package.json `trellis.main` (default src/main.ts); `pnpm build` bundles it. */
   mainPath: string;
-  /** Its job worker (package.json `trellis.worker`), if it has one: src/worker.ts, health and /metrics on `port`. */
+  /** Its job worker (package.json `trellis.worker`), if it has one: `trellis.worker.main` (default src/worker.ts), health and /metrics on `port`. */
   worker?: { port: number; mainPath: string; secrets: Record<string, string>; env: Record<string, string> };
   /**
    * Plain settings its service deployment needs (package.json `trellis.env`; the worker's are
@@ -71,7 +52,7 @@ export function listSubgraphs(root = ROOT): SubgraphInfo[] {
         dir,
         schemaPath: join(dir, 'src', 'schema.graphql'),
         servicePath: join(dir, 'src', 'service.ts'),
-        mainPath: join(dir, 'src', 'main.ts'),
+        mainPath: join(dir, meta.main ?? join('src', 'main.ts')),
         mappers: meta.mappers ?? {},
         env: meta.env ?? {},
         publicPaths: meta.publicPaths ?? [],
@@ -80,7 +61,7 @@ export function listSubgraphs(root = ROOT): SubgraphInfo[] {
           ? {
               worker: {
                 port: Number(meta.worker.port),
-                mainPath: join(dir, 'src', 'worker.ts'),
+                mainPath: join(dir, meta.worker.main ?? join('src', 'worker.ts')),
                 // Variable → `<secret name>/<key>` in deployments.
                 secrets: meta.worker.secrets ?? {},
                 env: meta.worker.env ?? {},

@@ -7,7 +7,7 @@
 // requests reach no subgraph.
 import { createTestDatabase, type TestDatabase } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { GATEWAY_NODE_FLAGS } from '../src/workspace.ts';
+import { GATEWAY_COMMAND, MEMORY } from '../src/runtime.ts';
 import { isAlive, type ProcessGraph, startProcessGraph } from './graph.ts';
 import { describeSample, type Operation, runLoad, type Sample, statsByOperation } from './load.ts';
 import { mixedOperations } from './operations.ts';
@@ -136,7 +136,7 @@ describe('abusive client', () => {
       command: 'pnpm test:load (tools/suites/abuse.load.test.ts)',
       passed,
       lines: [
-        `- Normal mix: the soak's operations at ${RATE} req/s from ${CONCURRENCY} clients, each request attributed to one of 8 addresses (X-Forwarded-For through \`TRUSTED_PROXIES=loopback\`); ${WARMUP_MS / 1000} s warm-up, ${PHASE_MS / 1000} s baseline, then ${PHASE_MS / 1000} s beside the flood. Response cache off; gateway as deployed (\`node ${GATEWAY_NODE_FLAGS.join(' ')}\`), \`RATE_LIMIT_ANON_POINTS=${ANON_POINTS}\` per 60 s`,
+        `- Normal mix: the soak's operations at ${RATE} req/s from ${CONCURRENCY} clients, each request attributed to one of 8 addresses (X-Forwarded-For through \`TRUSTED_PROXIES=loopback\`); ${WARMUP_MS / 1000} s warm-up, ${PHASE_MS / 1000} s baseline, then ${PHASE_MS / 1000} s beside the flood. Response cache off; gateway as deployed (\`MEMORY_LIMIT=${MEMORY.gateway.limitMi}Mi ${GATEWAY_COMMAND.join(' ')}\`), \`RATE_LIMIT_ANON_POINTS=${ANON_POINTS}\` per 60 s`,
         `- Flood: one address, a cost bomb estimated at 20,301 (limit 25,000) at up to ${FLOOD_RATE} req/s over ${FLOOD_CONCURRENCY} connections: ${flood.length} requests (${(flood.length / (PHASE_MS / 1000)).toFixed(0)} req/s), ${admitted.length} admitted (its budget buys ${Math.floor(ANON_POINTS / 20_302)}–${Math.ceil(ANON_POINTS / 20_302)}), ${refused.length} refused with 429 RATE_LIMITED, ${other.length} other`,
         `- Ordinary clients: unexpected responses ${bad.length} (criterion: 0); catalogue-read p99 ${ms(baselineP99)} baseline, ${ms(duringP99)} during the flood (criteria: ≤ ${CATALOGUE_P99_MS} ms and ≤ 1.5 × baseline + 20 ms)`,
         `- Subgraph fetches during the flood phase: ${fetchesDuring} for ${during.length} ordinary and ${admitted.length} admitted flood requests (${fetchesPerRequest.toFixed(2)} per request; baseline ${baselinePerRequest.toFixed(2)} per ordinary request): the ${refused.length} refused requests fetched nothing (criterion: ≤ ${fetchBound.toFixed(0)})`,

@@ -7,7 +7,7 @@
 import { ErrorCode } from '@trellis/errors';
 import { createTestDatabase, type TestDatabase } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { GATEWAY_NODE_FLAGS } from '../src/workspace.ts';
+import { GATEWAY_COMMAND, MEMORY } from '../src/runtime.ts';
 import { heapUsedBytes, isAlive, type ProcessGraph, residentBytes, startProcessGraph } from './graph.ts';
 import { type HostileInput, hostileInputs } from './hostile.ts';
 import { mib, recordResult } from './report.ts';
@@ -158,7 +158,7 @@ describe('fuzz', () => {
       command: 'pnpm test:fuzz',
       passed,
       lines: [
-        `- Inputs: ${outcomes.length} (a seeded fast-check corpus of ${inputs.length}, seed 20261201, sent three times), ${CONCURRENCY} concurrent clients, ${seconds.toFixed(0)} s; graph of real processes in NODE_ENV=production, response cache in memory; gateway started as deployed (\`node ${GATEWAY_NODE_FLAGS.join(' ')}\`)`,
+        `- Inputs: ${outcomes.length} (a seeded fast-check corpus of ${inputs.length}, seed 20261201, sent three times), ${CONCURRENCY} concurrent clients, ${seconds.toFixed(0)} s; graph of real processes in NODE_ENV=production, response cache in memory; gateway started as deployed (\`MEMORY_LIMIT=${MEMORY.gateway.limitMi}Mi ${GATEWAY_COMMAND.join(' ')}\`)`,
         `- Crashed or not live afterwards: ${crashed.length ? crashed.join(', ') : 'none'} (criterion: none)`,
         `- Untyped errors, 5xx, non-JSON bodies or hangs (> ${TIMEOUT_MS / 1000} s): ${problems.length} (criterion: 0)`,
         `- Gateway RSS: ${mib(rssAfterWarmup)} after the first pass, ${mib(rssEnd)} after the second; growth ${(growth * 100).toFixed(1)} % (criterion: < ${MAX_RSS_GROWTH * 100} %); peak ${mib(peakRss)} (1 s readings)`,

@@ -1,7 +1,8 @@
 // The whole graph as real processes for the load, fault and fuzz suites: each subgraph and
 // the gateway in its own Node process (production mode, development secrets), so a suite
 // can SIGKILL one, restart it, and read a process's resident memory from /proc. The gateway
-// runs with the Node flags it is deployed with (GATEWAY_NODE_FLAGS: its V8 heap ceiling).
+// runs its production command (runtime.ts: ops/start.sh on the bundle) under its Kubernetes
+// memory limit (MEMORY_LIMIT), so its heap is sized as in a pod.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -12,9 +13,10 @@ import type { SeedPlan } from '@trellis/db/seed';
 import { DEV_AUTH } from '@trellis/identity';
 import { TEST_SEED } from '@trellis/testing';
 import { composeWorkspace } from '../src/compose.ts';
-import { type ServiceProcess, spawnService, waitForStatus } from '../src/process.ts';
+import { type ServiceProcess, spawnDeployed, spawnService, waitForStatus } from '../src/process.ts';
+import { GATEWAY_COMMAND, MEMORY } from '../src/runtime.ts';
 import { loadDefinition, prepareSubgraph } from '../src/subgraphs.ts';
-import { GATEWAY_NODE_FLAGS, listSubgraphs, ROOT } from '../src/workspace.ts';
+import { listSubgraphs, ROOT } from '../src/workspace.ts';
 
 /** Waits until a service reports ready; fails with its output when it exits or times out first. */
 async function waitReady(service: GraphProcess, timeoutMs = 120_000): Promise<void> {
@@ -116,20 +118,17 @@ export async function startProcessGraph(options: ProcessGraphOptions): Promise<P
   const spawnGateway = (port: number, extra: Record<string, string> = {}, flags: string[] = []): GraphProcess => ({
     name: 'gateway',
     port,
-    process: spawnService(
-      join(ROOT, 'gateway', 'src', 'main.ts'),
-      ['--supergraph', supergraphPath, '--port', String(port)],
-      {
-        ...SECRETS,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '',
-        ...extra,
-        ...options.gatewayEnv,
-      },
-      ROOT,
-      [...GATEWAY_NODE_FLAGS, ...flags],
-    ),
+    process: spawnDeployed(GATEWAY_COMMAND, ['--supergraph', supergraphPath, '--port', String(port)], {
+      ...SECRETS,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '',
+      MEMORY_LIMIT: `${MEMORY.gateway.limitMi}Mi`,
+      // The memory probe (TypeScript) preloads through tsx: suites only, never deployed.
+      ...(flags.length > 0 ? { NODE_OPTIONS: ['--import', 'tsx', ...flags].join(' ') } : {}),
+      ...extra,
+      ...options.gatewayEnv,
+    }),
   });
   const stop = async () => {
     const all = [...workers, ...replicas, ...Object.values(subgraphs), ...(gateway ? [gateway] : [])];

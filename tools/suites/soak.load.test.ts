@@ -3,7 +3,7 @@
 // gateway's resident memory growing less than 10 % after warm-up.
 import { createTestDatabase, type TestDatabase } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { GATEWAY_NODE_FLAGS } from '../src/workspace.ts';
+import { GATEWAY_COMMAND, MEMORY } from '../src/runtime.ts';
 import { heapUsedBytes, isAlive, type ProcessGraph, residentBytes, startProcessGraph } from './graph.ts';
 import { describeSample, runLoad, type Sample, statsByOperation } from './load.ts';
 import { mixedOperations } from './operations.ts';
@@ -111,7 +111,7 @@ describe('soak', () => {
       command: 'pnpm test:load',
       passed,
       lines: [
-        `- Load: ${RATE} req/s offered by ${CONCURRENCY} clients, ${WARMUP_MS / 1000} s warm-up then ${SOAK_MS / 1000} s measured; response cache off; subgraphs and gateway as separate processes (NODE_ENV=production), the gateway started as deployed (\`node ${GATEWAY_NODE_FLAGS.join(' ')}\`)`,
+        `- Load: ${RATE} req/s offered by ${CONCURRENCY} clients, ${WARMUP_MS / 1000} s warm-up then ${SOAK_MS / 1000} s measured; response cache off; subgraphs and gateway as separate processes (NODE_ENV=production), the gateway started as deployed (\`MEMORY_LIMIT=${MEMORY.gateway.limitMi}Mi ${GATEWAY_COMMAND.join(' ')}\`)`,
         `- Requests measured: ${samples.length} (${(samples.length / elapsed).toFixed(0)} req/s), warm-up ${warmup.length}`,
         `- Unexpected responses (non-200, transport errors, errors other than the typed one asked for): ${problems.length} (criterion: 0)`,
         `- Catalogue-read p99 (Catalogue, ProductPage): ${ms(catalogueP99)} (criterion: ≤ ${CATALOGUE_P99_MS} ms)`,

@@ -14,6 +14,7 @@ import Ajv2019 from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { composeDatabaseUrl, POSTGRES_INIT, PROMETHEUS_CONFIG, renderOps, scrapeTargets } from '../src/ops.ts';
+import { startCommand } from '../src/runtime.ts';
 import { ADMIN_PORT, listSubgraphs, ROOT } from '../src/workspace.ts';
 
 type Service = {
@@ -120,7 +121,8 @@ describe('docker-compose.yml', () => {
         expect(existsSync(join(ROOT, service.build.context, service.build.dockerfile)), `${name} dockerfile`).toBe(
           true,
         );
-      const script = service.command?.find((part) => part.endsWith('.ts'));
+      // Commands run bundles (`pnpm build`, gitignored): the launcher must exist.
+      const script = service.command?.find((part) => part.endsWith('.sh'));
       if (script) expect(existsSync(join(ROOT, script)), `${name} command ${script}`).toBe(true);
       for (const host of mounts(service).keys())
         expect(existsSync(join(ROOT, host)), `${name} mounts ${host}`).toBe(true);
@@ -135,14 +137,7 @@ describe('docker-compose.yml', () => {
     for (const subgraph of subgraphs) {
       const service = services[subgraph.name];
       expect(service, subgraph.name).toBeDefined();
-      expect(service!.command).toEqual([
-        'node',
-        '--import',
-        'tsx',
-        '--import',
-        '@trellis/telemetry/setup',
-        `subgraphs/${subgraph.name}/src/main.ts`,
-      ]);
+      expect(service!.command).toEqual(startCommand({ kind: 'subgraph', subgraph: subgraph.name }));
       expect(service!.environment?.PORT).toBe(String(subgraph.port));
       expectOwnRole(service!, subgraph.name, subgraph.name);
       expect(service!.environment?.OTEL_SERVICE_NAME).toBe(subgraph.name);
@@ -160,7 +155,7 @@ describe('docker-compose.yml', () => {
       const name = `${subgraph.name}-worker`;
       const service = services[name];
       expect(service, name).toBeDefined();
-      expect(service!.command?.join(' ')).toContain(`subgraphs/${subgraph.name}/src/worker.ts`);
+      expect(service!.command).toEqual(startCommand({ kind: 'worker', subgraph: subgraph.name }));
       expectOwnRole(service!, subgraph.name, name);
       expect(service!.environment?.OTEL_SERVICE_NAME).toBe(name);
       expect(service!.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(OTLP_ENDPOINT);

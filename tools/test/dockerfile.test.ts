@@ -1,17 +1,19 @@
 // ops/Dockerfile checked statically (there is no Docker engine here), parsed with
-// dockerfile-ast: multi-stage on a Node 22 LTS slim base, production dependencies only in the
-// runtime stage, a non-root user, a health check on /health/live, every COPY source present
-// in the build context, and every command the compose file and the Kubernetes manifests run
-// resolvable from the production install (`--import` packages are root dependencies).
+// dockerfile-ast: multi-stage on a Node 24 LTS slim base, the bundles built and the
+// devDependencies pruned before the runtime stage, a non-root user, a health check on
+// /health/live, every COPY source present in the build context, and every command the compose
+// file and the Kubernetes manifests run is a bundle `pnpm build` writes, started by node or
+// ops/start.sh (no TypeScript at run time).
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { type Copy, DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { buildTargets, bundlePath } from '../src/build.ts';
 import { K8S_DIR } from '../src/k8s.ts';
 import { ROOT } from '../src/workspace.ts';
 
-const BASE = 'node:22-bookworm-slim';
+const BASE = 'node:24-bookworm-slim';
 const dockerfile = DockerfileParser.parse(readFileSync(join(ROOT, 'ops', 'Dockerfile'), 'utf8'));
 const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
@@ -41,7 +43,7 @@ function lineage(stage: Stage): Stage[] {
 }
 
 describe('ops/Dockerfile', () => {
-  it('is multi-stage on the Node 22 LTS slim base, the runtime stage built from the base image itself', () => {
+  it('is multi-stage on the Node 24 LTS slim base, the runtime stage built from the base image itself', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const names = stages.map((s) => s.name);
     for (const stage of stages) {
@@ -49,19 +51,17 @@ describe('ops/Dockerfile', () => {
       if (!names.slice(0, stages.indexOf(stage)).includes(stage.image)) expect(stage.image).toBe(BASE);
     }
     expect(runtime.image).toBe(BASE);
-    // Node 22 satisfies the workspace's engine range.
-    expect(rootPackage.engines.node).toMatch(/>=22\./);
+    // The image's Node is the workspace's engine range.
+    expect(rootPackage.engines.node).toMatch(/^>=24\./);
   });
 
-  it('installs production dependencies only, from the frozen lockfile, with the pinned pnpm', () => {
+  it('builds the bundles, then keeps production dependencies only, from the frozen lockfile, with the pinned pnpm', () => {
     const runs = stages.flatMap((s) => of(s, 'RUN').map((i) => i.getArgumentsContent() ?? ''));
-    const installs = runs.filter((r) => /\bpnpm (install|fetch|i)\b/.test(r));
-    expect(installs.length).toBeGreaterThan(0);
-    for (const run of installs) expect(run, run).toMatch(/--prod\b/);
-    expect(installs.some((r) => /pnpm install\b.*--frozen-lockfile/.test(r))).toBe(true);
+    expect(runs.some((r) => /pnpm install\b.*--frozen-lockfile/.test(r))).toBe(true);
     const pnpmVersion = String(rootPackage.packageManager).replace('pnpm@', '');
     expect(runs.some((r) => r.includes(`pnpm@${pnpmVersion}`))).toBe(true);
-    // The runtime stage installs nothing: it copies the production install of a build stage.
+    // The runtime stage installs nothing: it copies a build stage that bundled every
+    // deployable and then reinstalled with --prod (which removes the devDependencies).
     expect(of(runtime, 'RUN')).toEqual([]);
     const copies = of(runtime, 'COPY');
     expect(copies.length).toBeGreaterThan(0);
@@ -70,8 +70,14 @@ describe('ops/Dockerfile', () => {
       expect(from, copy.toString()).toBeDefined();
       const source = stages.find((s) => s.name === from);
       expect(source, `stage ${from}`).toBeDefined();
-      const sourceRuns = lineage(source!).flatMap((s) => of(s, 'RUN').map((i) => i.getArgumentsContent() ?? ''));
-      expect(sourceRuns.filter((r) => /pnpm install\b/.test(r)).every((r) => /--prod\b/.test(r))).toBe(true);
+      const steps = lineage(source!)
+        .flatMap((s) => of(s, 'RUN').map((i) => i.getArgumentsContent() ?? ''))
+        .flatMap((r) => r.split('&&').map((step) => step.replace(/\\\n/g, ' ').trim()));
+      const installs = steps.filter((r) => /^pnpm install\b/.test(r));
+      expect(installs.at(-1), 'the last install').toMatch(/--prod\b/);
+      const built = steps.findIndex((r) => /^pnpm build\b/.test(r));
+      expect(built, 'pnpm build').toBeGreaterThan(-1);
+      expect(built, 'built before pruning').toBeLessThan(steps.lastIndexOf(installs.at(-1)!));
     }
   });
 
@@ -109,24 +115,14 @@ describe('ops/Dockerfile', () => {
         if (doc.kind === 'Deployment') commands.push(doc.spec.template.spec.containers[0].command);
     expect(commands.length).toBeGreaterThan(0);
     for (const command of commands) {
-      expect(command[0]).toBe('node');
-      // `node --import X` resolves X from the working directory (/app): a root dependency,
-      // since devDependencies are not installed in the image.
-      command.forEach((arg, i) => {
-        if (arg !== '--import') return;
-        const specifier = command[i + 1]!;
-        const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
-        expect(rootPackage.dependencies?.[name], `${command.join(' ')}: ${name} in root dependencies`).toBeDefined();
-      });
+      expect(['node', 'ops/start.sh'], command.join(' ')).toContain(command[0]);
+      expect(command.join(' ')).not.toMatch(/\btsx\b|--import/);
       const entry = command.find((arg) => /\.(ts|mjs|js)$/.test(arg));
-      expect(entry && existsSync(join(ROOT, entry)), `${command.join(' ')}: entry`).toBe(true);
-      // The entry's package runs TypeScript through tsx: a production dependency there too.
-      const owner = entry!
-        .split('/')
-        .slice(0, entry!.startsWith('subgraphs/') ? 2 : 1)
-        .join('/');
-      const pkg = JSON.parse(readFileSync(join(ROOT, owner, 'package.json'), 'utf8'));
-      expect(pkg.dependencies?.tsx, `${owner}: tsx in dependencies`).toBeDefined();
+      // A bundle of `pnpm build` (tools/src/build.ts), never a TypeScript source.
+      expect(entry, command.join(' ')).toMatch(/^(gateway|tools|subgraphs\/[a-z0-9]+)\/dist\/[\w-]+\.mjs$/);
+      const target = buildTargets().find((t) => entry!.startsWith(`${relative(ROOT, t.dir)}/dist/`));
+      expect(target, entry).toBeDefined();
+      expect(Object.keys(target!.entries).map((e) => relative(ROOT, bundlePath(target!, e)))).toContain(entry);
     }
   });
 });

@@ -7,7 +7,7 @@
 // hash-named ConfigMap (a new one rolls the gateways), Secrets referenced never inlined.
 // Monitoring: k8s-monitoring.test.ts; network policies and the Ingress: k8s-network.test.ts.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { subgraphEnv, workerEnv } from '@trellis/subgraph-kit/env';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
@@ -19,8 +19,17 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { K8S_DIR, LIFECYCLE, MEMORY, OUTSIDE_HEAP_MIB, POOL_BUDGET, RUNTIME_CONFIG, renderK8s } from '../src/k8s.ts';
-import { ADMIN_PORT, GATEWAY_NODE_FLAGS, listServices, listSubgraphs, ROOT } from '../src/workspace.ts';
+import {
+  K8S_DIR,
+  LIFECYCLE,
+  type MEMORY,
+  OUTSIDE_HEAP_MIB,
+  POOL_BUDGET,
+  RUNTIME_CONFIG,
+  renderK8s,
+} from '../src/k8s.ts';
+import { heapMibOf } from '../src/runtime.ts';
+import { ADMIN_PORT, listServices, listSubgraphs, ROOT } from '../src/workspace.ts';
 import { restrictedViolations } from './support/pod-security.ts';
 
 type Doc = { kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: any };
@@ -45,13 +54,14 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   Ingress,
 };
 /** Every deployable the workspace defines: the gateway, each subgraph, each worker. */
-function deployables(): { name: string; port: number; script: string; role?: string }[] {
+function deployables(): { name: string; port: number; script: string; source: string; role?: string }[] {
   return [
-    { name: 'gateway', port: 4000, script: 'gateway/bin/gateway.mjs' },
+    { name: 'gateway', port: 4000, script: 'gateway/dist/main.mjs', source: 'gateway/src/main.ts' },
     ...listSubgraphs().map((s) => ({
       name: s.name,
       port: s.port,
-      script: `subgraphs/${s.name}/src/main.ts`,
+      script: `subgraphs/${s.name}/dist/main.mjs`,
+      source: relative(ROOT, s.mainPath),
       role: s.name,
     })),
     ...listSubgraphs()
@@ -59,7 +69,8 @@ function deployables(): { name: string; port: number; script: string; role?: str
       .map((s) => ({
         name: `${s.name}-worker`,
         port: s.worker!.port,
-        script: `subgraphs/${s.name}/src/worker.ts`,
+        script: `subgraphs/${s.name}/dist/worker.mjs`,
+        source: relative(ROOT, s.worker!.mainPath),
         role: s.name,
       })),
   ];
@@ -94,7 +105,7 @@ describe('Kubernetes manifests', () => {
         .map((d) => d.name)
         .sort(),
     );
-    for (const { name, port, script, role } of deployables()) {
+    for (const { name, port, script, source, role } of deployables()) {
       const deployment = of('Deployment', name);
       expect(deployment, name).toBeDefined();
       const pod = deployment!.spec.template;
@@ -113,7 +124,8 @@ describe('Kubernetes manifests', () => {
         expect(container.resources[bound].memory, `${name} ${bound}`).toBeTruthy();
       }
       expect(container.command.at(-1) === script || container.command.includes(script), name).toBe(true);
-      expect(existsSync(join(ROOT, script)), script).toBe(true);
+      // The bundle is built (`pnpm build`, the image's build stage) from this source.
+      expect(existsSync(join(ROOT, source)), source).toBe(true);
       expect(container.securityContext).toMatchObject({
         allowPrivilegeEscalation: false,
         readOnlyRootFilesystem: true,
@@ -258,29 +270,24 @@ describe('Kubernetes manifests', () => {
       expect(match, quantity).not.toBeNull();
       return Number(match![1]) * (match![2] === 'Gi' ? 1024 : 1);
     };
-    const flag = (command: string[], name: string) =>
-      command.map((arg) => new RegExp(`^--${name}=(\\d+)$`).exec(arg)?.[1]).find(Boolean);
+    const option = (command: string[], name: string) => Number(command[command.indexOf(`--${name}`) + 1]);
     for (const deployment of docs.filter((d) => d.kind === 'Deployment')) {
       const name = deployment.metadata.name;
       const container = deployment.spec.template.spec.containers[0];
-      const heap = Number(flag(container.command, 'max-old-space-size'));
-      expect(heap, `${name} runs with a heap ceiling`).toBeGreaterThan(0);
       const kind = deployment.metadata.labels!['app.kubernetes.io/component'] as keyof typeof MEMORY;
-      expect(heap, name).toBe(MEMORY[kind].heapMib);
-      // Young generation: three semi-spaces (V8's default 16 MiB each on 64-bit unless a flag says otherwise).
-      const semiSpace = Number(flag(container.command, 'max-semi-space-size') ?? 16);
+      // ops/start.sh: heap = limit - young generation (3 semi-spaces) - outside the heap.
       const limit = mebibytes(container.resources.limits.memory);
-      expect(
-        heap + 3 * semiSpace + OUTSIDE_HEAP_MIB,
-        `${name}: heap + young generation + outside the heap`,
-      ).toBeLessThanOrEqual(limit);
+      const heap =
+        limit - 3 * option(container.command, 'semi-space-mib') - option(container.command, 'outside-heap-mib');
+      expect(option(container.command, 'outside-heap-mib'), name).toBe(OUTSIDE_HEAP_MIB);
+      expect(heap, `${name}: heap at or above its minimum`).toBeGreaterThanOrEqual(
+        option(container.command, 'min-heap-mib'),
+      );
+      expect(heap, name).toBe(heapMibOf(kind));
       expect(mebibytes(container.resources.requests.memory), `${name}: request holds the heap`).toBeGreaterThanOrEqual(
         heap,
       );
     }
-    expect(of('Deployment', 'gateway')!.spec.template.spec.containers[0].command.slice(1, 3)).toEqual(
-      GATEWAY_NODE_FLAGS,
-    );
   });
 
   it('roll the gateways when the supergraph changes: hash-named ConfigMap, mounted as a directory', () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type CommandResult, runCommand } from '../src/process.ts';
+import { MEMORY, startCommand } from '../src/runtime.ts';
 import { ROOT } from '../src/workspace.ts';
 
 let scratch: string;
@@ -152,7 +153,9 @@ describe('pnpm new:subgraph', () => {
   it('adds a docker-compose service and routes the gateway to it', () => {
     const compose = readFileSync(join(copy, 'docker-compose.yml'), 'utf8');
     expect(compose).toContain(
-      '  shipping:\n    <<: *service\n    command: ["node", "--import", "tsx", "--import", "@trellis/telemetry/setup", "subgraphs/shipping/src/main.ts"]',
+      `  shipping:\n    <<: *service\n    command:\n      [\n${startCommand({ kind: 'subgraph', subgraph: 'shipping' })
+        .map((arg) => `        "${arg}",\n`)
+        .join('')}      ]\n    mem_limit: ${MEMORY.subgraph.limitMi}m`,
     );
     expect(compose).toContain(`ports: ["\${SHIPPING_HOST_PORT:-4006}:4006"]`);
     const gateway = compose.slice(compose.indexOf('\n  gateway:\n'));

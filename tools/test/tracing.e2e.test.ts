@@ -14,7 +14,8 @@ import { freePort } from '@trellis/db/embedded';
 import { createTestDatabase, graphql, TEST_SEED, type TestDatabase } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { composeWorkspace } from '../src/compose.ts';
-import { type ServiceProcess, spawnService, waitForStatus } from '../src/process.ts';
+import { type ServiceProcess, spawnDeployed, spawnService, waitForStatus } from '../src/process.ts';
+import { GATEWAY_COMMAND } from '../src/runtime.ts';
 import { loadDefinition, prepareSubgraph } from '../src/subgraphs.ts';
 import { listSubgraphs, ROOT } from '../src/workspace.ts';
 
@@ -97,14 +98,17 @@ let gateway: ServiceProcess;
 let gatewayUrl: string;
 
 /** Starts a gateway process on the test supergraph; resolves with its /graphql URL once ready. */
-async function startGateway(env: Record<string, string>): Promise<{ process: ServiceProcess; url: string }> {
+/** The gateway from its sources (tsx), or `deployed`: its production command on the bundle (runtime.ts). */
+async function startGateway(
+  env: Record<string, string>,
+  options: { deployed?: boolean } = {},
+): Promise<{ process: ServiceProcess; url: string }> {
   const port = await freePort();
-  const process = spawnService(
-    GATEWAY,
-    ['--supergraph', supergraphPath, '--port', String(port)],
-    { NODE_ENV: 'test', RESPONSE_CACHE: 'off', ...env },
-    ROOT,
-  );
+  const args = ['--supergraph', supergraphPath, '--port', String(port)];
+  const settings = { NODE_ENV: 'test', RESPONSE_CACHE: 'off', ...env };
+  const process = options.deployed
+    ? spawnDeployed(GATEWAY_COMMAND, args, settings)
+    : spawnService(GATEWAY, args, settings, ROOT);
   processes.push(process);
   await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 60_000);
   return { process, url: `http://127.0.0.1:${port}/graphql` };
@@ -341,7 +345,8 @@ describe('shutdown', () => {
   });
 });
 
-describe('an unreachable OTLP endpoint', () => {
+// The gateway as deployed (the bundle, its telemetry preload, ops/start.sh's memory settings).
+describe('an unreachable OTLP endpoint, on the production command', () => {
   /** 40 requests in sequence; each must succeed, none may wait on the exporter. */
   async function expectFastAndFine(url: string): Promise<void> {
     const durations: number[] = [];
@@ -388,7 +393,7 @@ describe('an unreachable OTLP endpoint', () => {
 
   it('a closed port: requests stay fast and succeed; failed exports count as dropped spans', async () => {
     const closed = await freePort();
-    const { url } = await startGateway(bounded(`http://127.0.0.1:${closed}`));
+    const { url } = await startGateway(bounded(`http://127.0.0.1:${closed}`), { deployed: true });
     const before = await droppedSpans(url);
     await expectFastAndFine(url);
     await expectDropped(url, before);
@@ -405,7 +410,7 @@ describe('an unreachable OTLP endpoint', () => {
     await once(hole, 'listening');
     try {
       const port = (hole.address() as { port: number }).port;
-      const { url } = await startGateway(bounded(`http://127.0.0.1:${port}`));
+      const { url } = await startGateway(bounded(`http://127.0.0.1:${port}`), { deployed: true });
       const before = await droppedSpans(url);
       await expectFastAndFine(url);
       await expectDropped(url, before);
