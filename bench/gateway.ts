@@ -7,32 +7,28 @@
 // docs/benchmarks.md; `--results FILE` re-renders a saved run.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import {
   deployedGateway,
   deployedGatewayCommand,
   machine,
+  parseBenchArgs,
   runSharedBench,
+  SHARED_BENCH_HELP,
   type SharedBenchMedians,
   sharedBenchOptions,
   writeSection,
 } from './lib.ts';
 
-const USAGE = 'usage: pnpm bench:gateway [--rounds N] [--duration S] [--warmup S] [--bench DIR] [--results FILE]';
-let values: ReturnType<typeof parse>['values'];
-function parse() {
-  return parseArgs({ options: { ...sharedBenchOptions('/tmp/bench-gateway'), help: { type: 'boolean' } } });
-}
-try {
-  ({ values } = parse());
-} catch (error) {
-  process.stderr.write(`bench:gateway: ${(error as Error).message}\n${USAGE}\n`);
-  process.exit(2);
-}
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
+const { values } = parseBenchArgs({
+  command: 'pnpm bench:gateway',
+  usage: '[--rounds N] [--duration S] [--warmup S] [--bench DIR] [--results FILE]',
+  help: `The gateway as deployed beside stock @apollo/gateway and Hive Gateway on ../shared/bench's
+workload (response cache off), with and without in-flight deduplication, alternated in one
+run. Writes the gateway section of docs/benchmarks.md.
+
+${SHARED_BENCH_HELP}`,
+  options: sharedBenchOptions('/tmp/bench-gateway'),
+});
 
 type Target = 'apollo' | 'hive' | 'trellis' | 'trellis_nodedup';
 const command = deployedGatewayCommand();

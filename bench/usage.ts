@@ -13,7 +13,6 @@
 //   pnpm bench:usage --results <bench>/.run/usage-….json   (re-render a finished run)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { apiSchemaOf } from '@trellis/composition/changes';
 import { postgres } from '@trellis/db';
 import { describeOperation } from '@trellis/gateway/usage';
@@ -25,33 +24,27 @@ import { benchEnv } from './env.ts';
 import {
   GATEWAY_COMMAND,
   machine,
+  parseBenchArgs,
   readSharedBenchResults,
   runSharedBench,
+  SHARED_BENCH_HELP,
   saveRun,
   sharedBenchOptions,
   writeSection,
 } from './lib.ts';
 
-const USAGE =
-  'usage: pnpm bench:usage [--rounds 2] [--duration 15] [--warmup 5] [--flush-interval 10] [--bench /tmp/bench-usage] [--results FILE]';
-let values: Record<string, string | boolean | undefined>;
-try {
-  ({ values } = parseArgs({
-    options: {
-      ...sharedBenchOptions('/tmp/bench-usage'),
-      'flush-interval': { type: 'string', default: '10' },
-      help: { type: 'boolean' },
-    },
-    strict: true,
-  }));
-} catch (error) {
-  console.error(`${(error as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values } = parseBenchArgs({
+  command: 'pnpm bench:usage',
+  usage: '[--rounds 2] [--duration 15] [--warmup 5] [--flush-interval 10] [--bench /tmp/bench-usage] [--results FILE]',
+  help: `What operation usage reporting costs the gateway: ../shared/bench's workload against the
+built gateway with usage recording off and on (response cache off), alternated in one run,
+plus the recorder's in-process work per request. Writes the usage section of
+docs/benchmarks.md.
+
+${SHARED_BENCH_HELP}
+  --flush-interval S  seconds between the recording gateway's flushes to Postgres`,
+  options: { ...sharedBenchOptions('/tmp/bench-usage'), 'flush-interval': { type: 'string', default: '10' } },
+});
 const benchDir = String(values.bench);
 const flushSeconds = Number(values['flush-interval']);
 

@@ -14,10 +14,10 @@
 //
 // `--if-stale` builds only targets whose bundle is missing or older than one of its inputs
 // (or the lockfile, or this file); `--check` builds nothing and exits 1 naming what is stale.
-import { existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { isMainModule, parseCommand, usageError } from '@trellis/config/cli';
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { listSubgraphs, ROOT } from './workspace.ts';
 
@@ -178,36 +178,27 @@ export function staleReason(target: BuildTarget): string | undefined {
   return undefined;
 }
 
-const USAGE = 'usage: pnpm build [--if-stale | --check] [gateway | <subgraph> | tools | <folder> …]';
+const SPEC = {
+  command: 'pnpm build',
+  usage: '[--if-stale | --check] [gateway | <subgraph> | tools | <folder> …]',
+  help: `Bundles the deployables into <package>/dist (plain JavaScript for production): the gateway,
+every subgraph (and its worker), and the tools the stack runs. Targets by name or folder
+(subgraphs/orders); none means all.
+
+  --if-stale  build only targets whose bundle is missing or older than an input
+  --check     build nothing; exit 1 naming every stale bundle`,
+  options: { 'if-stale': { type: 'boolean' }, check: { type: 'boolean' } },
+  positionals: [0, Number.POSITIVE_INFINITY],
+} as const;
 
 async function main(argv: string[]): Promise<void> {
-  let parsed: ReturnType<typeof parse>;
-  function parse() {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { 'if-stale': { type: 'boolean' }, check: { type: 'boolean' }, help: { type: 'boolean' } },
-    });
-  }
-  try {
-    parsed = parse();
-  } catch (error) {
-    process.stderr.write(`build: ${(error as Error).message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\nBundles the deployables into <package>/dist (plain JavaScript for production).\n`);
-    return;
-  }
+  const { values, positionals } = parseCommand(SPEC, argv);
   const all = buildTargets();
   // A target by name or by its folder (`subgraphs/orders`, as ops/start.sh --build passes it).
   const named = (t: BuildTarget, name: string) => t.name === name || relative(ROOT, t.dir) === name.replace(/\/$/, '');
   const unknown = positionals.filter((name) => !all.some((t) => named(t, name)));
-  if (unknown.length > 0) {
-    process.stderr.write(`build: unknown target ${unknown.join(', ')} (${all.map((t) => t.name).join(', ')})\n`);
-    process.exit(2);
-  }
+  if (unknown.length > 0)
+    usageError(SPEC, `unknown target ${unknown.join(', ')} (${all.map((t) => t.name).join(', ')})`);
   const targets = positionals.length > 0 ? all.filter((t) => positionals.some((name) => named(t, name))) : all;
   if (values.check) {
     const stale = targets.flatMap((t) => {
@@ -215,7 +206,7 @@ async function main(argv: string[]): Promise<void> {
       return reason ? [`${t.name}: ${reason}`] : [];
     });
     if (stale.length > 0) {
-      process.stderr.write(`build: stale bundles, run \`pnpm build\`: ${stale.join('; ')}\n`);
+      process.stderr.write(`${SPEC.command}: stale bundles, run \`pnpm build\`: ${stale.join('; ')}\n`);
       process.exit(1);
     }
     return;
@@ -231,6 +222,4 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  await main(process.argv.slice(2));
-}
+if (isMainModule(import.meta.url)) await main(process.argv.slice(2));

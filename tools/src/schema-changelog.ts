@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Change, CriticalityLevel, diff } from '@graphql-inspector/core';
+import { isMainModule, parseCommand, usageError } from '@trellis/config/cli';
 import { buildSchema, type ConstDirectiveNode, type DefinitionNode, Kind, parse, type StringValueNode } from 'graphql';
 import { ROOT } from './workspace.ts';
 
@@ -237,11 +238,18 @@ async function rebuildFromGit(): Promise<Changelog> {
   return changelog;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  if (process.argv[2] !== '--rebuild') {
-    process.stderr.write('usage: node --import tsx tools/src/schema-changelog.ts --rebuild\n');
-    process.exit(2);
-  }
+const SPEC = {
+  command: 'node --import tsx tools/src/schema-changelog.ts',
+  usage: '--rebuild',
+  help: `Rebuilds docs/schema-changelog.json and docs/schema-changelog.md from every commit that changed
+clients/api.graphql (pnpm compose appends to them as the schema changes).
+
+  --rebuild  required: replace both files with the history rebuilt from git`,
+  options: { rebuild: { type: 'boolean' } },
+} as const;
+
+if (isMainModule(import.meta.url)) {
+  if (!parseCommand(SPEC).values.rebuild) usageError(SPEC, 'missing --rebuild');
   const changelog = await rebuildFromGit();
   writeChangelog(changelog);
   process.stdout.write(`wrote ${CHANGELOG_JSON} and ${CHANGELOG_MD} (${changelog.entries.length} dates)\n`);

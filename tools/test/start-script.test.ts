@@ -171,6 +171,6 @@ describe('bundle staleness (pnpm build --if-stale / --check)', () => {
       cwd: ROOT,
     });
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/^build: unknown target nope \(gateway, /);
+    expect(run.stderr).toMatch(/^pnpm build: unknown target nope \(gateway, .*\)\nusage: pnpm build /);
   });
 });

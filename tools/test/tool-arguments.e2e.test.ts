@@ -32,8 +32,12 @@ const TOOLS: Tool[] = [
   { name: 'pnpm db:seed', script: 'tools/src/seed.ts' },
   { name: 'pnpm --silent run dev:token', script: 'tools/src/token.ts' },
   { name: 'node --import tsx tools/src/webhook-sink.ts', script: 'tools/src/webhook-sink.ts' },
+  { name: 'pnpm build', script: 'tools/src/build.ts' },
+  { name: 'pnpm schema:usage', script: 'tools/src/usage/cli.ts' },
+  { name: 'pnpm usage:export', script: 'tools/src/usage/export.ts' },
+  { name: 'node --import tsx tools/src/schema-changelog.ts', script: 'tools/src/schema-changelog.ts' },
   { name: 'node --import tsx gateway/explorer/cli.ts', script: 'gateway/explorer/cli.ts' },
-  ...['cache', 'cors', 'jobs', 'pagination', 'rate-limit', 'replicas', 'tracing'].map((bench) => ({
+  ...['cache', 'cors', 'gateway', 'jobs', 'pagination', 'rate-limit', 'replicas', 'tracing', 'usage'].map((bench) => ({
     name: `pnpm bench:${bench}`,
     script: `bench/${bench}.ts`,
   })),
@@ -144,6 +148,12 @@ describe('command-line tools', () => {
       [tool('pnpm db:seed'), ['--scale', 'lots'], /^--scale must be a positive number \(got 'lots'\)$/],
       [tool('pnpm compose'), ['supergraph.graphql'], /^unexpected argument 'supergraph.graphql'$/],
       [tool('pnpm bench:replicas'), ['--rounds', 'x'], /^--rounds must be a number ≥ 0 \(got 'x'\)$/],
+      [tool('pnpm bench:usage'), ['--flush-interval', 'x'], /^--flush-interval must be a number ≥ 0 \(got 'x'\)$/],
+      [tool('pnpm build'), ['nope'], /^unknown target nope \(gateway, /],
+      [tool('pnpm schema:usage'), [], /^give one coordinate or --deprecated$/],
+      [tool('pnpm schema:usage'), ['Product.name', '--window-days', '0'], /^--window-days must be an integer ≥ 1/],
+      [tool('pnpm usage:export'), ['--window-days', 'soon'], /^--window-days must be an integer ≥ 1/],
+      [tool('node --import tsx tools/src/schema-changelog.ts'), [], /^missing --rebuild$/],
     ];
     for (const [each, args, reason] of cases) expectRefused(each, await run(each, args), reason);
     const jobs: Tool = { name: 'node --import tsx tools/src/jobs.ts', script: 'tools/src/jobs.ts' };

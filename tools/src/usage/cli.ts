@@ -4,7 +4,7 @@
 // @deprecated member of the API schema (clients/api.graphql), so a team knows when removal is
 // safe. Usage is read as `pnpm schema:check` reads it (tools/src/usage/source.ts).
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { isMainModule, numberOption, parseCommand, usageError } from '@trellis/config/cli';
 import { buildSchema } from 'graphql';
 import { API_SCHEMA_PATH } from '../compose.ts';
 import { manifestUses } from './manifests.ts';
@@ -12,32 +12,31 @@ import { coordinateUsage, coordinateUsageText, deprecatedCoordinates } from './r
 import { UsageFileError } from './snapshot.ts';
 import { loadUsage } from './source.ts';
 
-const USAGE = 'usage: pnpm schema:usage (<Type.field> | --deprecated) [--usage FILE] [--window-days N] [--json]';
+const SPEC = {
+  command: 'pnpm schema:usage',
+  usage: '(<Type.field> | --deprecated) [--usage FILE] [--window-days N] [--json]',
+  help: `Who used a schema coordinate (Type, Type.field, Type.field(arg:), Enum.VALUE) over the
+window (default 30 days), from DATABASE_URL / USAGE_DATABASE_URL or an exported usage file
+(pnpm usage:export), and which clients' trusted documents use it. --deprecated reports every
+@deprecated member of clients/api.graphql.
+
+  --deprecated       every @deprecated member instead of one coordinate
+  --usage FILE       read usage from an exported file instead of the database
+  --window-days N    days of usage to read (default SCHEMA_USAGE_WINDOW_DAYS, 30)
+  --json             print JSON`,
+  options: {
+    deprecated: { type: 'boolean', default: false },
+    usage: { type: 'string' },
+    'window-days': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+  positionals: [0, 1],
+} as const;
 
 async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    process.stderr.write(`schema:usage: ${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(
-      `${USAGE}\n\nWho used a schema coordinate (Type, Type.field, Type.field(arg:), Enum.VALUE) over the\nwindow (default 30 days), from DATABASE_URL / USAGE_DATABASE_URL or an exported usage file\n(pnpm usage:export), and which clients' trusted documents use it. --deprecated reports every\n@deprecated member of clients/api.graphql.\n`,
-    );
-    return 0;
-  }
-  if (values.deprecated === (positionals.length === 1) || positionals.length > 1) {
-    process.stderr.write(`schema:usage: give one coordinate or --deprecated\n${USAGE}\n`);
-    return 2;
-  }
-  const windowDays = values['window-days'] === undefined ? undefined : Number(values['window-days']);
-  if (windowDays !== undefined && !(Number.isInteger(windowDays) && windowDays >= 1)) {
-    process.stderr.write(`schema:usage: --window-days must be a whole number of days\n${USAGE}\n`);
-    return 2;
-  }
+  const { values, positionals } = parseCommand(SPEC, argv);
+  if (values.deprecated === (positionals.length === 1)) usageError(SPEC, 'give one coordinate or --deprecated');
+  const windowDays = numberOption(SPEC, 'window-days', values['window-days'], { min: 1, integer: true });
   const schema = buildSchema(readFileSync(API_SCHEMA_PATH, 'utf8'));
   let loaded: Awaited<ReturnType<typeof loadUsage>>;
   try {
@@ -68,19 +67,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      deprecated: { type: 'boolean', default: false },
-      usage: { type: 'string' },
-      'window-days': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-}
-
-process.exitCode = await main(process.argv.slice(2));
+if (isMainModule(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

@@ -1,40 +1,30 @@
 // `pnpm usage:export [--out FILE] [--window-days N]`: writes the usage recorded in
 // gateway_usage (USAGE_DATABASE_URL, else DATABASE_URL) over the window (default 30 days) to a
 // file, so a CI without production access can run `pnpm schema:check --usage FILE`.
-import { parseArgs } from 'node:util';
+import { isMainModule, numberOption, parseCommand } from '@trellis/config/cli';
 import { toolEnv, usageEnv } from '../env.ts';
 import { readUsageDatabase } from './database.ts';
 import { writeUsageFile } from './snapshot.ts';
 
-const USAGE = 'usage: pnpm usage:export [--out FILE] [--window-days N]';
+const SPEC = {
+  command: 'pnpm usage:export',
+  usage: '[--out FILE] [--window-days N]',
+  help: `Writes the operation usage recorded by the gateways (gateway_usage at USAGE_DATABASE_URL or
+DATABASE_URL) to FILE for \`pnpm schema:check --usage FILE\`.
+
+  --out FILE        where to write (default usage-snapshot.json)
+  --window-days N   days of usage to export (default SCHEMA_USAGE_WINDOW_DAYS, 30)`,
+  options: {
+    out: { type: 'string', default: 'usage-snapshot.json' },
+    'window-days': { type: 'string' },
+  },
+} as const;
 
 async function main(argv: string[]): Promise<number> {
-  let values: { out: string; 'window-days'?: string | undefined; help: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        out: { type: 'string', default: 'usage-snapshot.json' },
-        'window-days': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    process.stderr.write(`usage:export: ${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(
-      `${USAGE}\n\nWrites the operation usage recorded by the gateways (gateway_usage at USAGE_DATABASE_URL or\nDATABASE_URL) to FILE (default usage-snapshot.json) for \`pnpm schema:check --usage FILE\`.\n`,
-    );
-    return 0;
-  }
-  const windowDays = Number(values['window-days'] ?? usageEnv.SCHEMA_USAGE_WINDOW_DAYS);
-  if (!(Number.isInteger(windowDays) && windowDays >= 1)) {
-    process.stderr.write(`usage:export: --window-days must be a whole number of days\n${USAGE}\n`);
-    return 2;
-  }
+  const { values } = parseCommand(SPEC, argv);
+  const windowDays =
+    numberOption(SPEC, 'window-days', values['window-days'], { min: 1, integer: true }) ??
+    usageEnv.SCHEMA_USAGE_WINDOW_DAYS;
   const url = usageEnv.USAGE_DATABASE_URL ?? toolEnv.DATABASE_URL;
   if (!url) {
     process.stderr.write(
@@ -56,4 +46,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+if (isMainModule(import.meta.url)) process.exitCode = await main(process.argv.slice(2));
