@@ -2,7 +2,7 @@
 // get their service.name from their entry script.
 import { Writable } from 'node:stream';
 import { context, ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
-import { AlwaysOnSampler, SamplingDecision } from '@opentelemetry/sdk-trace-node';
+import { AlwaysOnSampler, SamplingDecision } from '@opentelemetry/sdk-trace';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serviceNameFromScript } from './env.ts';
 import { activeTraceId, createLogger } from './index.ts';
