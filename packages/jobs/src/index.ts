@@ -8,6 +8,7 @@ import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentele
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { type Clock, PgBoss, type SendOptions, systemClock } from 'pg-boss';
 import type { z } from 'zod';
+import { moveJobsFromArchive, setAsidePgBoss10Schema } from './upgrade.ts';
 
 export { PgBoss };
 
@@ -336,6 +337,8 @@ export function createJobs(options: { domain: string; queues: readonly AnyQueue[
  * dead-letter queue. Idempotent; run where the subgraph migrates.
  */
 export async function installJobs(options: { databaseUrl: string; jobs: Jobs }): Promise<void> {
+  // pg-boss 12 cannot migrate a pg-boss 10 schema in place: set it aside first (./upgrade.ts).
+  await setAsidePgBoss10Schema(options.databaseUrl, options.jobs.schema);
   const boss = new PgBoss({
     connectionString: options.databaseUrl,
     schema: options.jobs.schema,
@@ -366,6 +369,8 @@ export async function installJobs(options: { databaseUrl: string; jobs: Jobs }):
       if (existing.has(queue.name)) await boss.updateQueue(queue.name, settings);
       else await boss.createQueue(queue.name, { ...settings, policy: 'standard' });
     }
+    // The jobs a pg-boss 10 schema set aside still had to run, if any.
+    await moveJobsFromArchive(options.databaseUrl, boss, options.jobs);
   } finally {
     await boss.stop({ graceful: false, timeout: 1000 });
   }
@@ -373,3 +378,4 @@ export async function installJobs(options: { databaseUrl: string; jobs: Jobs }):
 
 export { isProcessed, type MessageRef, markProcessed, type OnceResult, processOnce } from './idempotency.ts';
 export { type QueueStats, queueStats, redrive } from './stats.ts';
+export { archiveSchemaName } from './upgrade.ts';
