@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { type Clock, PgBoss, type SendOptions, systemClock } from 'pg-boss';
+import type postgres from 'postgres';
 import type { z } from 'zod';
 import { moveJobsFromArchive, setAsidePgBoss10Schema } from './upgrade.ts';
 
@@ -166,6 +167,18 @@ export function pgBossDb(executor: Executor): {
   const sql = sqlOf(executor);
   return {
     async executeSql(text, values = []) {
+      // pg-boss 12 sends its supervision passes as one `BEGIN; …; COMMIT;` text. postgres.js
+      // refuses BEGIN on a pool (the statements could land on different connections): run it
+      // on one reserved connection. Its answer is one result per statement: their rows.
+      if (values.length === 0 && BEGINS_TRANSACTION.test(text) && 'reserve' in sql) {
+        const reserved = await (sql as unknown as postgres.Sql).reserve();
+        try {
+          const results = (await reserved.unsafe(text)) as unknown as AnyRow[][];
+          return { rows: results.flatMap((result) => (Array.isArray(result) ? Array.from(result) : [])) };
+        } finally {
+          reserved.release();
+        }
+      }
       const rows = await sql.unsafe(
         text,
         values.map((value) =>
@@ -180,6 +193,8 @@ export function pgBossDb(executor: Executor): {
     },
   };
 }
+
+const BEGINS_TRANSACTION = /^\s*BEGIN\s*;/i;
 
 /** A deterministic job id for an idempotency key: the same key never enqueues twice. */
 export function jobIdForKey(queue: string, key: string): string {

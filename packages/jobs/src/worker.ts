@@ -121,6 +121,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     migrate: false,
     schedule: false,
     supervise: true,
+    // pg-boss 12 splits the passes: supervise/monitor expire stuck jobs, maintenance deletes.
+    superviseIntervalSeconds: options.maintenanceIntervalSeconds ?? 60,
+    monitorIntervalSeconds: options.maintenanceIntervalSeconds ?? 60,
     maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 60,
     registerInstance: false,
     // Trellis spans jobs itself (the CONSUMER span below, linked through `_trace`).
