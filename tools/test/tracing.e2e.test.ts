@@ -1,8 +1,13 @@
-// One trace per request across real processes: the gateway and three subgraphs run with the
-// telemetry preload and export OTLP/HTTP (JSON) to a receiver this test runs. Checks the
-// parent chain gateway fetch span → subgraph server span → SQL span, that the access log
-// lines of every service carry the same trace id, that a malformed traceparent starts a new
-// trace, and that an unreachable or silent OTLP endpoint never slows or fails requests.
+// One trace per request across real processes: the gateway, four subgraphs and the orders
+// worker run with the telemetry preload and export OTLP/HTTP (JSON) to a receiver this test
+// runs. Checks the parent chain gateway fetch span → subgraph server span → SQL span, that
+// placeOrder is one trace through orders, its price lookup at products (undici, W3C trace
+// context), its SQL, the jobs it enqueues and the worker's run of the confirmation job and
+// its webhook delivery, that the access log lines of every service carry the same trace id,
+// that every service reports service.version and deployment.environment.name (and honours
+// OTEL_RESOURCE_ATTRIBUTES), that a malformed traceparent starts a new trace, and that an
+// unreachable or silent OTLP endpoint never slows or fails requests.
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttp, type Server } from 'node:http';
@@ -12,27 +17,35 @@ import { join } from 'node:path';
 import { postgres } from '@trellis/db';
 import { freePort } from '@trellis/db/embedded';
 import { createTestDatabase, graphql, TEST_SEED, type TestDatabase } from '@trellis/testing';
+import { startWebhookSink, type WebhookSink } from '@trellis/testing/webhook-sink';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { composeWorkspace } from '../src/compose.ts';
+import { tokenFor } from '../src/harness.ts';
 import { type ServiceProcess, spawnDeployed, spawnService, waitForStatus } from '../src/process.ts';
 import { GATEWAY_COMMAND } from '../src/runtime.ts';
 import { loadDefinition, prepareSubgraph } from '../src/subgraphs.ts';
 import { listSubgraphs, ROOT } from '../src/workspace.ts';
 
 const GATEWAY = join(ROOT, 'gateway', 'src', 'main.ts');
-const RUNNING = ['products', 'reviews', 'inventory'];
+const RUNNING = ['products', 'reviews', 'inventory', 'orders'];
+const WEBHOOK_SECRET = 'test-webhook-secret';
 
 interface ExportedSpan {
   service: string;
+  /** The resource's attributes (service.name, service.version, …). */
+  resource: Record<string, unknown>;
   name: string;
   kind: number;
   traceId: string;
   spanId: string;
   parentSpanId?: string;
   attributes: Record<string, unknown>;
+  links?: { traceId: string; spanId: string }[];
 }
 const SERVER = 2;
 const CLIENT = 3;
+const PRODUCER = 4;
+const CONSUMER = 5;
 
 /** An OTLP/HTTP JSON receiver (the exporter's default encoding), keeping every span. */
 function otlpReceiver(): { server: Server; spans: ExportedSpan[] } {
@@ -45,7 +58,7 @@ function otlpReceiver(): { server: Server; spans: ExportedSpan[] } {
         resourceSpans: {
           resource: { attributes: { key: string; value: { stringValue?: string } }[] };
           scopeSpans: {
-            spans: (Omit<ExportedSpan, 'service' | 'attributes'> & {
+            spans: (Omit<ExportedSpan, 'service' | 'resource' | 'attributes'> & {
               attributes?: { key: string; value: Record<string, unknown> }[];
             })[];
           }[];
@@ -53,12 +66,21 @@ function otlpReceiver(): { server: Server; spans: ExportedSpan[] } {
       };
       for (const resource of payload.resourceSpans) {
         const service = resource.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
+        const resourceAttributes = Object.fromEntries(
+          resource.resource.attributes.map((a) => [a.key, Object.values(a.value)[0]]),
+        );
         for (const scope of resource.scopeSpans) {
           for (const span of scope.spans) {
             const attributes = Object.fromEntries(
               (span.attributes ?? []).map((a) => [a.key, Object.values(a.value)[0]]),
             );
-            spans.push({ ...span, service, attributes, ...(span.parentSpanId ? {} : { parentSpanId: undefined }) });
+            spans.push({
+              ...span,
+              service,
+              resource: resourceAttributes,
+              attributes,
+              ...(span.parentSpanId ? {} : { parentSpanId: undefined }),
+            });
           }
         }
       }
@@ -96,6 +118,7 @@ const processes: ServiceProcess[] = [];
 const subgraphs: Record<string, ServiceProcess> = {};
 let gateway: ServiceProcess;
 let gatewayUrl: string;
+let sink: WebhookSink;
 
 /** Starts a gateway process on the test supergraph; resolves with its /graphql URL once ready. */
 /** The gateway from its sources (tsx), or `deployed`: its production command on the bundle (runtime.ts). */
@@ -126,19 +149,49 @@ beforeAll(async () => {
   await once(receiver.server, 'listening');
   otlpUrl = `http://127.0.0.1:${(receiver.server.address() as { port: number }).port}`;
   database = await createTestDatabase(inject('databaseUrl'), 'trellis_trace');
+  sink = await startWebhookSink({ secret: WEBHOOK_SECRET });
   const infos = listSubgraphs().filter((s) => RUNNING.includes(s.name));
   const ports: Record<string, number> = {};
+  for (const info of infos) ports[info.name] = await freePort();
+  // orders reads prices from products and delivers order confirmations to the sink (its worker).
+  const ordersEnv = {
+    CATALOGUE_URL: `http://127.0.0.1:${ports.products}/graphql`,
+    NOTIFY_WEBHOOK_URL: sink.url,
+    NOTIFY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+  };
   for (const info of infos) {
     await prepareSubgraph(await loadDefinition(info), database.url, { seed: 'always', plan: TEST_SEED });
-    ports[info.name] = await freePort();
     subgraphs[info.name] = spawnService(
       info.mainPath,
       [],
-      { NODE_ENV: 'test', DATABASE_URL: database.url, PORT: String(ports[info.name]), ...tracing(otlpUrl) },
+      {
+        NODE_ENV: 'test',
+        DATABASE_URL: database.url,
+        PORT: String(ports[info.name]),
+        ...tracing(otlpUrl),
+        ...(info.name === 'orders' ? ordersEnv : {}),
+        // The standard variable wins over the service's own resource attributes.
+        ...(info.name === 'reviews' ? { OTEL_RESOURCE_ATTRIBUTES: 'service.version=9.9.9-test,team=reviews' } : {}),
+      },
       ROOT,
     );
     processes.push(subgraphs[info.name] as ServiceProcess);
   }
+  const worker = spawnService(
+    join(ROOT, 'subgraphs', 'orders', 'src', 'worker.ts'),
+    [],
+    {
+      NODE_ENV: 'test',
+      DATABASE_URL: database.url,
+      PORT: '0',
+      JOBS_POLL_INTERVAL_MS: '50',
+      ...ordersEnv,
+      ...tracing(otlpUrl),
+    },
+    ROOT,
+  );
+  processes.push(worker);
+  subgraphs['orders-worker'] = worker;
   dir = await mkdtemp(join(tmpdir(), 'trellis-trace-'));
   supergraphPath = join(dir, 'supergraph.graphql');
   // Subgraphs not started here get a port nothing listens on.
@@ -155,6 +208,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const process of processes) process.killAll();
   receiver.server.close();
+  await sink?.close();
   await database?.drop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -162,6 +216,24 @@ afterAll(async () => {
 const PRODUCT_PAGE = `query TracedProductPage($id: ID!) {
   product(id: $id) { name inStock reviews(first: 2) { edges { node { rating } } } }
 }`;
+
+/** Places an order for one product through the gateway; resolves with the order id. */
+async function placeOrder(): Promise<string> {
+  const token = await tokenFor(3);
+  const response = await graphql(
+    gatewayUrl,
+    `mutation TracedPlaceOrder($input: PlaceOrderInput!) {
+      placeOrder(input: $input) { order { id total } userErrors { code } }
+    }`,
+    { input: { idempotencyKey: `traced-${randomUUID()}`, lines: [{ productId: '1', quantity: 1 }] } },
+    { authorization: `Bearer ${token}` },
+  );
+  expect(response.body.errors).toBeUndefined();
+  const placed = (response.body.data as { placeOrder: { order: { id: string } | null; userErrors: unknown[] } })
+    .placeOrder;
+  expect(placed.userErrors).toEqual([]);
+  return placed.order!.id;
+}
 
 describe('tracing across processes', () => {
   it('gives one request one trace: gateway fetch spans parent the subgraph server spans, which parent SQL spans', async () => {
@@ -178,7 +250,7 @@ describe('tracing across processes', () => {
 
     const inTrace = () => receiver.spans.filter((s) => s.traceId === traceId);
     const hasSql = (service: string) =>
-      inTrace().some((s) => s.service === service && s.attributes['db.system'] === 'postgresql');
+      inTrace().some((s) => s.service === service && s.attributes['db.system.name'] === 'postgresql');
     // The gateway's server span ends after the response is written, so it may arrive in a
     // later export batch than the subgraphs' spans: wait for it too.
     const hasGatewayRoot = () => inTrace().some((s) => s.service === 'gateway' && !s.parentSpanId);
@@ -202,22 +274,22 @@ describe('tracing across processes', () => {
         expect(fetch?.kind).toBe(CLIENT);
         expect(fetch?.name).toBe(`fetch ${service}`);
       }
-      const sql = spans.filter((s) => s.service === service && s.attributes['db.system'] === 'postgresql');
+      const sql = spans.filter((s) => s.service === service && s.attributes['db.system.name'] === 'postgresql');
       for (const statement of sql) {
         // Up the chain to this service's server span.
         let at: ExportedSpan | undefined = statement;
         while (at && at.kind !== SERVER) at = byId.get(at.parentSpanId ?? '');
         expect(at?.service, statement.name).toBe(service);
         expect(statement.kind).toBe(CLIENT);
-        expect(statement.attributes['db.name']).toBe(database.name);
-        const text = String(statement.attributes['db.statement']);
+        expect(statement.attributes['db.namespace']).toBe(database.name);
+        const text = String(statement.attributes['db.query.text']);
         expect(text).toMatch(/^(select|insert|update|delete|with)\b/i);
         expect(text).not.toMatch(/'[^']*'/);
       }
     }
     // The product id arrives as a bound parameter in the products lookup, never as a value.
-    const lookup = spans.find((s) => s.service === 'products' && s.attributes['db.system'] === 'postgresql');
-    expect(String(lookup?.attributes['db.statement'])).toMatch(/\$1/);
+    const lookup = spans.find((s) => s.service === 'products' && s.attributes['db.system.name'] === 'postgresql');
+    expect(String(lookup?.attributes['db.query.text'])).toMatch(/\$1/);
 
     // The access lines of the gateway and of each subgraph carry the same trace id.
     for (const service of ['products', 'reviews', 'inventory']) {
@@ -227,6 +299,108 @@ describe('tracing across processes', () => {
       expect(lines.length, service).toBeGreaterThan(0);
       expect(lines[0]?.span_id).toMatch(/^[0-9a-f]{16}$/);
     }
+  });
+
+  it('gives placeOrder one trace: gateway → orders → its price lookup at products, its SQL, its jobs and their run', async () => {
+    const orderId = await placeOrder();
+
+    const access = await until('the gateway access line', () =>
+      logLines(gateway).find((l) => l.msg === 'request' && l.operation === 'TracedPlaceOrder'),
+    );
+    const traceId = String(access.trace_id);
+    const inTrace = () => receiver.spans.filter((s) => s.traceId === traceId);
+    const confirmationRun = () =>
+      inTrace().find((s) => s.service === 'orders-worker' && s.name === 'order-confirmation process');
+    // The worker runs the jobs after the request (its webhook delivery ends the trace), and a
+    // parent ends — and is exported — after its children: wait until every parent is in.
+    const complete = () => {
+      const ids = new Set(inTrace().map((s) => s.spanId));
+      return inTrace().every((s) => !s.parentSpanId || ids.has(s.parentSpanId));
+    };
+    await until(
+      'the worker run, the webhook delivery and every parent span in the trace',
+      () =>
+        confirmationRun() &&
+        inTrace().some((s) => s.service === 'orders-worker' && s.kind === CLIENT && s.name.startsWith('POST')) &&
+        inTrace().some((s) => s.service === 'gateway' && !s.parentSpanId) &&
+        complete()
+          ? true
+          : undefined,
+      30_000,
+    );
+    const spans = inTrace();
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const up = (span: ExportedSpan | undefined, test: (s: ExportedSpan) => boolean) => {
+      for (let at = span; at; at = byId.get(at.parentSpanId ?? '')) if (test(at)) return at;
+      return undefined;
+    };
+
+    // One root (the gateway's server span); every other span's parent is in the trace.
+    expect(spans.filter((s) => !s.parentSpanId).map((s) => [s.service, s.kind])).toEqual([['gateway', SERVER]]);
+    for (const span of spans) if (span.parentSpanId) expect(byId.has(span.parentSpanId), span.name).toBe(true);
+
+    // gateway fetch → orders server span.
+    const ordersServer = spans.find((s) => s.service === 'orders' && s.kind === SERVER);
+    expect(byId.get(ordersServer?.parentSpanId ?? '')?.name).toBe('fetch orders');
+
+    // orders → products: an undici CLIENT span in orders (W3C context on the wire) parents
+    // products' server span, which parents products' SQL.
+    const productsServer = spans.find((s) => s.service === 'products' && s.kind === SERVER);
+    const priceCall = byId.get(productsServer?.parentSpanId ?? '');
+    expect(priceCall?.service).toBe('orders');
+    expect(priceCall?.kind).toBe(CLIENT);
+    expect(priceCall?.attributes['http.request.method']).toBe('POST');
+    expect(up(priceCall, (s) => s === ordersServer)).toBe(ordersServer);
+    const productsSql = spans.filter(
+      (s) => s.service === 'products' && s.attributes['db.system.name'] === 'postgresql',
+    );
+    expect(productsSql.length).toBeGreaterThan(0);
+    for (const statement of productsSql) expect(up(statement, (s) => s.kind === SERVER)).toBe(productsServer);
+
+    // orders' own SQL (the order and its lines) under its server span.
+    const ordersSql = spans.filter((s) => s.service === 'orders' && s.attributes['db.system.name'] === 'postgresql');
+    expect(ordersSql.some((s) => s.attributes['db.operation.name'] === 'INSERT')).toBe(true);
+    for (const statement of ordersSql) expect(up(statement, (s) => s.kind === SERVER)).toBe(ordersServer);
+
+    // The jobs it enqueues: PRODUCER spans under the request, in orders.
+    const publish = spans.find((s) => s.service === 'orders' && s.name === 'order-confirmation publish');
+    expect(publish?.kind).toBe(PRODUCER);
+    expect(up(publish, (s) => s.kind === SERVER)).toBe(ordersServer);
+
+    // The job's execution: the worker's CONSUMER span continues the trace under the publish
+    // span and links to it; its SQL and its webhook delivery (undici) are under it.
+    const run = confirmationRun()!;
+    expect(run.kind).toBe(CONSUMER);
+    expect(run.parentSpanId).toBe(publish!.spanId);
+    expect(run.links?.map((l) => [l.traceId, l.spanId])).toEqual([[traceId, publish!.spanId]]);
+    const delivery = spans.find((s) => s.service === 'orders-worker' && s.kind === CLIENT && s.name.startsWith('POST'));
+    expect(up(delivery, (s) => s === run)).toBe(run);
+    // The receiver got the trace context: the delivery's own span is the remote parent.
+    const received = sink.deliveries().find((d) => (d.body as { orderId?: string }).orderId === orderId);
+    expect(received?.traceparent).toBe(`00-${traceId}-${delivery!.spanId}-01`);
+  });
+
+  it('every service reports service.version and deployment.environment.name; OTEL_RESOURCE_ATTRIBUTES wins', async () => {
+    // Spans from every service: a product page (products, reviews, inventory) and an order
+    // (orders, and its worker's run of the confirmation).
+    await graphql(gatewayUrl, PRODUCT_PAGE, { id: '2' });
+    await placeOrder();
+    const services = ['gateway', 'products', 'reviews', 'inventory', 'orders', 'orders-worker'];
+    await until(
+      'spans of every service',
+      () => (services.every((service) => receiver.spans.some((s) => s.service === service)) ? true : undefined),
+      30_000,
+    );
+    const resources = new Map(receiver.spans.map((s) => [s.service, s.resource]));
+    for (const service of ['gateway', 'products', 'inventory', 'orders', 'orders-worker']) {
+      expect(resources.get(service)?.['service.version'], service).toBe('0.0.0');
+      expect(resources.get(service)?.['deployment.environment.name'], service).toBe('test');
+    }
+    expect(resources.get('reviews')).toMatchObject({
+      'service.version': '9.9.9-test',
+      team: 'reviews',
+      'deployment.environment.name': 'test',
+    });
   });
 
   it('ignores a malformed traceparent: a new trace, and the request succeeds', async () => {

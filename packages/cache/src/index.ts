@@ -8,6 +8,7 @@
 // memory) lets `purge(tags)` drop every entry holding one of them, and leaves a durable
 // marker that refuses late writes of answers older than the purge (./scripts.ts).
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { KeyvAdapter } from '@apollo/utils.keyvadapter';
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import KeyvRedis from '@keyv/redis';
@@ -87,6 +88,17 @@ const deserialize = <Value>(data: string) => {
   return { value: data.slice(newline + 1) as Value, ...(expires ? { expires: Number(expires) } : {}) };
 };
 
+/** The keyv call in flight in this async context, and the error keyv emitted for it. */
+const failedCall = new AsyncLocalStorage<{ error?: unknown }>();
+
+/** Runs `call`; rejects with the error keyv emitted during it, if any (keyv 6 resolves empty). */
+async function throwingStoreErrors<T>(call: () => Promise<T>): Promise<T> {
+  const slot: { error?: unknown } = {};
+  const value = await failedCall.run(slot, call);
+  if (slot.error !== undefined) throw slot.error;
+  return value;
+}
+
 export function createCacheStore(options: CacheStoreOptions): CacheStore {
   // The Redis circuit (@trellis/resilience's fail-fast circuit): shared with the other users
   // of the same Redis when given, so what one learns the others skip at once.
@@ -132,6 +144,8 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
 
   let inner: KeyValueCache<string>;
   let redis: KeyvRedis<string> | undefined;
+  /** The connection of `redis` settled (open, or failed and reported): calls start after it. */
+  let connected: Promise<void> = Promise.resolve();
   const memoryTags = new MemoryTagIndex();
   let memory: InMemoryLRUCache<string> | undefined;
   const connect = (url: string) => {
@@ -141,20 +155,32 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       { url, disableOfflineQueue: true },
       { throwOnConnectError: false, throwOnErrors: true, connectionTimeout: 500 },
     );
+    // Keyv passes its namespace to the store, which prefixes keys `<namespace>::<key>` (the
+    // scripts and peek below address entries the same way).
     const keyv = new Keyv<string>({
       store: redis,
       namespace,
-      useKeyPrefix: false,
-      serialize,
-      deserialize,
-      // A failed call must fail (keyv swallows errors by default): it counts toward the circuit.
-      throwOnErrors: true,
+      serialization: { stringify: serialize, parse: deserialize },
     });
-    // Without listeners an 'error' event would crash the process.
-    keyv.on('error', (error) => options.onError?.(error));
+    // keyv 6 never rejects: a failed store call resolves empty and emits 'error'. The error is
+    // handed to the call it happened in (its async context), so it still fails and counts
+    // toward the circuit. Without a listener an 'error' event would crash the process.
+    keyv.on('error', (error) => {
+      const call = failedCall.getStore();
+      if (call && call.error === undefined) call.error = error ?? new Error('cache store error');
+      else if (!call) options.onError?.(error);
+    });
     redis.on('error', (error) => options.onError?.(error));
+    // Batched reads would run one caller's context for every key of the batch: one call, one read.
     // KeyvAdapter's typings clash with keyv's under this module setting; one narrow cast.
-    inner = new KeyvAdapter(keyv as never) as unknown as KeyValueCache<string>;
+    inner = new KeyvAdapter(keyv as never, { disableBatchReads: true }) as unknown as KeyValueCache<string>;
+    // Connect now, once: calls wait for this connection instead of each asking the store to
+    // connect (@keyv/redis 6 with node-redis 6: a second connect() while the first is under
+    // way tears the connection down, so concurrent first calls all failed "offline").
+    connected = redis.getClient().then(
+      () => {},
+      () => {},
+    );
   };
   if (options.redisUrl) connect(options.redisUrl);
   else {
@@ -186,7 +212,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       calls?.inc({ op, outcome: 'ok' });
       return value;
     }
-    const result = await circuit.call(call);
+    const result = await circuit.call(() => connected.then(() => throwingStoreErrors(call)));
     calls?.inc({ op, outcome: result.outcome });
     if (result.outcome === 'ok') return result.value;
     if (result.outcome !== 'skipped') options.onError?.(result.error);

@@ -56,7 +56,7 @@ export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
 }
 
 export function subgraphSchemaOf(sdl: string): GraphQLSchema {
-  return buildSubgraphSchema({ typeDefs: parse(sdl) });
+  return buildSubgraphSchema(parse(sdl));
 }
 
 /** Federation's own machinery in a subgraph schema (its directives, _Entity…) is not API. */

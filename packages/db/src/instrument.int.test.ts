@@ -32,7 +32,7 @@ async function traced(work: () => Promise<unknown>) {
     span.end();
     return span.spanContext().spanId;
   });
-  const spans = exporter.getFinishedSpans().filter((s) => s.attributes['db.system'] === 'postgresql');
+  const spans = exporter.getFinishedSpans().filter((s) => s.attributes['db.system.name'] === 'postgresql');
   return { spans, parentId };
 }
 
@@ -46,9 +46,19 @@ describe('SQL spans', () => {
     expect(span?.kind).toBe(SpanKind.CLIENT);
     expect(span?.name).toBe('SELECT');
     expect(span?.parentSpanContext?.spanId).toBe(parentId);
-    expect(span?.attributes['db.name']).toBe('postgres');
-    expect(span?.attributes['db.operation']).toBe('SELECT');
-    expect(span?.attributes['db.statement']).toBe('select $1::text as email, $2::int as n');
+    expect(span?.attributes['db.namespace']).toBe('postgres');
+    expect(span?.attributes['db.operation.name']).toBe('SELECT');
+    expect(span?.attributes['db.query.text']).toBe('select $1::text as email, $2::int as n');
+    // Only the stable names (semconv 1.33+), none of the old ones.
+    const old = ['db.system', 'db.name', 'db.operation', 'db.statement', 'db.sql.table'];
+    expect(Object.keys(span?.attributes ?? {}).filter((key) => old.includes(key))).toEqual([]);
+  });
+
+  it('the table a statement names is db.collection.name, and in the span name', async () => {
+    const { spans } = await traced(() => database.sql`select relname from pg_catalog.pg_class limit ${1}`);
+    expect(spans.map((s) => [s.name, s.attributes['db.collection.name']])).toEqual([
+      ['SELECT pg_catalog.pg_class', 'pg_catalog.pg_class'],
+    ]);
   });
 
   it('tagged templates, transactions and reserved connections are traced too', async () => {
@@ -64,7 +74,7 @@ describe('SQL spans', () => {
         reserved.release();
       }
     });
-    const statements = spans.map((s) => s.attributes['db.statement']);
+    const statements = spans.map((s) => s.attributes['db.query.text']);
     // BEGIN/COMMIT are sent by postgres.js itself, outside the client it hands out.
     expect(statements).toEqual(['select $1::text', 'select $1::int', 'select ?']);
     for (const span of spans) expect(span.parentSpanContext?.spanId).toBe(parentId);

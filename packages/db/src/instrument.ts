@@ -63,7 +63,7 @@ function metricsFor(registry: Registry): DbMetrics {
 }
 
 export interface InstrumentOptions {
-  /** `db.name` on spans. */
+  /** `db.namespace` on spans. */
   database: string;
   /** Pool size, for the `max` and `busy` gauges. */
   max: number;
@@ -99,14 +99,15 @@ export function instrumentSql(sql: postgres.Sql, options: InstrumentOptions): po
     const { operation, table } = describeStatement(text);
     const span: Span = tracer.startSpan(table ? `${operation} ${table}` : operation, {
       kind: SpanKind.CLIENT,
+      // OpenTelemetry's stable database conventions (semconv 1.33+).
       attributes: {
-        'db.system': 'postgresql',
-        'db.name': options.database,
-        'db.operation': operation,
-        ...(table ? { 'db.sql.table': table } : {}),
+        'db.system.name': 'postgresql',
+        'db.namespace': options.database,
+        'db.operation.name': operation,
+        ...(table ? { 'db.collection.name': table } : {}),
       },
     });
-    if (span.isRecording()) span.setAttribute('db.statement', sanitizeStatement(text));
+    if (span.isRecording()) span.setAttribute('db.query.text', sanitizeStatement(text));
     const started = performance.now();
     inflight++;
     const done = (error?: unknown) => {

@@ -1,13 +1,16 @@
-// Jobs of a subgraph on pg-boss 10 in its own database: queue definitions with a zod payload
+// Jobs of a subgraph on pg-boss 12 in its own database: queue definitions with a zod payload
 // schema and a size cap checked at enqueue, and `enqueue()` that writes the job inside the
 // caller's transaction (so a rolled-back write leaves no job). Side-effect free: the worker
 // lives in `@trellis/jobs/worker`, the processed-messages table in `@trellis/jobs/schema`.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { fullJitterDelay, type RetryPolicy } from '@trellis/resilience';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
-import PgBoss from 'pg-boss';
+import { type Clock, PgBoss, type SendOptions, systemClock } from 'pg-boss';
+import type postgres from 'postgres';
 import type { z } from 'zod';
+import { moveJobsFromArchive, setAsidePgBoss10Schema } from './upgrade.ts';
 
 export { PgBoss };
 
@@ -162,6 +165,18 @@ export function pgBossDb(executor: Executor): {
   const sql = sqlOf(executor);
   return {
     async executeSql(text, values = []) {
+      // pg-boss 12 sends its supervision passes as one `BEGIN; …; COMMIT;` text. postgres.js
+      // refuses BEGIN on a pool (the statements could land on different connections): run it
+      // on one reserved connection. Its answer is one result per statement: their rows.
+      if (values.length === 0 && BEGINS_TRANSACTION.test(text) && 'reserve' in sql) {
+        const reserved = await (sql as unknown as postgres.Sql).reserve();
+        try {
+          const results = (await reserved.unsafe(text)) as unknown as AnyRow[][];
+          return { rows: results.flatMap((result) => (Array.isArray(result) ? Array.from(result) : [])) };
+        } finally {
+          reserved.release();
+        }
+      }
       const rows = await sql.unsafe(
         text,
         values.map((value) =>
@@ -176,6 +191,8 @@ export function pgBossDb(executor: Executor): {
     },
   };
 }
+
+const BEGINS_TRANSACTION = /^\s*BEGIN\s*;/i;
 
 /** A deterministic job id for an idempotency key: the same key never enqueues twice. */
 export function jobIdForKey(queue: string, key: string): string {
@@ -194,6 +211,59 @@ export interface EnqueueOptions {
   startAfter?: Date;
 }
 
+/** pg-boss's db adapter: what every pg-boss statement runs through. */
+export type PgBossDb = ReturnType<typeof pgBossDb>;
+
+/**
+ * pg-boss's system clock with timers that never keep the process alive: a producer's only
+ * timers are its queue-cache refresh (and flow resolver), which must not hold a script open.
+ */
+const unrefClock: Clock = {
+  ...systemClock,
+  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+};
+
+/**
+ * A pg-boss instance for sending (and redriving) inside the caller's transaction. pg-boss 12
+ * only sends from a started instance (it reads the queue's table and policy from its queue
+ * cache): this one has no connection of its own — every statement, its start included, runs
+ * on the executor of the call in flight. It starts on first use; its periodic cache refresh,
+ * outside any call, fails quietly and keeps the queues it read (queues change only at install).
+ */
+function createProducer(schema: string) {
+  const current = new AsyncLocalStorage<PgBossDb>();
+  const boss = new PgBoss({
+    schema,
+    db: {
+      executeSql: (text, values) => {
+        const db = current.getStore();
+        return db ? db.executeSql(text, values) : Promise.reject(new Error('@trellis/jobs: no executor in flight'));
+      },
+    },
+    migrate: false,
+    supervise: false,
+    schedule: false,
+    registerInstance: false,
+    clock: unrefClock,
+    // Trellis spans jobs itself (`<queue> publish` / `<queue> process`, trace context in `_trace`).
+    openTelemetry: { enabled: false },
+  });
+  boss.on('error', () => {});
+  let started: Promise<unknown> | undefined;
+  return <T>(executor: Executor, fn: (boss: PgBoss, db: PgBossDb) => Promise<T>): Promise<T> => {
+    const db = pgBossDb(executor);
+    return current.run(db, async () => {
+      started ??= boss.start().catch((error: unknown) => {
+        started = undefined;
+        throw error;
+      });
+      await started;
+      return fn(boss, db);
+    });
+  };
+}
+
 export interface Jobs {
   domain: string;
   /** Postgres schema of the pg-boss tables (`<domain>_jobs`). */
@@ -210,24 +280,21 @@ export interface Jobs {
     payload: TPayload,
     options?: EnqueueOptions,
   ): Promise<string | null>;
+  /** Runs `fn` with this subgraph's producer pg-boss and `executor` as its db (send, redrive). */
+  withBoss<T>(executor: Executor, fn: (boss: PgBoss, db: PgBossDb) => Promise<T>): Promise<T>;
 }
 
 const tracer = trace.getTracer('@trellis/jobs');
 
 export function createJobs(options: { domain: string; queues: readonly AnyQueue[] }): Jobs {
   const schema = jobsSchemaName(options.domain);
-  // Never started: it only builds pg-boss's insert statement; every call passes its own `db`.
-  const boss = new PgBoss({
-    schema,
-    db: {
-      executeSql: () => Promise.reject(new Error('@trellis/jobs: enqueue needs an executor')),
-    },
-  });
+  const withBoss = createProducer(schema);
   const known = new Set(options.queues.map((queue) => queue.name));
   return {
     domain: options.domain,
     schema,
     queues: options.queues,
+    withBoss,
     async enqueue(executor, queue, payload, enqueueOptions = {}) {
       if (!known.has(queue.name)) throw new Error(`queue "${queue.name}" is not one of ${options.domain}'s queues`);
       const data = checkPayload(queue, payload) as Record<string, unknown>;
@@ -252,11 +319,13 @@ export function createJobs(options: { domain: string; queues: readonly AnyQueue[
               _msg: messageId,
               ...(carrier.traceparent ? { _trace: carrier } : {}),
             };
-            const id = await boss.send(queue.name, stored, {
-              db: pgBossDb(executor),
-              id: enqueueOptions.key ? jobIdForKey(queue.name, enqueueOptions.key) : randomUUID(),
-              ...(enqueueOptions.startAfter ? { startAfter: enqueueOptions.startAfter } : {}),
-            } as PgBoss.SendOptions);
+            const id = await withBoss(executor, (boss, db) =>
+              boss.send(queue.name, stored, {
+                db,
+                id: enqueueOptions.key ? jobIdForKey(queue.name, enqueueOptions.key) : randomUUID(),
+                ...(enqueueOptions.startAfter ? { startAfter: enqueueOptions.startAfter } : {}),
+              } satisfies SendOptions),
+            );
             if (id === null && !enqueueOptions.key) {
               // No key, so no conflict is possible: the queue itself is missing.
               throw new Error(`queue "${queue.name}" does not exist in ${schema} (run installJobs at migration)`);
@@ -281,13 +350,18 @@ export function createJobs(options: { domain: string; queues: readonly AnyQueue[
  * dead-letter queue. Idempotent; run where the subgraph migrates.
  */
 export async function installJobs(options: { databaseUrl: string; jobs: Jobs }): Promise<void> {
+  // pg-boss 12 cannot migrate a pg-boss 10 schema in place: set it aside first (./upgrade.ts).
+  await setAsidePgBoss10Schema(options.databaseUrl, options.jobs.schema);
   const boss = new PgBoss({
     connectionString: options.databaseUrl,
     schema: options.jobs.schema,
     max: 1,
     supervise: false,
     schedule: false,
+    // Creates the schema, or migrates one an older pg-boss left (10 → 12 included).
     migrate: true,
+    registerInstance: false,
+    openTelemetry: { enabled: false },
     application_name: `trellis-${options.jobs.domain}-jobs-install`,
   });
   boss.on('error', () => {});
@@ -295,11 +369,8 @@ export async function installJobs(options: { databaseUrl: string; jobs: Jobs }):
   try {
     const existing = new Set((await boss.getQueues()).map((queue) => queue.name));
     for (const queue of options.jobs.queues) {
-      if (!existing.has(queue.deadLetter))
-        await boss.createQueue(queue.deadLetter, { name: queue.deadLetter, retryLimit: 0 });
+      if (!existing.has(queue.deadLetter)) await boss.createQueue(queue.deadLetter, { retryLimit: 0 });
       const settings = {
-        name: queue.name,
-        policy: 'standard' as const,
         // Retries are counted by pg-boss; their delay is ours (full jitter, set on failure). The
         // queue's own delay is the cap, so a retry is never early if that update is lost.
         retryLimit: queue.retry.attempts - 1,
@@ -309,8 +380,10 @@ export async function installJobs(options: { databaseUrl: string; jobs: Jobs }):
         deadLetter: queue.deadLetter,
       };
       if (existing.has(queue.name)) await boss.updateQueue(queue.name, settings);
-      else await boss.createQueue(queue.name, settings);
+      else await boss.createQueue(queue.name, { ...settings, policy: 'standard' });
     }
+    // The jobs a pg-boss 10 schema set aside still had to run, if any.
+    await moveJobsFromArchive(options.databaseUrl, boss, options.jobs);
   } finally {
     await boss.stop({ graceful: false, timeout: 1000 });
   }
@@ -318,3 +391,4 @@ export async function installJobs(options: { databaseUrl: string; jobs: Jobs }):
 
 export { isProcessed, type MessageRef, markProcessed, type OnceResult, processOnce } from './idempotency.ts';
 export { type QueueStats, queueStats, redrive } from './stats.ts';
+export { archiveSchemaName } from './upgrade.ts';

@@ -1,8 +1,8 @@
-// Queue statistics straight from pg-boss's job table (one statement for every queue of a
-// subgraph), and redrive: dead letters back to their queue.
-import { randomUUID } from 'node:crypto';
+// Queue statistics read from pg-boss's job table (one statement for every queue of a subgraph:
+// pg-boss's getQueueStats() is per queue and reads a snapshot its monitor refreshes), and
+// redrive: dead letters back to their queue through pg-boss's own redrive().
 import type postgres from 'postgres';
-import { type Executor, type Jobs, PgBoss, pgBossDb } from './index.ts';
+import { type Executor, type Jobs, pgBossDb } from './index.ts';
 
 export interface QueueStats {
   queue: string;
@@ -52,9 +52,10 @@ export async function queueStats(executor: Executor, jobs: Jobs): Promise<QueueS
 }
 
 /**
- * Moves up to `limit` dead letters of `queue` back to it, in one transaction: each is sent
- * again with the same data (same message id, so an effect already done is skipped) and a
- * fresh attempt budget, and removed from the dead-letter queue. Returns how many moved.
+ * Moves up to `limit` dead letters of `queue` back to it, in one transaction (pg-boss's
+ * redrive): each is sent again with the same data (same message id, so an effect already done
+ * is skipped) and a fresh attempt budget, and removed from the dead-letter queue. Returns how
+ * many moved. Also moves dead letters a pg-boss 10 left (they record no source queue).
  */
 export async function redrive(
   sql: postgres.Sql,
@@ -64,24 +65,9 @@ export async function redrive(
 ): Promise<number> {
   const queue = jobs.queues.find((q) => q.name === queueName);
   if (!queue) throw new Error(`unknown queue "${queueName}" (${jobs.queues.map((q) => q.name).join(', ')})`);
-  const boss = new PgBoss({ schema: jobs.schema, db: { executeSql: () => Promise.reject(new Error('no db')) } });
-  return sql.begin(async (tx): Promise<number> => {
-    const db = pgBossDb(tx);
-    const { rows } = await db.executeSql(
-      `select id, data from ${jobs.schema}.job
-        where name = $1 and state < 'active'
-        order by created_on limit $2 for update skip locked`,
-      [queue.deadLetter, options.limit ?? 1000],
-    );
-    for (const row of rows) {
-      await boss.send(queue.name, row.data, { db, id: randomUUID() } as PgBoss.SendOptions);
-    }
-    if (rows.length > 0)
-      await boss.deleteJob(
-        queue.deadLetter,
-        rows.map((r) => r.id),
-        { db } as never,
-      );
-    return rows.length;
-  });
+  return sql.begin((tx) =>
+    jobs.withBoss(tx, (boss, db) =>
+      boss.redrive(queue.deadLetter, { db, destination: queue.name, limit: options.limit ?? 1000 }),
+    ),
+  );
 }

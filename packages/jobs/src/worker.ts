@@ -121,7 +121,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     migrate: false,
     schedule: false,
     supervise: true,
+    // pg-boss 12 splits the passes: supervise/monitor expire stuck jobs, maintenance deletes.
+    superviseIntervalSeconds: options.maintenanceIntervalSeconds ?? 60,
+    monitorIntervalSeconds: options.maintenanceIntervalSeconds ?? 60,
     maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 60,
+    registerInstance: false,
+    // Trellis spans jobs itself (the CONSUMER span below, linked through `_trace`).
+    openTelemetry: { enabled: false },
   });
   boss.on('error', (err) => logger.warn({ err: String(err) }, 'pg-boss error'));
   await boss.start();
@@ -188,23 +194,22 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const output = { message: error instanceof Error ? error.message : String(error), attempt };
     await sql.begin(async (tx) => {
       const db = pgBossDb(tx);
-      // A permanent failure uses up the remaining attempts so pg-boss dead-letters it now.
+      // A permanent failure uses up the remaining attempts so pg-boss dead-letters it now. The
+      // one write to pg-boss's table left: pg-boss 12 dead-letters an active job at once only
+      // from its own work() loop (perJobResults 'deadletter'), not for a fetch()ed job, and
+      // update() edits waiting jobs only.
       if (permanent) {
         await tx.unsafe(`update ${jobs.schema}.job set retry_limit = retry_count where name = $1 and id = $2`, [
           job.name,
           job.id,
         ]);
       }
-      await boss.fail(job.name, job.id, output, { db } as never);
+      await boss.fail(job.name, job.id, output, { db });
       if (!last) {
-        // pg-boss 10's own backoff is "equal jitter" (half fixed, half random) without a cap;
-        // replace its start_after with full jitter.
+        // pg-boss's own backoff is "equal jitter" (half fixed, half random): replace the
+        // retry's start with full jitter (update() edits a waiting job, in this transaction).
         const delayMs = fullJitterDelayMs(queue.retry, attempt);
-        await tx.unsafe(
-          `update ${jobs.schema}.job set start_after = now() + $3 * interval '1 millisecond'
-           where name = $1 and id = $2 and state = 'retry'`,
-          [job.name, job.id, delayMs],
-        );
+        await boss.update(job.name, undefined, { id: job.id, startAfter: `${delayMs} milliseconds`, db });
       }
     });
     metrics?.failures.inc({ queue: queue.name });

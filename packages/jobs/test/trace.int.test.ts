@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { postgres } from '@trellis/db';
 import { createTestDatabase, type TestDatabase } from '@trellis/testing';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
@@ -14,7 +14,7 @@ import { createJobs, defineQueue, installJobs } from '../src/index.ts';
 import { handler, startWorker } from '../src/worker.ts';
 
 const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
 const queue = defineQueue({ name: 'traced', payload: z.object({ n: z.number() }) });
 const jobs = createJobs({ domain: 'tracetest', queues: [queue] });
 let database: TestDatabase;

@@ -16,12 +16,14 @@ const typeDefs = parse(`
 
 async function reported(ids: string[], maxEntities?: number): Promise<EntityReport | undefined> {
   const server = new ApolloServer({
-    schema: buildSubgraphSchema({
-      typeDefs,
-      resolvers: {
-        Query: { products: (_: unknown, args: { ids: string[] }) => args.ids.map((id) => ({ id, name: `P${id}` })) },
+    schema: buildSubgraphSchema([
+      {
+        typeDefs,
+        resolvers: {
+          Query: { products: (_: unknown, args: { ids: string[] }) => args.ids.map((id) => ({ id, name: `P${id}` })) },
+        },
       },
-    }),
+    ]),
     plugins: [createEntityTagsPlugin({ typeDefs, ...(maxEntities ? { maxEntities } : {}) })],
   });
   await server.start();

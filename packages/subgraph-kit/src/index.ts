@@ -10,8 +10,7 @@ import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import type { Publisher } from '@trellis/cache/invalidation';
 import type { CacheOutboxTable, OutboxRelay } from '@trellis/cache/outbox';
 import { createDatabase, type Database, ping, postgres, retryWithBackoff } from '@trellis/db';
@@ -183,10 +182,12 @@ export async function startSubgraph<TSchema extends AnySchema, TLoaders>(
   const verifyViewer = createViewerVerifier(options.signingSecret ?? DEV_AUTH.subgraphSecret);
 
   const apollo = new ApolloServer<SubgraphContext<TSchema, TLoaders>>({
-    schema: buildSubgraphSchema({
-      typeDefs: definition.typeDefs,
-      resolvers: { DateTime, ...definition.resolvers } as GraphQLResolverMap<unknown>,
-    }),
+    schema: buildSubgraphSchema([
+      {
+        typeDefs: definition.typeDefs,
+        resolvers: { DateTime, ...definition.resolvers } as GraphQLResolverMap<unknown>,
+      },
+    ]),
     includeStacktraceInErrorResponses: false,
     // The process entry owns SIGTERM: drain HTTP first, then stop Apollo, then the pool.
     stopOnTerminationSignals: false,

@@ -21,6 +21,8 @@ export function telemetryEnv(source: Record<string, string | undefined> = proces
   return loadEnv(
     {
       OTEL_SDK_DISABLED: z.enum(['true', 'false']).default('false'),
+      /** `deployment.environment.name` of every span unless OTEL_RESOURCE_ATTRIBUTES sets one. */
+      NODE_ENV: z.string().min(1).optional(),
       OTEL_SERVICE_NAME: z.string().optional(),
       OTEL_TRACES_SAMPLER: z.enum(SAMPLERS).optional(),
       OTEL_TRACES_SAMPLER_ARG: z.coerce.number({ message: 'must be a number' }).min(0).max(1).optional(),

@@ -3,7 +3,7 @@
 // anywhere else (schema parsing at start-up, migrations, health checks of subgraphs) are
 // not recorded, which keeps the trace viewer to requests and jobs.
 import { type Attributes, type Context, type Link, SpanKind, trace } from '@opentelemetry/api';
-import { type Sampler, SamplingDecision, type SamplingResult } from '@opentelemetry/sdk-trace-node';
+import { type Sampler, SamplingDecision, type SamplingResult } from '@opentelemetry/sdk-trace';
 
 const ROOT_KINDS = new Set([SpanKind.SERVER, SpanKind.CONSUMER, SpanKind.PRODUCER]);
 

@@ -7,16 +7,22 @@
 
 import type { IncomingMessage } from 'node:http';
 import { register } from 'node:module';
-import { createNoopMeter, type Meter, type MeterProvider } from '@opentelemetry/api';
+import { context, createNoopMeter, type Meter, type MeterProvider, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
-import { NodeTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-node';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { DEFAULT_SAMPLE_RATIO, serviceNameFromScript, telemetryEnv } from './env.ts';
+import { serviceResource } from './resource.ts';
 import { EntryPointSampler } from './sampler.ts';
 import { recordDroppedSpans, telemetryState } from './state.ts';
 
@@ -62,8 +68,8 @@ function start(): void {
   });
 
   const ratio = env.OTEL_TRACES_SAMPLER_ARG ?? DEFAULT_SAMPLE_RATIO;
-  const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': serviceName }),
+  const provider = new TracerProvider({
+    resource: serviceResource({ script: process.argv[1], serviceName, nodeEnv: env.NODE_ENV }),
     // Without OTEL_TRACES_SAMPLER: parent-based ratio sampling at DEFAULT_SAMPLE_RATIO (or
     // OTEL_TRACES_SAMPLER_ARG), traces starting only at requests and jobs (sampler.ts).
     // With it, the SDK builds exactly the sampler it names.
@@ -83,11 +89,12 @@ function start(): void {
       }),
     ],
   });
-  provider.register({
-    propagator: new CompositePropagator({
-      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-    }),
-  });
+  // What NodeTracerProvider.register() did before SDK 3: async context, W3C propagation.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  trace.setGlobalTracerProvider(provider);
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
@@ -99,7 +106,13 @@ function start(): void {
       // Low noise: no spans for default (property) resolvers, list items merged, and no
       // resolver spans below depth 3 (e.g. Query.products.edges).
       ...(executesGraphQL
-        ? [new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true, depth: 3 })]
+        ? [
+            new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true, depth: 3 }),
+            // fetch/undici calls (orders → products prices, webhook deliveries) get a CLIENT
+            // span and carry `traceparent`, inside a trace only. Not in the gateway: its
+            // subgraph data source spans and propagates its own fetches.
+            new UndiciInstrumentation({ requireParentforSpans: true }),
+          ]
         : []),
     ],
   });
@@ -109,7 +122,7 @@ function start(): void {
   let shutdown: Promise<void> | undefined;
   telemetryState().shutdown = () => {
     shutdown ??= provider.shutdown().catch(() => {});
-    return shutdown;
+    return shutdown as Promise<void>;
   };
   process.once('beforeExit', () => void telemetryState().shutdown?.());
 }

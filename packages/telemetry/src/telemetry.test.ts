@@ -1,12 +1,16 @@
 // Logs carry the active trace, the dropped-span counter reads the SDK's state, and services
-// get their service.name from their entry script.
+// get their service.name from their entry script, their service.version from their
+// package.json and their deployment environment from NODE_ENV, under OTEL_RESOURCE_ATTRIBUTES.
+
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { context, ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
-import { AlwaysOnSampler, SamplingDecision } from '@opentelemetry/sdk-trace-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { AlwaysOnSampler, SamplingDecision } from '@opentelemetry/sdk-trace';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { serviceNameFromScript } from './env.ts';
 import { activeTraceId, createLogger } from './index.ts';
 import { createMetricsRegistry } from './metrics.ts';
+import { packageVersionOf, serviceResource } from './resource.ts';
 import { EntryPointSampler } from './sampler.ts';
 import { recordDroppedSpans } from './state.ts';
 import { recordSpans } from './testing.ts';
@@ -78,6 +82,37 @@ describe('service.name', () => {
     expect(serviceNameFromScript('/app/gateway/dist/main.mjs')).toBe('gateway');
     expect(serviceNameFromScript('/app/gateway/bin/gateway.mjs')).toBe('gateway');
     expect(serviceNameFromScript('/app/tools/src/seed.ts')).toBe('trellis');
+  });
+});
+
+describe('resource', () => {
+  const script = join(import.meta.dirname, '..', '..', '..', 'subgraphs', 'orders', 'src', 'worker.ts');
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('service.version from the nearest package.json; deployment.environment.name from NODE_ENV', () => {
+    vi.stubEnv('OTEL_RESOURCE_ATTRIBUTES', '');
+    vi.stubEnv('OTEL_SERVICE_NAME', '');
+    expect(packageVersionOf(script)).toBe('0.0.0');
+    expect(packageVersionOf(undefined)).toBeUndefined();
+    const { attributes } = serviceResource({ script, nodeEnv: 'production' });
+    expect(attributes).toMatchObject({
+      'service.name': 'orders-worker',
+      'service.version': '0.0.0',
+      'deployment.environment.name': 'production',
+      'telemetry.sdk.language': 'nodejs',
+    });
+  });
+
+  it('OTEL_RESOURCE_ATTRIBUTES overrides and adds; OTEL_SERVICE_NAME names the service', () => {
+    vi.stubEnv('OTEL_RESOURCE_ATTRIBUTES', 'service.version=1.4.2,deployment.environment.name=staging,team=orders');
+    vi.stubEnv('OTEL_SERVICE_NAME', 'orders-jobs');
+    const { attributes } = serviceResource({ script, nodeEnv: 'production' });
+    expect(attributes).toMatchObject({
+      'service.name': 'orders-jobs',
+      'service.version': '1.4.2',
+      'deployment.environment.name': 'staging',
+      team: 'orders',
+    });
   });
 });
 

@@ -11,6 +11,8 @@ import { SIGNATURE_HEADER, verifyWebhookSignature } from '@trellis/jobs/webhook'
 
 export interface Delivery {
   idempotencyKey: string;
+  /** The W3C trace context the delivery carried, if any. */
+  traceparent?: string;
   receivedAt: string;
   body: unknown;
 }
@@ -82,7 +84,13 @@ export async function startWebhookSink(options: WebhookSinkOptions): Promise<Web
       return send(200, { duplicate: true });
     }
     keys.add(key);
-    const delivery: Delivery = { idempotencyKey: key, receivedAt: new Date().toISOString(), body: JSON.parse(body) };
+    const traceparent = req.headers.traceparent;
+    const delivery: Delivery = {
+      idempotencyKey: key,
+      ...(typeof traceparent === 'string' ? { traceparent } : {}),
+      receivedAt: new Date().toISOString(),
+      body: JSON.parse(body),
+    };
     recorded.push(delivery);
     if (options.file) appendFileSync(options.file, `${JSON.stringify(delivery)}\n`);
     return send(200, { recorded: true });
