@@ -14,8 +14,10 @@ describe('pnpm dev', () => {
   it('runs the whole graph on an embedded Postgres and stops everything on SIGTERM', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'trellis-dev-test-'));
     const pgPort = await freePort();
-    // Far from the defaults so a developer's running graph does not collide.
-    const offset = 20_000 + Math.floor(Math.random() * 20_000);
+    // Far from the defaults so a developer's running graph does not collide, and below the
+    // kernel's ephemeral range (32768+), where other tests' sockets take ports at random
+    // (an offset up to 40,000 once landed reviews on a port a parallel test held).
+    const offset = 12_000 + Math.floor(Math.random() * 15_000);
     const dev = spawnService(
       join(ROOT, 'tools', 'src', 'dev.ts'),
       [],
