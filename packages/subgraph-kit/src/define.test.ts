@@ -32,11 +32,23 @@ describe('defineSubgraph', () => {
     const definition = defineSubgraph({ module: layout({ subgraph: 'shipping', port: 4006 }), ...rest });
     expect(definition.name).toBe('shipping');
     expect(definition.defaultPort).toBe(4006);
+    expect(definition.defaultWorkerPort).toBeUndefined();
     expect(definition.migrationsFolder).toBe(join(dir, 'migrations'));
     const names = definition.typeDefs.definitions.map((d) =>
       d.kind === Kind.DIRECTIVE_DEFINITION ? `@${d.name.value}` : 'name' in d ? d.name?.value : d.kind,
     );
     expect(names).toEqual(['Query', 'DateTime', '@cacheControl', 'CacheControlScope']);
+  });
+
+  it("reads its worker's port from trellis.worker.port (the one place it is written)", () => {
+    const definition = defineSubgraph({
+      module: layout({ subgraph: 'shipping', port: 4006, worker: { port: 4106 } }),
+      ...rest,
+    });
+    expect(definition.defaultWorkerPort).toBe(4106);
+    expect(() =>
+      defineSubgraph({ module: layout({ subgraph: 'x', port: 4006, worker: { port: 0 } }), ...rest }),
+    ).toThrow(/"trellis\.worker\.port" must be a port number/);
   });
 
   it('refuses a package.json without a valid trellis.subgraph or trellis.port, naming the field', () => {

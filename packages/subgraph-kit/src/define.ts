@@ -40,6 +40,8 @@ export interface SubgraphDefinition<TSchema extends AnySchema, TLoaders> {
   name: string;
   /** Port when PORT is unset (package.json `trellis.port`). */
   defaultPort: number;
+  /** Its job worker's port when PORT is unset (package.json `trellis.worker.port`); no worker: undefined. */
+  defaultWorkerPort?: number | undefined;
   typeDefs: DocumentNode;
   // biome-ignore lint/suspicious/noExplicitAny: generated resolver types are checked where written
   resolvers: any;
@@ -86,7 +88,7 @@ export async function migrateSubgraph(
 export interface SubgraphSpec<TSchema extends AnySchema, TLoaders>
   extends Omit<
     SubgraphDefinition<TSchema, TLoaders>,
-    'name' | 'defaultPort' | 'typeDefs' | 'migrationsFolder' | 'isEmpty'
+    'name' | 'defaultPort' | 'defaultWorkerPort' | 'typeDefs' | 'migrationsFolder' | 'isEmpty'
   > {
   /** The table its seed fills: while it has no row the subgraph counts as empty (seed-when-empty in dev). */
   seededTable: PgTable;
@@ -106,6 +108,7 @@ export function defineSubgraph<TSchema extends AnySchema, TLoaders>(
   return {
     name: manifest.name,
     defaultPort: manifest.port,
+    defaultWorkerPort: manifest.workerPort,
     typeDefs: loadTypeDefs(new URL('./schema.graphql', module)),
     migrationsFolder: fileURLToPath(new URL('../migrations', module)),
     isEmpty: async ({ db }) => (await db.select({ one: sql`1` }).from(seededTable).limit(1)).length === 0,

@@ -27,9 +27,8 @@ export interface WorkerDeps<TSchema extends AnySchema> {
 }
 
 export interface WorkerDefinition<TSchema extends AnySchema> {
+  /** Its subgraph; the worker's port when PORT is unset is the subgraph's package.json `trellis.worker.port`. */
   subgraph: SubgraphDefinition<TSchema, unknown>;
-  /** Health and /metrics port when PORT is unset (package.json `trellis.worker.port`). */
-  defaultPort: number;
   /** The handlers of the subgraph's queues. */
   handlers: (deps: WorkerDeps<TSchema>) => JobHandler[];
 }
@@ -116,7 +115,10 @@ export async function startSubgraphWorker<TSchema extends AnySchema>(
 
 /** Process entry of a worker: env, logger, start, SIGTERM/SIGINT drain. */
 export async function runWorker<TSchema extends AnySchema>(definition: WorkerDefinition<TSchema>): Promise<void> {
-  const env = workerEnv(definition.defaultPort);
+  const port = definition.subgraph.defaultWorkerPort;
+  if (port === undefined)
+    exitWith(`${definition.subgraph.name}: package.json has no "trellis.worker.port" for its worker`);
+  const env = workerEnv(port);
   const logger = createLogger({ service: `${definition.subgraph.name}-worker`, level: env.LOG_LEVEL });
   let running: RunningSubgraphWorker;
   try {

@@ -11,7 +11,6 @@ import { orderConfirmationHandler } from './order-confirmation.ts';
 
 export const ordersWorker: WorkerDefinition<typeof schema> = {
   subgraph,
-  defaultPort: 4105,
   handlers: ({ database, logger, registry }) => {
     const webhook = createWebhook({
       ...webhookSettings(notifySettings(), 'NOTIFY'),

@@ -7,6 +7,5 @@ import { enrichReviewHandler } from './enrich-review.ts';
 
 export const reviewsWorker: WorkerDefinition<typeof schema> = {
   subgraph,
-  defaultPort: 4104,
   handlers: ({ database }) => [enrichReviewHandler(database)],
 };
