@@ -3,7 +3,7 @@
 // workload (four subgraphs, one deep query, 50 connections, response cache off), alternated
 // in one run. The command is read from the deployment files (lib.ts deployedGateway: the
 // image's CMD, the Kubernetes memory limit), never retyped; it runs once with in-flight
-// deduplication (the default) and once with SUBGRAPH_DEDUP=false. Writes its section of
+// deduplication (the default) and once with SUBGRAPH_DEDUP=off. Writes its section of
 // docs/benchmarks.md; `--results FILE` re-renders a saved run.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -39,7 +39,7 @@ const resultsFile =
     apollo: 'apollo',
     hive: 'hive',
     trellis: `env RESPONSE_CACHE=off ${command}`,
-    trellis_nodedup: `env RESPONSE_CACHE=off SUBGRAPH_DEDUP=false ${command}`,
+    trellis_nodedup: `env RESPONSE_CACHE=off SUBGRAPH_DEDUP=off ${command}`,
   }));
 const { medians, settings, runs } = JSON.parse(readFileSync(resultsFile, 'utf8')) as {
   medians: Record<Target, SharedBenchMedians>;
@@ -83,7 +83,7 @@ runs: ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (now $
 ${row('stock `@apollo/gateway`', stock)}
 ${row('Hive Gateway', hive)}
 ${row('Trellis, as deployed', trellis)}
-${row('Trellis, as deployed, `SUBGRAPH_DEDUP=false`', medians.trellis_nodedup)}
+${row('Trellis, as deployed, `SUBGRAPH_DEDUP=off`', medians.trellis_nodedup)}
 
 Floors (issue 15): ≥ 2.5× stock ${check(trellis.rps >= 2.5 * stock.rps)}, ≥ 2× Hive ${check(trellis.rps >= 2 * hive.rps)},
 peak RSS ≤ stock's ${check(trellis.peakRssMB <= stock.peakRssMB)}.`,

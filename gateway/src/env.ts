@@ -36,7 +36,7 @@ export interface GatewayConfig {
   /** Deadline of one subgraph fetch, retries included; keep it below clients' deadline. @default 5000 */
   subgraphTimeoutMs: number;
   /**
-   * Identical subgraph queries in flight at once share one fetch (SUBGRAPH_DEDUP); `false`
+   * Identical subgraph queries in flight at once share one fetch (SUBGRAPH_DEDUP); `off`
    * only to measure what deduplication gives. @default true
    */
   subgraphDedup?: boolean;
