@@ -137,6 +137,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   // a decision waits for the connection within its bound, else fails open.
   let redis: RedisClient | undefined;
   let connected: Promise<void> | undefined;
+  let closed = false;
   const connect = () => {
     const url = options.redisUrl as string;
     const client = createRedisClient(url, (error) => storeFailed(error));
@@ -192,12 +193,16 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   if (options.redisUrl) void connect();
   // A connection that swallowed commands (a hung Redis, a partition) answers nothing after
   // them, ever, and one opened meanwhile may hang in its handshake (node-redis bounds only the
-  // TCP connect): when the circuit opens, drop it; the half-open trial connects afresh.
+  // TCP connect): when the circuit opens, drop it, and connect afresh halfway to the trial, so
+  // the trial finds a connection that had time to come up (not one opened inside its bound).
   circuit?.onOpen(() => {
     const old = redis;
     redis = undefined;
     connected = undefined;
     if (old) void closeRedisClient(old);
+    setTimeout(() => {
+      if (!connected && !closed) void connect();
+    }, circuit.openMs / 2).unref();
   });
   // Memory only: every key in a limiter is in this LRU; evicting it drops the key's counts.
   const tracked = redis
@@ -291,6 +296,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     },
     trackedKeys: () => tracked?.size ?? 0,
     async close() {
+      closed = true;
       if (redis) await closeRedisClient(redis);
     },
   };

@@ -144,6 +144,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
 
   let inner: KeyValueCache<string>;
   let redis: KeyvRedis<string> | undefined;
+  let closed = false;
   /** The connection of `redis` settled (open, or failed and reported): calls start after it. */
   let connected: Promise<void> = Promise.resolve();
   const memoryTags = new MemoryTagIndex();
@@ -196,9 +197,12 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     if (!options.redisUrl || !redis) return;
     const old = redis;
     void withTimeout(old.disconnect(true), 1000, 'disconnect').catch(() => {});
-    connect(options.redisUrl);
+    // Calls are skipped while the circuit is open: connect halfway to the trial, so the trial
+    // finds a connection that had time to come up (one opened inside its bound would not).
+    setTimeout(() => {
+      if (redis === old && !closed) connect(options.redisUrl as string);
+    }, circuit.openMs / 2).unref();
   };
-
   circuit.onOpen(reconnect);
 
   async function guarded<T>(
@@ -312,6 +316,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
     purge,
     peek,
     async close() {
+      closed = true;
       if (redis) await withTimeout(redis.disconnect(), 1000, 'disconnect').catch(() => {});
     },
   };

@@ -33,6 +33,8 @@ export type CircuitResult<T> =
   | { outcome: Exclude<CircuitOutcome, 'ok'>; error?: unknown };
 
 export interface Circuit {
+  /** How long the circuit stays open before its trial call. */
+  readonly openMs: number;
   /** Runs `work` bounded by the timeout, or skips it at once while open (or half-open with its trial out). */
   call<T>(work: () => Promise<T>): Promise<CircuitResult<T>>;
   /** Open: calls are skipped until the trial time. */
@@ -61,6 +63,7 @@ export function createCircuit(options: CircuitOptions = {}): Circuit {
   const isOpen = () => openUntil > Date.now();
 
   return {
+    openMs,
     isOpen,
     degraded: () => isOpen() || trial || lastFailed,
     onOpen: (listener) => void listeners.push(listener),
