@@ -2,8 +2,9 @@
 // the gateway as deployed beside stock @apollo/gateway and Hive Gateway on ../shared/bench's
 // workload (four subgraphs, one deep query, 50 connections, response cache off), alternated
 // in one run. The command is read from the deployment files (lib.ts deployedGateway: the
-// image's CMD, the Kubernetes memory limit), never retyped; it runs once with in-flight
-// deduplication (the default) and once with SUBGRAPH_DEDUP=off. Writes its section of
+// image's CMD, the Kubernetes memory limit), never retyped; it runs with both kinds of in-flight
+// deduplication (the default), with OPERATION_DEDUP=off (subgraph fetches still shared), and
+// with both off (OPERATION_DEDUP=off SUBGRAPH_DEDUP=off). Writes its section of
 // docs/benchmarks.md; `--results FILE` re-renders a saved run.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -23,14 +24,14 @@ const { values } = parseBenchArgs({
   command: 'pnpm bench:gateway',
   usage: '[--rounds N] [--duration S] [--warmup S] [--bench DIR] [--results FILE]',
   help: `The gateway as deployed beside stock @apollo/gateway and Hive Gateway on ../shared/bench's
-workload (response cache off), with and without in-flight deduplication, alternated in one
-run. Writes the gateway section of docs/benchmarks.md.
+workload (response cache off), with both kinds of in-flight deduplication (the default), with
+OPERATION_DEDUP=off, and with OPERATION_DEDUP=off SUBGRAPH_DEDUP=off, alternated in one run. Writes the gateway section of docs/benchmarks.md.
 
 ${SHARED_BENCH_HELP}`,
   options: sharedBenchOptions('/tmp/bench-gateway'),
 });
 
-type Target = 'apollo' | 'hive' | 'trellis' | 'trellis_nodedup';
+type Target = 'apollo' | 'hive' | 'trellis' | 'trellis_fetchdedup' | 'trellis_nodedup';
 const command = deployedGatewayCommand();
 
 const resultsFile =
@@ -39,7 +40,8 @@ const resultsFile =
     apollo: 'apollo',
     hive: 'hive',
     trellis: `env RESPONSE_CACHE=off ${command}`,
-    trellis_nodedup: `env RESPONSE_CACHE=off SUBGRAPH_DEDUP=off ${command}`,
+    trellis_fetchdedup: `env RESPONSE_CACHE=off OPERATION_DEDUP=off ${command}`,
+    trellis_nodedup: `env RESPONSE_CACHE=off OPERATION_DEDUP=off SUBGRAPH_DEDUP=off ${command}`,
   }));
 const { medians, settings, runs } = JSON.parse(readFileSync(resultsFile, 'utf8')) as {
   medians: Record<Target, SharedBenchMedians>;
@@ -68,7 +70,10 @@ The gateway as deployed — the command of the image's CMD (also Kubernetes' and
 read from \`ops/Dockerfile\` by the benchmark, under the gateway pod's memory limit from
 \`ops/k8s/base/gateway.yaml\` (\`MEMORY_LIMIT=${memoryLimit}\`; \`ops/start.sh\` sizes the V8
 heap from it), with its telemetry preload — on \`../shared/bench\`'s workload, response cache
-off. Command (\`{supergraph}\`/\`{port}\` filled in by the runner):
+off. In-flight deduplication: \`OPERATION_DEDUP\` shares one execution between identical
+queries in flight at once, \`SUBGRAPH_DEDUP\` one subgraph fetch between identical fetches; both
+on by default, and this workload (50 clients sending one query) is where they give the most.
+Command (\`{supergraph}\`/\`{port}\` filled in by the runner):
 
 \`\`\`
 ${command.replace(/ \/\S*\/ops\/start\.sh /, ' ops/start.sh ')}
@@ -83,7 +88,8 @@ runs: ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (now $
 ${row('stock `@apollo/gateway`', stock)}
 ${row('Hive Gateway', hive)}
 ${row('Trellis, as deployed', trellis)}
-${row('Trellis, as deployed, `SUBGRAPH_DEDUP=off`', medians.trellis_nodedup)}
+${row('Trellis, as deployed, `OPERATION_DEDUP=off`', medians.trellis_fetchdedup)}
+${row('Trellis, as deployed, `OPERATION_DEDUP=off SUBGRAPH_DEDUP=off`', medians.trellis_nodedup)}
 
 Floors (issue 15): ≥ 2.5× stock ${check(trellis.rps >= 2.5 * stock.rps)}, ≥ 2× Hive ${check(trellis.rps >= 2 * hive.rps)},
 peak RSS ≤ stock's ${check(trellis.peakRssMB <= stock.peakRssMB)}.`,

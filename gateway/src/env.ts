@@ -41,6 +41,11 @@ export interface GatewayConfig {
    */
   subgraphDedup?: boolean;
   /**
+   * Identical queries in flight at once share one execution of their plan (OPERATION_DEDUP,
+   * operation-dedupe.ts); `off` only to measure what it gives. @default true
+   */
+  operationDedup?: boolean;
+  /**
    * Fetches in flight per subgraph (SUBGRAPH_MAX_CONCURRENCY, per subgraph
    * SUBGRAPH_MAX_CONCURRENCY_<NAME>) and the longest wait for a slot (SUBGRAPH_QUEUE_TIMEOUT_MS).
    */
@@ -158,6 +163,7 @@ export function gatewayConfig(
       SUBGRAPH_DEFAULT_MAX_AGE: z.coerce.number({ message: 'must be a number' }).int().min(0).default(0),
       SUBGRAPH_TIMEOUT_MS: limit(5000),
       SUBGRAPH_DEDUP: z.enum(['on', 'off']).default('on'),
+      OPERATION_DEDUP: z.enum(['on', 'off']).default('on'),
       SUBGRAPH_MAX_CONCURRENCY: limit(DEFAULT_CONCURRENCY.maxInFlight),
       SUBGRAPH_QUEUE_TIMEOUT_MS: limit(DEFAULT_CONCURRENCY.queueMs),
       CORS_ORIGINS: parsedWith(parseCorsOrigins).optional(),
@@ -238,6 +244,7 @@ export function gatewayConfig(
     },
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     subgraphDedup: env.SUBGRAPH_DEDUP === 'on',
+    operationDedup: env.OPERATION_DEDUP === 'on',
     subgraphConcurrency: {
       maxInFlight: env.SUBGRAPH_MAX_CONCURRENCY,
       queueMs: env.SUBGRAPH_QUEUE_TIMEOUT_MS,

@@ -36,6 +36,7 @@ import { type CostHints, EMPTY_COST_HINTS, readCostHints } from './cost.ts';
 import type { GatewayConfig } from './env.ts';
 import { createContextFactory, createIdentifier, type GatewayContext } from './identity.ts';
 import { createLimitsPlugin } from './limits.ts';
+import { withOperationDedupe } from './operation-dedupe.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { createRateLimitGate } from './rate-limit-http.ts';
 import {
@@ -257,7 +258,8 @@ export async function startGateway(config: GatewayConfig, logger?: Logger): Prom
   ];
 
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    // Identical in-flight queries share one execution (operation-dedupe.ts), unless switched off.
+    gateway: config.operationDedup === false ? gateway : withOperationDedupe(gateway, { registry }),
     plugins,
     introspection: !production,
     // No "did you mean…" field suggestions for strangers.

@@ -73,6 +73,8 @@ describe('SUBGRAPH_DEDUP', () => {
         supergraphPath: join(ROOT, 'supergraph.graphql'),
         subgraphUrls: { products: products.url },
         subgraphDedup: gatewayConfig([], env).subgraphDedup,
+        // Inbound deduplication would run these queries once before any fetch (operation-dedupe.ts).
+        operationDedup: false,
       }),
     );
     try {
