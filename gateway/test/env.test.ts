@@ -24,7 +24,7 @@ describe('CORS settings', () => {
 });
 
 describe('traffic control settings', () => {
-  it('defaults: rate limits on with the documented budgets, no trusted proxy, 64 fetches in flight per subgraph', () => {
+  it('defaults: rate limits on with the documented budgets, no trusted proxy, 128 fetches in flight per subgraph', () => {
     const config = gatewayConfig([], {});
     expect(config.rateLimit).toEqual({ ...DEFAULT_RATE_LIMIT, enabled: true });
     expect(config.rateLimit).toMatchObject({
@@ -35,7 +35,7 @@ describe('traffic control settings', () => {
       trustedProxies: [],
       byClient: [],
     });
-    expect(config.subgraphConcurrency).toEqual({ maxInFlight: 64, queueMs: 100, perSubgraph: {} });
+    expect(config.subgraphConcurrency).toEqual({ maxInFlight: 128, queueMs: 100, perSubgraph: {} });
   });
 
   it('reads the budgets, trusted proxies, client names and per-subgraph concurrency', () => {
