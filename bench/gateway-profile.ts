@@ -48,7 +48,7 @@ function start(command: string, cpu: number, env: Record<string, string>) {
   const line = canPin() ? `exec taskset -c ${cpu} ${command}` : `exec ${command}`;
   const child = spawn('sh', ['-c', line], {
     cwd: benchDir,
-    env: { ...process.env, NODE_ENV: 'production', ...env },
+    env: childEnv({ NODE_ENV: 'production', ...env }),
     stdio: 'ignore',
     detached: true,
   });
