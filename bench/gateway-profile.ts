@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort } from '@trellis/db/embedded';
+import { childEnv } from '../tools/src/process.ts';
 import {
   autocannon,
   canPin,
