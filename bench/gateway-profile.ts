@@ -4,20 +4,18 @@
 // own). Runs the deployed command (lib.ts deployedGatewayCommand) under `--cpu-prof`, drives it
 // with autocannon, and groups the profile's samples of the measured window by concern. Writes
 // its section of docs/benchmarks.md.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort } from '@trellis/db/embedded';
-import { childEnv } from '../tools/src/process.ts';
 import {
   autocannon,
-  canPin,
   deployedGatewayCommand,
   machine,
   parseBenchArgs,
   prepareSharedBench,
+  startPinned,
   writeSection,
 } from './lib.ts';
 
@@ -43,26 +41,6 @@ const benchDir = values.bench;
 const seconds = Number(values.duration);
 const warmup = Number(values.warmup);
 const connections = Number(values.connections);
-
-/** Starts a shell command line in its own process group (pinned to `cpu` when possible). */
-function start(command: string, cpu: number, env: Record<string, string>) {
-  const line = canPin() ? `exec taskset -c ${cpu} ${command}` : `exec ${command}`;
-  const child = spawn('sh', ['-c', line], {
-    cwd: benchDir,
-    env: childEnv({ NODE_ENV: 'production', ...env }),
-    stdio: 'ignore',
-    detached: true,
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    exited,
-    signal(signal: NodeJS.Signals) {
-      try {
-        process.kill(-(child.pid as number), signal);
-      } catch {}
-    },
-  };
-}
 
 async function ready(url: string): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -139,12 +117,16 @@ const command = deployedGatewayCommand().replace('{supergraph}', supergraph).rep
 const body = JSON.stringify({ query: readFileSync(join(benchDir, 'query.graphql'), 'utf8') });
 const url = `http://127.0.0.1:${port}/graphql`;
 
-const subgraphs = start(`node subgraphs.mjs ${subgraphPort}`, 0, {});
-const gateway = start(command, 1, {
-  RESPONSE_CACHE: 'off',
-  OPERATION_DEDUP: 'off',
-  SUBGRAPH_DEDUP: 'off',
-  NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}`,
+const subgraphs = startPinned(`node subgraphs.mjs ${subgraphPort}`, { cwd: benchDir, cpu: 0 });
+const gateway = startPinned(command, {
+  cwd: benchDir,
+  cpu: 1,
+  env: {
+    RESPONSE_CACHE: 'off',
+    OPERATION_DEDUP: 'off',
+    SUBGRAPH_DEDUP: 'off',
+    NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}`,
+  },
 });
 let result: Awaited<ReturnType<typeof autocannon>>;
 try {

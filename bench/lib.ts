@@ -1,6 +1,6 @@
 // Shared by the benchmarks: timing statistics, machine description, and writing a
 // section of docs/benchmarks.md (each benchmark owns one section, replaced on each run).
-import { execFileSync, execSync } from 'node:child_process';
+import { execFileSync, execSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import {
 } from '@trellis/config/cli';
 import { freePort } from '@trellis/db/embedded';
 import { parseAllDocuments } from 'yaml';
-import { runCommand } from '../tools/src/process.ts';
+import { childEnv, runCommand } from '../tools/src/process.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
 
@@ -172,6 +172,42 @@ export function hasTaskset(): boolean {
 
 /** Whether load generator and target can be kept on separate CPUs (0 and 1). */
 export const canPin = () => availableParallelism() >= 2 && hasTaskset();
+
+/** A benchmark's child process: a shell command line in its own process group. */
+export interface BenchProcess {
+  pid: number;
+  /** Resolves when the process has exited. */
+  exited: Promise<void>;
+  /** Signals the whole process group (never throws). */
+  signal(signal: NodeJS.Signals): void;
+  /** SIGKILLs the whole process group. */
+  stop(): void;
+}
+
+/**
+ * Starts `command` (a shell command line) in `cwd` in its own process group, in production
+ * mode, pinned to CPU `cpu` when the machine allows (canPin), output discarded.
+ */
+export function startPinned(
+  command: string,
+  options: { cwd: string; cpu: number; env?: Record<string, string> },
+): BenchProcess {
+  const line = canPin() ? `exec taskset -c ${options.cpu} ${command}` : `exec ${command}`;
+  const child = spawn('sh', ['-c', line], {
+    cwd: options.cwd,
+    env: childEnv({ NODE_ENV: 'production', ...options.env }),
+    stdio: 'ignore',
+    detached: true,
+  });
+  const pid = child.pid as number;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, name);
+    } catch {}
+  };
+  return { pid, exited, signal, stop: () => signal('SIGKILL') };
+}
 
 export const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
