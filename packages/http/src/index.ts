@@ -228,6 +228,8 @@ export class BodyTooLarge extends Error {}
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) return Promise.reject(new BodyTooLarge());
+  // Gone before it was read (a client that hung up during an earlier await): no 'end' or 'close' will come.
+  if (req.destroyed) return Promise.reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
   return new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -235,6 +237,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
       size += chunk.length;
       if (size > limit) {
         cleanup();
+        // As async iteration did on an early exit: the rest of the body is not read.
+        req.destroy();
         reject(new BodyTooLarge());
         return;
       }
