@@ -34,7 +34,9 @@ function unauthenticated(message: string) {
  */
 export function createIdentifier(auth: GatewayConfig['auth']): (req: IncomingMessage) => Promise<Viewer> {
   const verify = createClientVerifier(auth);
-  const verified = new WeakMap<IncomingMessage, Promise<Viewer>>();
+  // The verification of each request, kept on the request (a WeakMap entry per request cost more).
+  const verified = Symbol('trellis.viewer');
+  type WithViewer = IncomingMessage & { [verified]?: Promise<Viewer> };
   const identify = async (req: IncomingMessage): Promise<Viewer> => {
     const header = req.headers.authorization;
     if (header === undefined) {
@@ -51,10 +53,11 @@ export function createIdentifier(auth: GatewayConfig['auth']): (req: IncomingMes
     }
   };
   return (req) => {
-    let viewer = verified.get(req);
+    const holder = req as WithViewer;
+    let viewer = holder[verified];
     if (!viewer) {
       viewer = identify(req);
-      verified.set(req, viewer);
+      holder[verified] = viewer;
     }
     return viewer;
   };

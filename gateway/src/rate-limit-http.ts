@@ -51,7 +51,9 @@ export function createRateLimitGate(options: {
 }): RateLimitGate {
   const { limiter, identify, trust, metrics } = options;
   const byClient = new Set(options.byClient ?? []);
-  const slots = new WeakMap<IncomingMessage, RateLimitSlot>();
+  // Each request's slot, on the request (cheaper than a WeakMap entry per request).
+  const SLOT = Symbol('trellis.rateLimitSlot');
+  type WithSlot = IncomingMessage & { [SLOT]?: RateLimitSlot };
   const policy = (kind: ClientKey['kind']) =>
     `"cost";q=${limiter.quota(kind, 'cost')};w=${limiter.windowS}, "mutations";q=${limiter.quota(kind, 'mutations')};w=${limiter.windowS}`;
   const policyHeader = { user: policy('user'), address: policy('address'), client: policy('client') };
@@ -109,14 +111,14 @@ export function createRateLimitGate(options: {
             refuse(req, res, slot, decision, started);
             return true;
           }
-          slots.set(req, slot);
+          (req as WithSlot)[SLOT] = slot;
           for (const [name, value] of headers(slot)) res.setHeader(name, value);
           return inner ? inner.serve(req, res, request) : false;
         },
         ...(inner?.complete ? { complete: inner.complete.bind(inner) } : {}),
       };
     },
-    slotOf: (req) => slots.get(req),
+    slotOf: (req) => (req as WithSlot)[SLOT],
     async spendEstimate(context, cost, operation) {
       const slot = context.rateLimit;
       if (!slot) return;

@@ -161,6 +161,23 @@ describe('response cache front', () => {
     expect(forged.headers.get('x-cache')).toBeNull();
   });
 
+  it('the same body text with another Accept header is another entry (the digest memo keys by both)', async () => {
+    const body = { query: `query Accept_${tag} { product(id: "5") { id } }` };
+    const json = { accept: 'application/json' };
+    const graphqlResponse = { accept: 'application/graphql-response+json' };
+    expect((await post(body, json)).headers.get('x-cache')).toBe('MISS');
+    await sleep(100);
+    expect((await post(body, json)).headers.get('x-cache')).toBe('HIT');
+    const other = await post(body, graphqlResponse);
+    expect(other.headers.get('x-cache')).toBe('MISS');
+    expect(other.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+    await sleep(100);
+    const hit = await post(body, graphqlResponse);
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    expect(hit.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+    expect((await post(body, json)).headers.get('content-type')).toMatch(/^application\/json/);
+  });
+
   it('a changed supergraph never reads entries of the previous one', async () => {
     const query = `query Generation_${tag} { product(id: "5") { id } }`;
     await post({ query });

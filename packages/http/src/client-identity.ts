@@ -38,14 +38,17 @@ export function parseClientIdentity(name: unknown, version: unknown): ClientIden
   return { name, version: typeof version === 'string' && VERSION.test(version) ? version : null };
 }
 
-const identities = new WeakMap<IncomingMessage, ClientIdentity>();
+/** Where a request's identity is kept (on the request: cheaper than a WeakMap entry per request). */
+const IDENTITY = Symbol('trellis.clientIdentity');
+type WithIdentity = IncomingMessage & { [IDENTITY]?: ClientIdentity };
 
 /** The client identity of a request (validated; computed once per request). */
 export function readClientIdentity(req: IncomingMessage): ClientIdentity {
-  let identity = identities.get(req);
+  const holder = req as WithIdentity;
+  let identity = holder[IDENTITY];
   if (!identity) {
     identity = parseClientIdentity(req.headers[CLIENT_NAME_HEADER], req.headers[CLIENT_VERSION_HEADER]);
-    identities.set(req, identity);
+    holder[IDENTITY] = identity;
   }
   return identity;
 }

@@ -52,6 +52,19 @@ describe('origin matching', () => {
     expect(cors.allows(origin)).toBe(allowed);
   });
 
+  it('decisions stay right past the per-origin memo (thousands of distinct origins, asked twice)', () => {
+    const memoised = createCors({ origins: ['https://shop.example.com', 'https://*.example.org'] });
+    const origins = Array.from({ length: 2500 }, (_, i) =>
+      i % 2 === 0 ? `https://s${i}.example.org` : `https://s${i}.example.net`,
+    );
+    for (const pass of [1, 2]) {
+      for (const [i, origin] of origins.entries())
+        expect(memoised.allows(origin), `${origin} pass ${pass}`).toBe(i % 2 === 0);
+      expect(memoised.allows('https://shop.example.com')).toBe(true);
+      expect(memoised.allows('https://shop.example.com.evil')).toBe(false);
+    }
+  });
+
   it('development default: any port on loopback hosts, nothing else', () => {
     const dev = createCors({ origins: DEV_CORS_ORIGINS });
     for (const origin of [

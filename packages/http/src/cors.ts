@@ -62,6 +62,9 @@ export const DEV_CORS_ORIGINS = [
 /** Longest Origin header considered (a scheme, a 253-character host and a port fit). */
 const MAX_ORIGIN_LENGTH = 300;
 
+/** Origin decisions remembered per server (distinct Origin values; the memo is cleared when full). */
+const ORIGIN_MEMO = 1000;
+
 /** `scheme://host[:port]` as browsers serialise it (lower case; IPv6 in brackets). */
 const ORIGIN = /^(https?):\/\/([a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/;
 
@@ -141,8 +144,20 @@ export interface Cors {
 /** The CORS rules of one server. */
 export function createCors(config: CorsConfig): Cors {
   const matches = compile(config.origins);
-  const allows = (origin: string | undefined): origin is string =>
-    origin !== undefined && origin.length <= MAX_ORIGIN_LENGTH && matches(origin);
+  // Decisions by origin string: a browser sends the same Origin on every request, and
+  // wildcard patterns cost a regular expression each. Bounded (cleared when full), so a
+  // stream of distinct origins costs memory no more than ORIGIN_MEMO entries.
+  const decided = new Map<string, boolean>();
+  const allows = (origin: string | undefined): origin is string => {
+    if (origin === undefined || origin.length > MAX_ORIGIN_LENGTH) return false;
+    let allowed = decided.get(origin);
+    if (allowed === undefined) {
+      allowed = matches(origin);
+      if (decided.size >= ORIGIN_MEMO) decided.clear();
+      decided.set(origin, allowed);
+    }
+    return allowed;
+  };
   const credentials = config.credentials === true;
   const exposed = CORS_EXPOSED_HEADERS.join(', ');
   const allowedHeaders = new Set<string>(CORS_ALLOWED_HEADERS);
