@@ -18,7 +18,7 @@
 // Writes the `cors` section of docs/benchmarks.md.
 //
 //   pnpm bench:cors [--rounds 4] [--duration 10] [--warmup 3] [--connections 50] [--bench /tmp/bench-cors]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
@@ -26,15 +26,17 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@trellis/db/embedded';
 import { createClientLabeler, createCors, parseClientIdentity, readClientIdentity } from '@trellis/http';
-import { childEnv, waitForStatus } from '../tools/src/process.ts';
+import { waitForStatus } from '../tools/src/process.ts';
 import {
   autocannon,
+  type BenchProcess,
   canPin,
   GATEWAY_COMMAND,
   machine,
   median,
   parseBenchArgs,
   prepareSharedBench,
+  startPinned,
   writeSection,
 } from './lib.ts';
 
@@ -74,30 +76,9 @@ const VARIANTS = {
 type Variant = keyof typeof VARIANTS;
 type Target = 'static' | 'off' | 'cached';
 
-interface Process {
-  pid: number;
-  stop(): void;
-}
-
-/** Starts `command` (a shell command line) in its own process group, on CPU `cpu` when pinning. */
-function start(command: string, cpu: number, env: Record<string, string> = {}): Process {
-  const line = canPin() ? `exec taskset -c ${cpu} ${command}` : `exec ${command}`;
-  const child = spawn('sh', ['-c', line], {
-    cwd: benchDir,
-    env: childEnv({ NODE_ENV: 'production', ...env }),
-    stdio: 'ignore',
-    detached: true,
-  });
-  const pid = child.pid as number;
-  return {
-    pid,
-    stop: () => {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {}
-    },
-  };
-}
+/** A shell command line in its own process group, in benchDir, on CPU `cpu` when pinning. */
+const start = (command: string, cpu: number, env: Record<string, string> = {}) =>
+  startPinned(command, { cwd: benchDir, cpu, env });
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
 
@@ -160,7 +141,7 @@ async function main() {
   const body = JSON.stringify({ query: query() });
   const subgraphPort = await freePort();
   const subgraphs = start(`node subgraphs.mjs ${subgraphPort}`, 0);
-  const processes: Process[] = [subgraphs];
+  const processes: BenchProcess[] = [subgraphs];
   try {
     await waitForStatus(`http://127.0.0.1:${subgraphPort}/health`, 30_000);
     const supergraph = join(benchDir, '.run', 'cors-supergraph.graphql');
@@ -176,7 +157,7 @@ async function main() {
     const ports = { static: await freePort(), off: await freePort(), cached: await freePort() };
     // The cached gateway's /metrics on a port of its own (the hit counter is read around each window).
     const cachedAdminPort = await freePort();
-    const targets: Record<Target, Process> = {
+    const targets: Record<Target, BenchProcess> = {
       static: start(`node baselines.mjs static ${ports.static}`, 1),
       off: start(gateway(ports.off), 1, { ...common, RESPONSE_CACHE: 'off' }),
       // The bench's subgraphs send no Cache-Control: the opt-in default makes answers cacheable
