@@ -14,10 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { type RunningGateway, startGateway } from '@trellis/gateway';
-import { startGraph, testGatewayConfig } from '../tools/src/harness.ts';
-import { storefront } from '../tools/src/storefront.ts';
-import { benchEnv } from './env.ts';
+import type { RunningGateway } from '@trellis/gateway';
 import {
   autocannon,
   canPin,
@@ -51,6 +48,12 @@ ${SHARED_BENCH_HELP}
     connections: { type: 'string', default: '10' },
   },
 });
+
+// Loaded only once the arguments are good: `--help` and refusals answer without them.
+const { startGateway } = await import('@trellis/gateway');
+const { startGraph, testGatewayConfig } = await import('../tools/src/harness.ts');
+const { storefront } = await import('../tools/src/storefront.ts');
+const { benchEnv } = await import('./env.ts');
 const benchDir = values.bench;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 /** Max-age given to the bench's hint-less subgraph answers (seconds; longer than the run). */

@@ -3,16 +3,6 @@
 // docs/benchmarks.md. The machine is shared (2 cores): run it once, not in a loop.
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { createDatabase, postgres, withDatabase } from '@trellis/db';
-import { createJobs, defineQueue, installJobs, processOnce } from '@trellis/jobs';
-import { handler, startWorker } from '@trellis/jobs/worker';
-import { z } from 'zod';
-import { processedMessages, schema } from '../subgraphs/orders/src/db/schema.ts';
-import { enqueueOrderPlaced } from '../subgraphs/orders/src/jobs/enqueue.ts';
-import { insertOrder } from '../subgraphs/orders/src/resolvers/mutation.ts';
-import { subgraph as orders } from '../subgraphs/orders/src/service.ts';
-import { prepareSubgraph } from '../tools/src/subgraphs.ts';
-import { benchEnv } from './env.ts';
 import { fmt, machine, parseBenchArgs, percentile, time, writeSection } from './lib.ts';
 
 parseBenchArgs({
@@ -23,6 +13,18 @@ throwaway database trellis_bench_jobs (dropped and recreated). Writes the jobs s
 docs/benchmarks.md. Takes no arguments.`,
   options: {},
 });
+
+// Loaded only once the arguments are good: `--help` and refusals answer without them.
+const { createDatabase, postgres, withDatabase } = await import('@trellis/db');
+const { createJobs, defineQueue, installJobs, processOnce } = await import('@trellis/jobs');
+const { handler, startWorker } = await import('@trellis/jobs/worker');
+const { z } = await import('zod');
+const { processedMessages, schema } = await import('../subgraphs/orders/src/db/schema.ts');
+const { enqueueOrderPlaced } = await import('../subgraphs/orders/src/jobs/enqueue.ts');
+const { insertOrder } = await import('../subgraphs/orders/src/resolvers/mutation.ts');
+const { subgraph: orders } = await import('../subgraphs/orders/src/service.ts');
+const { prepareSubgraph } = await import('../tools/src/subgraphs.ts');
+const { benchEnv } = await import('./env.ts');
 
 const WRITES = 1000;
 const loadBefore = loadavg()[0] ?? 0;

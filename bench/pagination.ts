@@ -1,14 +1,6 @@
 // Benchmark: keyset vs OFFSET pagination with one million reviews, and SQL statements per
 // request vs page size. `pnpm bench:pagination` (uses DATABASE_URL's server, database
 // trellis_bench, seeded at scale 50 on first run: ~1 minute). Results: docs/benchmarks.md.
-import { createDatabase, postgres, withDatabase } from '@trellis/db';
-import { seedPlan } from '@trellis/db/seed';
-import { encodeCursor } from '@trellis/relay';
-import { startSubgraph } from '@trellis/subgraph-kit';
-import { graphql, StatementCounter } from '@trellis/testing';
-import { subgraph as reviews } from '../subgraphs/reviews/src/service.ts';
-import { prepareSubgraph } from '../tools/src/subgraphs.ts';
-import { benchEnv } from './env.ts';
 import { fmt, machine, parseBenchArgs, percentile, time, writeSection } from './lib.ts';
 
 parseBenchArgs({
@@ -19,6 +11,16 @@ size, on DATABASE_URL's server in the database trellis_bench (seeded at scale 50
 run: about a minute). Writes the pagination section of docs/benchmarks.md. Takes no arguments.`,
   options: {},
 });
+
+// Loaded only once the arguments are good: `--help` and refusals answer without them.
+const { createDatabase, postgres, withDatabase } = await import('@trellis/db');
+const { seedPlan } = await import('@trellis/db/seed');
+const { encodeCursor } = await import('@trellis/relay');
+const { startSubgraph } = await import('@trellis/subgraph-kit');
+const { graphql, StatementCounter } = await import('@trellis/testing');
+const { subgraph: reviews } = await import('../subgraphs/reviews/src/service.ts');
+const { prepareSubgraph } = await import('../tools/src/subgraphs.ts');
+const { benchEnv } = await import('./env.ts');
 
 const PAGE = 20;
 const DEEP_PAGES = 10_000;

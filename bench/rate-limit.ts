@@ -14,9 +14,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@trellis/db/embedded';
-import { createRateLimiter, DEFAULT_RATE_LIMIT } from '@trellis/gateway';
-import { storefront } from '../tools/src/storefront.ts';
 import {
   autocannon,
   canPin,
@@ -51,6 +48,11 @@ ${SHARED_BENCH_HELP}
     connections: { type: 'string', default: '20' },
   },
 });
+
+// Loaded only once the arguments are good: `--help` and refusals answer without them.
+const { freePort } = await import('@trellis/db/embedded');
+const { createRateLimiter, DEFAULT_RATE_LIMIT } = await import('@trellis/gateway');
+const { storefront } = await import('../tools/src/storefront.ts');
 const benchDir = values.bench;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 type Mode = 'off' | 'memory' | 'redis';

@@ -13,10 +13,7 @@
 //   pnpm bench:replicas [--rounds 2] [--duration 10] [--connections 10]
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { createTestDatabase } from '@trellis/testing';
-import { storefront } from '../tools/src/storefront.ts';
-import { type GraphProcess, startProcessGraph } from '../tools/suites/graph.ts';
-import { benchEnv } from './env.ts';
+import type { GraphProcess } from '../tools/suites/graph.ts';
 import { autocannon, machine, median, parseBenchArgs, writeSection } from './lib.ts';
 
 const { values } = parseBenchArgs({
@@ -34,6 +31,12 @@ commands and SQL statements per request. Writes the replicas section of docs/ben
     connections: { type: 'string', default: '10' },
   },
 });
+
+// Loaded only once the arguments are good: `--help` and refusals answer without them.
+const { createTestDatabase } = await import('@trellis/testing');
+const { storefront } = await import('../tools/src/storefront.ts');
+const { startProcessGraph } = await import('../tools/suites/graph.ts');
+const { benchEnv } = await import('./env.ts');
 const rounds = Number(values.rounds);
 const seconds = Number(values.duration);
 const connections = Number(values.connections);

@@ -13,14 +13,7 @@
 //   pnpm bench:usage --results <bench>/.run/usage-….json   (re-render a finished run)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiSchemaOf } from '@trellis/composition/changes';
-import { postgres } from '@trellis/db';
-import { describeOperation } from '@trellis/gateway/usage';
-import { createTestDatabase } from '@trellis/testing';
-import { type OperationDefinitionNode, parse } from 'graphql';
-import { UsageAggregator } from '../gateway/src/usage/aggregator.ts';
-import { DEFAULT_USAGE } from '../gateway/src/usage/recorder.ts';
-import { benchEnv } from './env.ts';
+import type { OperationDefinitionNode } from 'graphql';
 import {
   GATEWAY_COMMAND,
   machine,
@@ -45,6 +38,16 @@ ${SHARED_BENCH_HELP}
   --flush-interval S  seconds between the recording gateway's flushes to Postgres`,
   options: { ...sharedBenchOptions('/tmp/bench-usage'), 'flush-interval': { type: 'string', default: '10' } },
 });
+
+// Loaded only once the arguments are good: `--help` and refusals answer without them.
+const { apiSchemaOf } = await import('@trellis/composition/changes');
+const { postgres } = await import('@trellis/db');
+const { describeOperation } = await import('@trellis/gateway/usage');
+const { createTestDatabase } = await import('@trellis/testing');
+const { parse } = await import('graphql');
+const { UsageAggregator } = await import('../gateway/src/usage/aggregator.ts');
+const { DEFAULT_USAGE } = await import('../gateway/src/usage/recorder.ts');
+const { benchEnv } = await import('./env.ts');
 const benchDir = String(values.bench);
 const flushSeconds = Number(values['flush-interval']);
 

@@ -7,13 +7,9 @@
 // clients/<name>/persisted-operations.json.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { codegen } from '@graphql-codegen/core';
-import * as typescript from '@graphql-codegen/typescript';
-import * as typescriptResolvers from '@graphql-codegen/typescript-resolvers';
 import { readSubgraphSdl } from '@trellis/composition/sdl';
 import { isMainModule, parseCommand, usageError } from '@trellis/config/cli';
 import { buildASTSchema, type GraphQLSchema, parse } from 'graphql';
-import { ClientDocumentsError, generateClient, manifestText } from './client-documents.ts';
 import { listSubgraphs, ROOT, type SubgraphInfo } from './workspace.ts';
 
 /** Client apps: every clients/<name>/ folder with a package.json. */
@@ -26,6 +22,7 @@ export function listClients(): string[] {
 
 /** Every file `pnpm codegen` writes for the client in `dir`: repository-relative path → content. */
 export async function clientFiles(dir: string): Promise<Map<string, string>> {
+  const { generateClient, manifestText } = await import('./client-documents.ts');
   const { files, manifest } = await generateClient(dir);
   files.set(relative(ROOT, join(dir, 'persisted-operations.json')), manifestText(manifest));
   return files;
@@ -56,6 +53,12 @@ export function generatedPath(subgraph: SubgraphInfo): string {
 }
 
 export async function generateFor(subgraph: SubgraphInfo): Promise<string> {
+  // The generator loads on first use: `pnpm codegen --help` and a refused invocation skip it.
+  const [{ codegen }, typescript, typescriptResolvers] = await Promise.all([
+    import('@graphql-codegen/core'),
+    import('@graphql-codegen/typescript'),
+    import('@graphql-codegen/typescript-resolvers'),
+  ]);
   const sdl = readSubgraphSdl(subgraph.schemaPath);
   const document = parse(`${FEDERATION_DIRECTIVES}\n${sdl}`);
   const schema = buildASTSchema(document, { assumeValidSDL: true });
@@ -112,6 +115,7 @@ async function main(): Promise<void> {
   );
   if (unknown.length) usageError(SPEC, `no subgraph or client named ${unknown.join(', ')}`);
   const outputs = new Map<string, string>();
+  const { ClientDocumentsError } = await import('./client-documents.ts');
   for (const subgraph of subgraphs) outputs.set(generatedPath(subgraph), await generateFor(subgraph));
   for (const dir of clients) {
     try {

@@ -10,10 +10,6 @@ import { CompositionError, composeSupergraph } from '@trellis/composition';
 import { apiSchemaOf } from '@trellis/composition/changes';
 import { isMainModule, parseCommand } from '@trellis/config/cli';
 import { printSchema } from 'graphql';
-import { writeOrCheck } from './generated-files.ts';
-import { K8S_FILES, renderK8s } from './k8s.ts';
-import { OPS_FILES, renderOps } from './ops.ts';
-import { changelogProblem, recordApiChange } from './schema-changelog.ts';
 import { listSubgraphs, ROOT } from './workspace.ts';
 
 export const SUPERGRAPH_PATH = join(ROOT, 'supergraph.graphql');
@@ -50,6 +46,14 @@ API schema clients/api.graphql, records API changes in docs/schema-changelog.md,
 
 async function main(): Promise<void> {
   const check = parseCommand(SPEC).values.check === true;
+  // The generators load only once the arguments are good: `--help` answers without them.
+  const [{ writeOrCheck }, { K8S_FILES, renderK8s }, { OPS_FILES, renderOps }, { changelogProblem, recordApiChange }] =
+    await Promise.all([
+      import('./generated-files.ts'),
+      import('./k8s.ts'),
+      import('./ops.ts'),
+      import('./schema-changelog.ts'),
+    ]);
   let supergraph: string;
   try {
     supergraph = composeWorkspace();

@@ -6,12 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseCommand } from '@trellis/config/cli';
-import { seedPlan } from '@trellis/db/seed';
-import { openToolDatabase, type ToolDatabase } from './database.ts';
-import { toolEnv } from './env.ts';
-import { STOREFRONT_DIR } from './storefront.ts';
-import { loadDefinition, prepareSubgraph } from './subgraphs.ts';
-import { listSubgraphs, ROOT, SERVICE_NODE_FLAGS } from './workspace.ts';
+import type { ToolDatabase } from './database.ts';
 
 parseCommand({
   command: 'pnpm dev',
@@ -22,6 +17,14 @@ their own processes. Ctrl-C or SIGTERM stops everything. Takes no arguments; DEV
 shifts every port.`,
   options: {},
 });
+
+// The rest loads only once the arguments are good: `--help` answers without it.
+const { seedPlan } = await import('@trellis/db/seed');
+const { openToolDatabase } = await import('./database.ts');
+const { toolEnv } = await import('./env.ts');
+const { STOREFRONT_DIR } = await import('./storefront.ts');
+const { loadDefinition, prepareSubgraph } = await import('./subgraphs.ts');
+const { listSubgraphs, ROOT, SERVICE_NODE_FLAGS } = await import('./workspace.ts');
 
 const offset = toolEnv.DEV_PORT_OFFSET;
 const GATEWAY_PORT = 4000 + offset;

@@ -8,7 +8,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { isMainModule, parseCommand } from '@trellis/config/cli';
-import { ClientDocumentsError, generateClient, manifestText } from './client-documents.ts';
 
 const SPEC = {
   command: 'pnpm documents:extract',
@@ -26,6 +25,8 @@ async function main(): Promise<void> {
   const { values, positionals } = parseCommand(SPEC);
   const dir = resolve(positionals[0]!);
   const out = resolve(values.out ?? resolve(dir, 'persisted-operations.json'));
+  // Loaded only once the arguments are good: `--help` and refusals answer without it.
+  const { ClientDocumentsError, generateClient, manifestText } = await import('./client-documents.ts');
   let text: string;
   let count: number;
   try {

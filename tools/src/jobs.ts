@@ -3,10 +3,8 @@
 // moves that queue's dead letters back to it (same message ids, so effects already done
 // are skipped by the handlers' processed-message records).
 import { numberOption, parseCommand, usageError } from '@trellis/config/cli';
-import { postgres } from '@trellis/db';
-import { queueStats, redrive } from '@trellis/jobs';
-import { openToolDatabase } from './database.ts';
-import { type AnyDefinition, loadDefinitions } from './subgraphs.ts';
+import type { queueStats } from '@trellis/jobs';
+import type { AnyDefinition } from './subgraphs.ts';
 
 function table(rows: Record<string, string | number>[]): string {
   const first = rows[0];
@@ -55,6 +53,11 @@ async function main(argv: string[]): Promise<number> {
     const limit = numberOption(REDRIVE, 'limit', values.limit, { min: 1, integer: true });
     target = { subgraph: positionals[0] ?? '', queue: positionals[1] ?? '', limit };
   }
+  // Loaded only once the arguments are good: `--help` and refusals answer without them.
+  const { postgres } = await import('@trellis/db');
+  const { queueStats, redrive } = await import('@trellis/jobs');
+  const { openToolDatabase } = await import('./database.ts');
+  const { loadDefinitions } = await import('./subgraphs.ts');
   const withJobs = (await loadDefinitions()).filter(
     (d): d is AnyDefinition & { jobs: NonNullable<AnyDefinition['jobs']> } => Boolean(d.jobs),
   );

@@ -1,11 +1,7 @@
 // `pnpm db:migrate`: applies every subgraph's committed migrations (each with its own
 // ledger), and the gateway's usage tables (gateway_usage), to DATABASE_URL, or to the
 // embedded dev cluster when it is unset.
-import { exitWith } from '@trellis/config';
 import { parseCommand } from '@trellis/config/cli';
-import { openToolDatabase } from './database.ts';
-import { loadDefinitions, prepareSubgraph } from './subgraphs.ts';
-import { migrateGatewayUsage } from './usage/database.ts';
 
 parseCommand({
   command: 'pnpm db:migrate',
@@ -13,6 +9,12 @@ parseCommand({
   help: "Applies every subgraph's committed migrations (each with its own ledger) to DATABASE_URL,\nor to the embedded dev cluster when it is unset. Takes no arguments.",
   options: {},
 });
+
+// Loaded only once the arguments are good: `--help` answers without them.
+const { exitWith } = await import('@trellis/config');
+const { openToolDatabase } = await import('./database.ts');
+const { loadDefinitions, prepareSubgraph } = await import('./subgraphs.ts');
+const { migrateGatewayUsage } = await import('./usage/database.ts');
 
 const database = await openToolDatabase((line) => process.stdout.write(`${line}\n`));
 try {

@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainModule } from '@trellis/config/cli';
-import { USAGE_DOMAIN } from '@trellis/gateway/usage';
+import { USAGE_DOMAIN } from '@trellis/gateway/usage/domain';
 import { stringify } from 'yaml';
 import { type GeneratedFiles, runGenerator } from './generated-files.ts';
 import { ADMIN_PORT, listServices, listSubgraphs, type SubgraphInfo } from './workspace.ts';

@@ -12,7 +12,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { CompositionError } from '@trellis/composition';
 import {
   acknowledgement,
   apiSchemaOf,
@@ -23,9 +22,6 @@ import {
 } from '@trellis/composition/changes';
 import { readSubgraphSdl, subgraphSdl } from '@trellis/composition/sdl';
 import { isMainModule, parseCommand } from '@trellis/config/cli';
-import { composeWorkspace } from './compose.ts';
-import { schemaCheckEnv } from './env.ts';
-import { reportWithUsage } from './usage/check.ts';
 import { listSubgraphs, ROOT } from './workspace.ts';
 
 export const ACK_FILE = 'schema-changes.acknowledged';
@@ -110,6 +106,13 @@ breaking change nobody used passes as safe with the evidence (docs/usage.md).
 async function main(): Promise<void> {
   const { values } = parseCommand(SPEC);
   const argv = process.argv.slice(2);
+  // Loaded only once the arguments are good: `--help` and refusals answer without them.
+  const [{ CompositionError }, { composeWorkspace }, { schemaCheckEnv }, { reportWithUsage }] = await Promise.all([
+    import('@trellis/composition'),
+    import('./compose.ts'),
+    import('./env.ts'),
+    import('./usage/check.ts'),
+  ]);
   const base = resolveBase(ROOT, values.base ?? schemaCheckEnv.SCHEMA_BASE);
   let supergraph: string;
   try {

@@ -2,11 +2,12 @@
 // deterministic seed (or, with --if-empty, seeds only subgraphs that hold no data yet).
 // Scale 1: 2,000 products, 20,000 reviews; scale 50: one million reviews. Replacing data
 // asks first: --yes, or an answer on a terminal; without either it refuses and changes nothing.
+//
+// The arguments are read before the database and subgraph modules load (dynamic imports
+// below), so `--help` and a refused flag answer at once.
 import { exitWith } from '@trellis/config';
 import { confirmOrExit, parseCommand, usageError } from '@trellis/config/cli';
-import { seedPlan } from '@trellis/db/seed';
-import { openToolDatabase } from './database.ts';
-import { loadDefinitions, prepareSubgraph } from './subgraphs.ts';
+import type { seedPlan as SeedPlan } from '@trellis/db/seed';
 
 const SPEC = {
   command: 'pnpm db:seed',
@@ -26,7 +27,8 @@ migrating first. Without --if-empty it REPLACES the data already there.
 } as const;
 
 const { values } = parseCommand(SPEC);
-let plan: ReturnType<typeof seedPlan>;
+const { seedPlan } = await import('@trellis/db/seed');
+let plan: ReturnType<typeof SeedPlan>;
 try {
   plan = seedPlan(values.scale === undefined ? 1 : Number(values.scale));
 } catch {
@@ -35,6 +37,10 @@ try {
 const mode = values['if-empty'] ? 'when-empty' : 'always';
 if (mode === 'always')
   await confirmOrExit(SPEC, "Replace every subgraph's data with the seed?", { yes: values.yes === true });
+const [{ openToolDatabase }, { loadDefinitions, prepareSubgraph }] = await Promise.all([
+  import('./database.ts'),
+  import('./subgraphs.ts'),
+]);
 const database = await openToolDatabase((line) => process.stdout.write(`${line}\n`));
 try {
   for (const definition of await loadDefinitions()) {

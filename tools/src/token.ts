@@ -1,8 +1,8 @@
 // `pnpm --silent run dev:token --user <id> [--scope admin] [--expires 1h]`: prints a client
 // JWT signed with the development secret, which the development gateway accepts. (Not
 // `token`: pnpm reserves that name for npm's command; tools/test/script-names.test.ts.)
+// The arguments are read before @trellis/identity loads, so `--help` answers at once.
 import { parseCommand, usageError } from '@trellis/config/cli';
-import { DEV_AUTH, mintClientToken } from '@trellis/identity';
 
 const SPEC = {
   command: 'pnpm --silent run dev:token',
@@ -25,6 +25,7 @@ if (values.user === undefined) usageError(SPEC, '--user is required');
 if (!/^[1-9]\d*$/.test(values.user)) usageError(SPEC, `--user must be a positive integer (got '${values.user}')`);
 if (values.expires !== undefined && !/^\d+\s?[smhd]$/.test(values.expires))
   usageError(SPEC, `--expires must be a duration such as 30m, 1h or 7d (got '${values.expires}')`);
+const { DEV_AUTH, mintClientToken } = await import('@trellis/identity');
 const token = await mintClientToken({
   userId: values.user,
   scopes: values.scope ?? [],

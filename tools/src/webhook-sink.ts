@@ -1,11 +1,9 @@
 // `pnpm dev` runs this: the development webhook receiver for order confirmations. First
 // deliveries are appended to .data/webhook-sink/deliveries.jsonl and listed at
 // GET http://127.0.0.1:4199/deliveries; a repeated Idempotency-Key is dropped.
+// The arguments are read before the sink's modules load, so `--help` answers at once.
 import { join } from 'node:path';
 import { parseCommand } from '@trellis/config/cli';
-import { startWebhookSink } from '@trellis/testing/webhook-sink';
-import { toolEnv } from './env.ts';
-import { ROOT } from './workspace.ts';
 
 parseCommand({
   command: 'node --import tsx tools/src/webhook-sink.ts',
@@ -16,6 +14,11 @@ WEBHOOK_SINK_HOST, NOTIFY_WEBHOOK_SECRET. Takes no arguments.`,
   options: {},
 });
 
+const [{ startWebhookSink }, { toolEnv }, { ROOT }] = await Promise.all([
+  import('@trellis/testing/webhook-sink'),
+  import('./env.ts'),
+  import('./workspace.ts'),
+]);
 const sink = await startWebhookSink({
   secret: toolEnv.NOTIFY_WEBHOOK_SECRET,
   port: toolEnv.WEBHOOK_SINK_PORT,

@@ -81,6 +81,33 @@ describe('ops/Dockerfile', () => {
     }
   });
 
+  it('copies the patches pnpm applies (pnpm-workspace.yaml patchedDependencies) before fetching', () => {
+    const workspace = parse(readFileSync(join(ROOT, 'pnpm-workspace.yaml'), 'utf8')) as {
+      patchedDependencies?: Record<string, string>;
+    };
+    const patches = Object.values(workspace.patchedDependencies ?? {});
+    const fetching = stages.find((s) => of(s, 'RUN').some((i) => /\bpnpm fetch\b/.test(i.getArgumentsContent() ?? '')));
+    expect(fetching, 'the stage that runs pnpm fetch').toBeDefined();
+    const fetchAt = fetching!.instructions.findIndex(
+      (i) => i.getKeyword() === 'RUN' && /\bpnpm fetch\b/.test(i.getArgumentsContent() ?? ''),
+    );
+    const copied = lineage(fetching!)
+      .flatMap((s) => (s === fetching ? s.instructions.slice(0, fetchAt) : s.instructions))
+      .filter((i) => i.getKeyword() === 'COPY' && !copyFrom(i))
+      .flatMap((i) =>
+        argsOf(i)
+          .slice(0, -1)
+          .map((source) => source.replace(/^\.\/|\/$/g, '')),
+      );
+    for (const patch of patches) {
+      expect(existsSync(join(ROOT, patch)), patch).toBe(true);
+      expect(
+        copied.some((source) => source === '.' || patch === source || patch.startsWith(`${source}/`)),
+        `${patch} copied before pnpm fetch`,
+      ).toBe(true);
+    }
+  });
+
   it('runs as a non-root user and checks its health on /health/live', () => {
     const users = of(runtime, 'USER').map((i) => argsOf(i)[0]);
     expect(users.length).toBeGreaterThan(0);

@@ -104,13 +104,16 @@ describe('pnpm gateway', () => {
       [{ RATE_LIMIT_POINTS: 'lots' }, /^Invalid environment: RATE_LIMIT_POINTS must be a number/],
       [{ RATE_LIMIT_BY_CLIENT: 'on' }, /^Invalid environment: RATE_LIMIT_BY_CLIENT=on needs CLIENT_NAMES/],
     ];
-    for (const [env, message] of cases) {
-      const gateway = spawnService(GATEWAY, [], env, ROOT);
-      expect((await gateway.exited).code).toBe(1);
-      const output = gateway.output().trim();
-      expect(output.split('\n'), output).toHaveLength(1);
-      expect(output).toMatch(message);
-    }
+    // Independent processes that each stop at start-up: all at once.
+    await Promise.all(
+      cases.map(async ([env, message]) => {
+        const gateway = spawnService(GATEWAY, [], env, ROOT);
+        expect((await gateway.exited).code).toBe(1);
+        const output = gateway.output().trim();
+        expect(output.split('\n'), output).toHaveLength(1);
+        expect(output).toMatch(message);
+      }),
+    );
   });
 
   it('stops with one line naming a bad or taken ADMIN_PORT', async () => {

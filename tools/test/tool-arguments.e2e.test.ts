@@ -55,15 +55,17 @@ const run = (tool: Tool, args: string[]) =>
     timeoutMs: 30_000,
   });
 
-/** Runs `f` over every tool, four processes at a time (the machine has two cores). */
-async function eachTool(f: (tool: Tool) => Promise<void>): Promise<void> {
-  const queue = [...TOOLS];
+/** Runs `f` over every item, four processes at a time (the machine has two cores). */
+async function fourAtATime<T>(items: readonly T[], f: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
   await Promise.all(
     Array.from({ length: 4 }, async () => {
-      for (let tool = queue.shift(); tool; tool = queue.shift()) await f(tool);
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await f(item);
     }),
   );
 }
+
+const eachTool = (f: (tool: Tool) => Promise<void>) => fourAtATime(TOOLS, f);
 
 /**
  * What a tool could write: generated files (supergraph, API schema, ops/, resolver types,
@@ -119,13 +121,14 @@ describe('command-line tools', () => {
       expect(result.stdout.split('\n').length, shown(tool, result)).toBeGreaterThan(3);
     });
     // -h too, and --help wins over anything beside it, even a flag that would do work or is wrong.
-    for (const tool of TOOLS.filter((t) => ['pnpm compose', 'pnpm db:seed'].includes(t.name))) {
-      for (const args of [['-h'], ['--check', '--yes', '--no-such-flag', '--help']]) {
-        const result = await run(tool, args);
-        expect(result.code, shown(tool, result)).toBe(0);
-        expect(result.stdout, shown(tool, result)).toMatch(/^usage: /);
-      }
-    }
+    const helpWins = TOOLS.filter((t) => ['pnpm compose', 'pnpm db:seed'].includes(t.name)).flatMap((tool) =>
+      [['-h'], ['--check', '--yes', '--no-such-flag', '--help']].map((args) => [tool, args] as const),
+    );
+    await fourAtATime(helpWins, async ([tool, args]) => {
+      const result = await run(tool, args);
+      expect(result.code, shown(tool, result)).toBe(0);
+      expect(result.stdout, shown(tool, result)).toMatch(/^usage: /);
+    });
     // Not a file written, rewritten or removed (compose, codegen, k8s, ops, seed, …).
     expect(writableFiles()).toEqual(before);
   });
@@ -155,10 +158,9 @@ describe('command-line tools', () => {
       [tool('pnpm usage:export'), ['--window-days', 'soon'], /^--window-days must be an integer ≥ 1/],
       [tool('node --import tsx tools/src/schema-changelog.ts'), [], /^missing --rebuild$/],
     ];
-    for (const [each, args, reason] of cases) expectRefused(each, await run(each, args), reason);
     const jobs: Tool = { name: 'node --import tsx tools/src/jobs.ts', script: 'tools/src/jobs.ts' };
-    expectRefused(jobs, await run(jobs, []), /^missing command$/);
-    expectRefused(jobs, await run(jobs, ['purge']), /^unknown command 'purge'$/);
+    cases.push([jobs, [], /^missing command$/], [jobs, ['purge'], /^unknown command 'purge'$/]);
+    await fourAtATime(cases, async ([each, args, reason]) => expectRefused(each, await run(each, args), reason));
   });
 
   it('pnpm compose --help through pnpm writes no file (its flags reach all of compose, k8s and ops)', async () => {

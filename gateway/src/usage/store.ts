@@ -8,9 +8,10 @@ import { createDatabase, type Database, runMigrations } from '@trellis/db';
 import { sql } from 'drizzle-orm';
 import type { Registry } from 'prom-client';
 import type { UsageBatch } from './aggregator.ts';
+import { USAGE_DOMAIN } from './domain.ts';
 import * as schema from './schema.ts';
 
-export const USAGE_DOMAIN = 'gateway_usage';
+export { USAGE_DOMAIN };
 /** gateway/migrations, from the sources (src/usage/) or the bundle (dist/main.mjs). */
 export const USAGE_MIGRATIONS =
   ['../../migrations', '../migrations']

@@ -5,12 +5,7 @@
 // safe. Usage is read as `pnpm schema:check` reads it (tools/src/usage/source.ts).
 import { readFileSync } from 'node:fs';
 import { isMainModule, numberOption, parseCommand, usageError } from '@trellis/config/cli';
-import { buildSchema } from 'graphql';
-import { API_SCHEMA_PATH } from '../compose.ts';
-import { manifestUses } from './manifests.ts';
-import { coordinateUsage, coordinateUsageText, deprecatedCoordinates } from './report.ts';
-import { UsageFileError } from './snapshot.ts';
-import { loadUsage } from './source.ts';
+import type { loadUsage } from './source.ts';
 
 const SPEC = {
   command: 'pnpm schema:usage',
@@ -37,10 +32,21 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(SPEC, argv);
   if (values.deprecated === (positionals.length === 1)) usageError(SPEC, 'give one coordinate or --deprecated');
   const windowDays = numberOption(SPEC, 'window-days', values['window-days'], { min: 1, integer: true });
+  // Loaded only once the arguments are good: `--help` and refusals answer without them.
+  const [{ buildSchema }, { API_SCHEMA_PATH }, { manifestUses }, report, { UsageFileError }, source] =
+    await Promise.all([
+      import('graphql'),
+      import('../compose.ts'),
+      import('./manifests.ts'),
+      import('./report.ts'),
+      import('./snapshot.ts'),
+      import('./source.ts'),
+    ]);
+  const { coordinateUsage, coordinateUsageText, deprecatedCoordinates } = report;
   const schema = buildSchema(readFileSync(API_SCHEMA_PATH, 'utf8'));
   let loaded: Awaited<ReturnType<typeof loadUsage>>;
   try {
-    loaded = await loadUsage({ file: values.usage, windowDays });
+    loaded = await source.loadUsage({ file: values.usage, windowDays });
   } catch (error) {
     if (!(error instanceof UsageFileError)) throw error;
     process.stderr.write(`schema:usage: ${error.message}\n`);

@@ -1,10 +1,9 @@
 // `pnpm usage:export [--out FILE] [--window-days N]`: writes the usage recorded in
 // gateway_usage (USAGE_DATABASE_URL, else DATABASE_URL) over the window (default 30 days) to a
 // file, so a CI without production access can run `pnpm schema:check --usage FILE`.
+// The arguments are read before the environment and database modules load (dynamic imports
+// in main), so `--help` and a refused flag answer at once.
 import { isMainModule, numberOption, parseCommand } from '@trellis/config/cli';
-import { toolEnv, usageEnv } from '../env.ts';
-import { readUsageDatabase } from './database.ts';
-import { writeUsageFile } from './snapshot.ts';
 
 const SPEC = {
   command: 'pnpm usage:export',
@@ -22,6 +21,7 @@ DATABASE_URL) to FILE for \`pnpm schema:check --usage FILE\`.
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseCommand(SPEC, argv);
+  const { toolEnv, usageEnv } = await import('../env.ts');
   const windowDays =
     numberOption(SPEC, 'window-days', values['window-days'], { min: 1, integer: true }) ??
     usageEnv.SCHEMA_USAGE_WINDOW_DAYS;
@@ -32,6 +32,10 @@ async function main(argv: string[]): Promise<number> {
     );
     return 1;
   }
+  const [{ readUsageDatabase }, { writeUsageFile }] = await Promise.all([
+    import('./database.ts'),
+    import('./snapshot.ts'),
+  ]);
   const snapshot = await readUsageDatabase(url, windowDays);
   if (!snapshot) {
     process.stderr.write(
