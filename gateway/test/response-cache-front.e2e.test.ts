@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { type RunningGateway, startGateway } from '@trellis/gateway';
 import { graphql, until } from '@trellis/testing';
 import { type FaultProxy, startFaultProxy } from '@trellis/testing/fault-proxy';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { startGraph, type TestGraph, testGatewayConfig, tokenFor } from '../../tools/src/harness.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -176,6 +176,28 @@ describe('response cache front', () => {
     expect(hit.headers.get('x-cache')).toBe('HIT');
     expect(hit.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
     expect((await post(body, json)).headers.get('content-type')).toMatch(/^application\/json/);
+  });
+
+  it('a hit of a repeated body is served without parsing it; a repeat that reaches Apollo is parsed and answered', async () => {
+    const body = { query: `query Parsed_${tag}($id: ID!) { product(id: $id) { id } }`, variables: { id: '4' } };
+    const text = JSON.stringify(body);
+    const parse = vi.spyOn(JSON, 'parse');
+    const parsesOfBody = () => parse.mock.calls.filter(([arg]) => arg === text).length;
+    try {
+      const miss = await post(body);
+      expect(miss.headers.get('x-cache')).toBe('MISS');
+      expect(parsesOfBody()).toBe(1);
+      await sleep(100);
+      const hit = await post(body);
+      expect(hit.headers.get('x-cache')).toBe('HIT');
+      expect(parsesOfBody()).toBe(1);
+      // Bypassing the cache, the same text goes to Apollo: its body is parsed then.
+      const bypass = await post(body, { 'cache-control': 'no-cache' });
+      expect(((await bypass.json()) as any).data).toEqual({ product: { id: '4' } });
+      expect(parsesOfBody()).toBe(2);
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it('a changed supergraph never reads entries of the previous one', async () => {

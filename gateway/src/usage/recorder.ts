@@ -65,6 +65,25 @@ function textKey(request: FrontRequest): string | undefined {
   return typeof query === 'string' ? `${typeof name === 'string' ? name : ''}\n${query}` : undefined;
 }
 
+/**
+ * The text key of a request by its JSON body (a cached hit's body is never parsed: reading
+ * `request.body` would parse it just to record the hit). Bounded by characters held.
+ */
+const textKeys = new LRUCache<string, string>({
+  maxSize: KNOWN_TEXT_BYTES,
+  sizeCalculation: (key, text) => text.length + key.length,
+});
+function textKeyOf(request: FrontRequest): string | undefined {
+  const text = request.text;
+  if (text === undefined) return textKey(request);
+  let key = textKeys.get(text);
+  if (key === undefined) {
+    key = textKey(request);
+    if (key !== undefined) textKeys.set(text, key);
+  }
+  return key;
+}
+
 /** Retention runs at most this often per gateway. */
 const PRUNE_EVERY_MS = 60 * 60_000;
 
@@ -207,7 +226,7 @@ export function createUsageReporting(
         const started = performance.now();
         const served = await inner.serve(req, res, request);
         if (served) {
-          const key = textKey(request);
+          const key = textKeyOf(request);
           const shape = key === undefined ? undefined : knownTexts.get(key);
           if (shape) record(shape, readClientIdentity(req), false, performance.now() - started, Date.now());
           else dropped.inc({ reason: 'unknown' });
