@@ -105,6 +105,12 @@ export interface RateLimiter {
   quota(kind: KeyKind, policy: Policy): number;
   /** Spends `points` (an integer ≥ 1) from the key's `policy` budget. Never rejects. */
   spend(key: ClientKey, points: number, policy: Policy): Promise<Decision>;
+  /**
+   * Lets a spend through without asking the store (a failed-open decision, counted so): for a
+   * request whose earlier decision already failed open — one store that failed it is not asked
+   * again in the same request.
+   */
+  failOpen(key: ClientKey, policy: Policy): Decision;
   /** Keys currently tracked in memory (memory store; 0 with Redis). */
   trackedKeys(): number;
   close(): Promise<void>;
@@ -244,6 +250,13 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     failures = 0;
   }
 
+  const failOpen = (key: ClientKey, policy: Policy, error?: unknown): Decision => {
+    if (error !== undefined) storeFailed(error);
+    decisions.labels(policy, key.kind, 'failed_open').inc();
+    const quota = quotas[`${policy}:${key.kind}`] as number;
+    return { policy, allowed: true, quota, remaining: quota, resetS: windowS, failedOpen: true };
+  };
+
   return {
     store: redis ? 'redis' : 'memory',
     windowS,
@@ -262,11 +275,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
             throw error;
           },
         );
-      const failOpen = (error: unknown): Decision => {
-        if (error !== undefined) storeFailed(error);
-        decisions.labels(policy, key.kind, 'failed_open').inc();
-        return { policy, allowed: true, quota, remaining: quota, resetS: windowS, failedOpen: true };
-      };
       let answer: { allowed: boolean; res: RateLimiterRes };
       if (circuit) {
         const result = await circuit.call(async () => {
@@ -274,13 +282,13 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
           return consume();
         });
         storeCalls.labels(result.outcome).inc();
-        if (result.outcome !== 'ok') return failOpen(result.error);
+        if (result.outcome !== 'ok') return failOpen(key, policy, result.error);
         answer = result.value;
       } else {
         try {
           answer = await consume();
         } catch (error) {
-          return failOpen(error);
+          return failOpen(key, policy, error);
         }
       }
       const { allowed, res } = answer;
@@ -294,6 +302,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         failedOpen: false,
       };
     },
+    failOpen: (key, policy) => failOpen(key, policy),
     trackedKeys: () => tracked?.size ?? 0,
     async close() {
       closed = true;
