@@ -10,6 +10,8 @@
 // ratelimit-headers): `RateLimit-Policy: "cost";q=<points>;w=<window s>, "mutations";…` and
 // `RateLimit: "<policy>";r=<remaining>;t=<reset s>` for the budgets the request spent;
 // a refusal adds `Retry-After` and `extensions.code: RATE_LIMITED`. Quotas are in cost points.
+// A request whose admission the store failed open (Redis down or slow) is not charged its
+// estimate either: one store round trip per request at most while the store is failing.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ErrorCode, trellisError } from '@trellis/errors';
@@ -126,7 +128,13 @@ export function createRateLimitGate(options: {
       const points = Math.ceil(cost);
       // Free operations (`{ __typename }`) paid their admission point; a mutation spends at least 1.
       if (points <= 0 && policy === 'cost') return;
-      const decision = await limiter.spend(slot.key, Math.max(1, points), policy);
+      // The store failed this request's admission open (a timeout, an error, the circuit):
+      // the estimate is let through without a second round trip to it — at the onset of an
+      // outage that round trip would be a second bounded wait in the same request.
+      const failed = [...slot.decisions.values()].some((d) => d.failedOpen);
+      const decision = failed
+        ? limiter.failOpen(slot.key, policy)
+        : await limiter.spend(slot.key, Math.max(1, points), policy);
       slot.decisions.set(policy, decision);
       if (!decision.allowed) {
         throw trellisError(ErrorCode.RATE_LIMITED, message(decision), {

@@ -12,7 +12,7 @@
 // (@trellis/resilience, shared with the response cache's calls to the same Redis) lets
 // decisions fail open at once, with one trial call per half-open interval. In memory, the number of tracked keys is bounded (LRU):
 // a flood of distinct addresses evicts the least recently seen keys, whose counts restart.
-import { closeRedisClient, createRedisClient, type RedisClient } from '@trellis/cache/redis';
+import { closeRedisClient, createRedisClient, dropConnection, type RedisClient } from '@trellis/cache/redis';
 import { type Circuit, createCircuit } from '@trellis/resilience';
 import type { Logger } from '@trellis/telemetry';
 import { registeredMetric } from '@trellis/telemetry/metrics';
@@ -105,6 +105,12 @@ export interface RateLimiter {
   quota(kind: KeyKind, policy: Policy): number;
   /** Spends `points` (an integer ≥ 1) from the key's `policy` budget. Never rejects. */
   spend(key: ClientKey, points: number, policy: Policy): Promise<Decision>;
+  /**
+   * Lets a spend through without asking the store (a failed-open decision, counted so): for a
+   * request whose earlier decision already failed open — one store that failed it is not asked
+   * again in the same request.
+   */
+  failOpen(key: ClientKey, policy: Policy): Decision;
   /** Keys currently tracked in memory (memory store; 0 with Redis). */
   trackedKeys(): number;
   close(): Promise<void>;
@@ -133,17 +139,19 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       for (const result of ['allowed', 'limited', 'failed_open'] as const)
         decisions.labels(policy, kind, result).inc(0);
 
-  // Connects at once in the background (node-redis reconnects a dropped connection by itself);
-  // a decision waits for the connection within its bound, else fails open.
-  let redis: RedisClient | undefined;
+  // One client for the limiter's life, connected at once in the background (node-redis
+  // reconnects a dropped connection by itself); a decision waits for the connection within its
+  // bound, else fails open. Dropped when the circuit opens, the same client connects again:
+  // building a client and its limiters anew cost tens of milliseconds of CPU per outage.
+  const redis: RedisClient | undefined = options.redisUrl
+    ? createRedisClient(options.redisUrl, (error) => storeFailed(error))
+    : undefined;
   let connected: Promise<void> | undefined;
   let closed = false;
   const connect = () => {
-    const url = options.redisUrl as string;
-    const client = createRedisClient(url, (error) => storeFailed(error));
-    redis = client;
-    limiters = buildAll();
-    connected = client.connect().then(() => {});
+    const client = redis as RedisClient;
+    // Open already (node-redis reconnecting by itself): commands fail at once until it is back.
+    connected = client.isOpen ? Promise.resolve() : client.connect().then(() => {});
     connected.catch((error: unknown) => storeFailed(error));
     return connected;
   };
@@ -172,10 +180,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     'mutations:address': options.mutationPoints,
     'mutations:client': options.mutationPoints,
   };
-  const build = (name: string, points: number, client = redis): RateLimiterAbstract =>
-    client
+  const build = (name: string, points: number): RateLimiterAbstract =>
+    redis
       ? new RateLimiterRedis({
-          storeClient: client,
+          storeClient: redis,
           useRedisPackage: true,
           // Disconnected: fail at once instead of queueing behind reconnects.
           rejectIfRedisNotReady: true,
@@ -188,18 +196,17 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
           inMemoryBlockDuration: 0,
         })
       : new RateLimiterMemory({ points, duration: windowS, keyPrefix: name });
-  const buildAll = () => new Map(Object.entries(quotas).map(([name, points]) => [name, build(name, points)]));
-  let limiters = buildAll();
-  if (options.redisUrl) void connect();
+  const limiters = new Map(Object.entries(quotas).map(([name, points]) => [name, build(name, points)]));
+  if (redis) void connect();
   // A connection that swallowed commands (a hung Redis, a partition) answers nothing after
   // them, ever, and one opened meanwhile may hang in its handshake (node-redis bounds only the
-  // TCP connect): when the circuit opens, drop it, and connect afresh halfway to the trial, so
-  // the trial finds a connection that had time to come up (not one opened inside its bound).
+  // TCP connect): when the circuit opens, drop the connection (the client stays), and connect
+  // it again halfway to the trial, so the trial finds a connection that had time to come up
+  // (not one opened inside its bound).
   circuit?.onOpen(() => {
-    const old = redis;
-    redis = undefined;
+    if (!redis) return;
     connected = undefined;
-    if (old) void closeRedisClient(old);
+    dropConnection(redis);
     setTimeout(() => {
       if (!connected && !closed) void connect();
     }, circuit.openMs / 2).unref();
@@ -244,6 +251,13 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     failures = 0;
   }
 
+  const failOpen = (key: ClientKey, policy: Policy, error?: unknown): Decision => {
+    if (error !== undefined) storeFailed(error);
+    decisions.labels(policy, key.kind, 'failed_open').inc();
+    const quota = quotas[`${policy}:${key.kind}`] as number;
+    return { policy, allowed: true, quota, remaining: quota, resetS: windowS, failedOpen: true };
+  };
+
   return {
     store: redis ? 'redis' : 'memory',
     windowS,
@@ -262,11 +276,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
             throw error;
           },
         );
-      const failOpen = (error: unknown): Decision => {
-        if (error !== undefined) storeFailed(error);
-        decisions.labels(policy, key.kind, 'failed_open').inc();
-        return { policy, allowed: true, quota, remaining: quota, resetS: windowS, failedOpen: true };
-      };
       let answer: { allowed: boolean; res: RateLimiterRes };
       if (circuit) {
         const result = await circuit.call(async () => {
@@ -274,13 +283,13 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
           return consume();
         });
         storeCalls.labels(result.outcome).inc();
-        if (result.outcome !== 'ok') return failOpen(result.error);
+        if (result.outcome !== 'ok') return failOpen(key, policy, result.error);
         answer = result.value;
       } else {
         try {
           answer = await consume();
         } catch (error) {
-          return failOpen(error);
+          return failOpen(key, policy, error);
         }
       }
       const { allowed, res } = answer;
@@ -294,6 +303,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         failedOpen: false,
       };
     },
+    failOpen: (key, policy) => failOpen(key, policy),
     trackedKeys: () => tracked?.size ?? 0,
     async close() {
       closed = true;

@@ -1,11 +1,17 @@
 // The limiter's budgets in memory (rate-limit.ts) and client addresses (client-address.ts):
 // spend and refuse by policy and key kind, a bounded number of tracked keys under a flood of
 // distinct addresses, and X-Forwarded-For read only from trusted proxies.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { GraphQLMetrics } from '@trellis/http';
+import { ANONYMOUS } from '@trellis/identity';
+import { createCircuit } from '@trellis/resilience';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { addressKey, clientAddress, compileTrustedProxies, TRUST_NONE } from '../src/client-address.ts';
+import type { GatewayContext } from '../src/identity.ts';
 import { createRateLimiter } from '../src/rate-limit.ts';
+import { createRateLimitGate } from '../src/rate-limit-http.ts';
 
 const limiter = (maxKeys = 1000) =>
   createRateLimiter({
@@ -43,6 +49,57 @@ describe('rate limiter (memory)', () => {
     expect(rl.trackedKeys()).toBe(1000);
     // Its counts were dropped with it (the limiter's own storage is bounded the same way).
     expect((await rl.spend(first, 1, 'cost')).remaining).toBe(49);
+  });
+});
+
+describe('rate limiter (a hung Redis)', () => {
+  it('a request whose admission failed open is charged its estimate without a second Redis call', async () => {
+    // A Redis that accepts connections and never answers (SIGSTOP).
+    const sockets: Socket[] = [];
+    const server: Server = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const registry = new Registry();
+    const limiter = createRateLimiter({
+      points: 100,
+      anonPoints: 50,
+      mutationPoints: 10,
+      windowS: 60,
+      maxKeys: 1000,
+      redisUrl: `redis://127.0.0.1:${port}`,
+      circuit: createCircuit({ timeoutMs: 30, openMs: 60_000 }),
+      registry,
+    });
+    const storeCalls = async () => {
+      const metric = await registry.getSingleMetric('trellis_gateway_rate_limit_store_calls_total')?.get();
+      return Object.fromEntries((metric?.values ?? []).map((v) => [v.labels.outcome, v.value]));
+    };
+    try {
+      const gate = createRateLimitGate({
+        limiter,
+        identify: async () => ANONYMOUS,
+        trust: TRUST_NONE,
+        metrics: { record() {} } as unknown as GraphQLMetrics,
+      });
+      const req = { socket: { remoteAddress: '10.0.0.9' }, headers: {} } as unknown as IncomingMessage;
+      const res = { setHeader() {} } as unknown as ServerResponse;
+      expect(await gate.front().serve(req, res, { method: 'POST', body: {}, search: '' } as never)).toBe(false);
+      const slot = gate.slotOf(req);
+      expect(slot?.decisions.get('cost')).toMatchObject({ allowed: true, failedOpen: true });
+      expect(await storeCalls()).toMatchObject({ timeout: 1, ok: 0, error: 0, skipped: 0 });
+      // The estimate (a query, then a mutation) is let through at once, without asking Redis.
+      const context = { rateLimit: slot } as GatewayContext;
+      const started = performance.now();
+      await gate.spendEstimate(context, 25, 'query');
+      await gate.spendEstimate(context, 5, 'mutation');
+      expect(performance.now() - started).toBeLessThan(10);
+      expect(slot?.decisions.get('mutations')).toMatchObject({ allowed: true, failedOpen: true });
+      expect(await storeCalls()).toMatchObject({ timeout: 1, ok: 0, error: 0, skipped: 0 });
+    } finally {
+      await limiter.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

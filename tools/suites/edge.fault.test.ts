@@ -81,6 +81,21 @@ const p99 = (samples: readonly Sample[]) =>
     samples.map((s) => s.latencyMs).sort((a, b) => a - b),
     99,
   );
+/** The gateway's Redis calls so far, by user and outcome (`cache:timeout`, `rate-limit:skipped`…), from /metrics. */
+async function redisCalls(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+  const counts: Record<string, number> = {};
+  const users = { trellis_cache_calls_total: 'cache', trellis_gateway_rate_limit_store_calls_total: 'rate-limit' };
+  for (const line of text.split('\n')) {
+    const match = /^(\w+)\{[^}]*outcome="(\w+)"[^}]*\} (\S+)$/.exec(line);
+    const user = match && users[match[1] as keyof typeof users];
+    if (!match || !user) continue;
+    const name = `${user}:${match[2]}`;
+    counts[name] = (counts[name] ?? 0) + Number(match[3]);
+  }
+  return counts;
+}
+
 const maxLatency = (samples: readonly Sample[]) => Math.max(0, ...samples.map((s) => s.latencyMs));
 
 describe('edge faults under load', () => {
@@ -114,10 +129,17 @@ describe('edge faults under load', () => {
     async function outage(fault: () => void | Promise<void>) {
       const origin = performance.now();
       let mark = 0;
+      // The cached gateway's Redis calls in the outage's first second, by outcome: how many
+      // waited out the bound (timeout), failed at once (error) or were skipped (circuit).
+      let onsetCalls: Record<string, number> = {};
       const faulted = (async () => {
         await sleep(1000);
+        const before = await redisCalls(on.url);
         mark = performance.now() - origin;
         await fault();
+        await sleep(1000);
+        const after = await redisCalls(on.url);
+        onsetCalls = Object.fromEntries(Object.entries(after).map(([name, n]) => [name, n - (before[name] ?? 0)]));
       })();
       const first = await load(on.url, SLICE);
       await faulted;
@@ -131,7 +153,7 @@ describe('edge faults under load', () => {
       }
       yardstick.push(...(await load(off.url, SLICE)));
       steady.push(...later);
-      return { onset, steady, yardstick, all: [...first, ...later, ...yardstick], mark };
+      return { onset, steady, yardstick, all: [...first, ...later, ...yardstick], mark, onsetCalls };
     }
     const hung = await outage(() => redis.pause());
     redis.resume();
@@ -157,6 +179,13 @@ describe('edge faults under load', () => {
       hungOnsetMax: maxLatency(hung.onset),
       deadOnsetMax: maxLatency(dead.onset),
     };
+    const callsLine = (calls: Record<string, number>) =>
+      (['cache', 'rate-limit'] as const)
+        .map(
+          (user) =>
+            `${user} ${['ok', 'timeout', 'error', 'skipped'].map((o) => `${o} ${calls[`${user}:${o}`] ?? 0}`).join(', ')}`,
+        )
+        .join('; ');
     const errors = [...bad(hung.all), ...bad(dead.all)];
     const passed =
       figures.hungP99 <= offP99 + 5 &&
@@ -174,6 +203,7 @@ describe('edge faults under load', () => {
         `- p99 (from 1 s after the fault on): no cache ${ms(offP99)}; Redis hung ${ms(figures.hungP99)} (${ms(figures.hungP99 - offP99)} more); Redis dead ${ms(figures.deadP99)} (${ms(figures.deadP99 - offP99)} more) (criterion: ≤ 5 ms more)`,
         `- Slowest request in the first second of the outage: hung ${ms(figures.hungOnsetMax)}, dead ${ms(figures.deadOnsetMax)} (criterion: ≤ the no-cache p99 + 100 ms = ${ms(offP99 + 100)}); requests over 100 ms in that second: hung ${hung.onset.filter((s) => s.latencyMs > 100).length}/${hung.onset.length}, dead ${dead.onset.filter((s) => s.latencyMs > 100).length}/${dead.onset.length}; no-cache max ${ms(maxLatency(uncached))}`,
         `- Slowest at the hung onset (operation, ms after the fault, latency, x-cache): ${slowest(hung.onset)}; dead: ${slowest(dead.onset)}`,
+        `- Redis calls in the first second of the outage (timeout: waited the 50 ms bound; error: failed at once; skipped: circuit): hung ${callsLine(hung.onsetCalls)}; dead ${callsLine(dead.onsetCalls)}`,
         `- Errors or unexpected responses: ${errors.length} (criterion: 0)`,
       ],
     });

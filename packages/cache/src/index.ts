@@ -1,9 +1,11 @@
 // The response cache's storage: Apollo's KeyValueCache on Redis (keyv + @keyv/redis) when a
 // REDIS_URL is given, in memory otherwise — behind a guard that makes an outage a miss.
-// Every call is bounded by a timeout (keyv's defaults wait forever on a dead Redis), and after
-// consecutive failures a circuit opens so requests stop paying even the timeout; it half-opens
-// after `openMs` for one trial call (the others keep skipping it) and closes when the trial
-// succeeds. Commands are never queued while disconnected (a dead Redis fails at once).
+// Every call is bounded by a timeout (keyv's defaults wait forever on a dead Redis); from the
+// first failure on, one probe call goes out at a time (the others skip the store at once), and
+// after consecutive failures a circuit opens so requests stop paying even the timeout; it
+// half-opens after `openMs` for one trial call (the others keep skipping it) and closes when
+// the trial succeeds. Commands are never queued while disconnected (a dead Redis fails at
+// once), and the one client is reconnected, never rebuilt, after the circuit opens.
 // Entries carry tags (the entities a response holds): a tag index (Redis sets, or a map in
 // memory) lets `purge(tags)` drop every entry holding one of them, and leaves a durable
 // marker that refuses late writes of answers older than the purge (./scripts.ts).
@@ -191,16 +193,22 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
 
   /**
    * A connection that swallowed commands (a partition, a hung server) may never answer
-   * again: when the circuit opens, drop it and connect afresh for the trial call.
+   * again: when the circuit opens, drop it, and connect the same client again for the trial
+   * (building a new client, adapter and keyv on the request path cost tens of milliseconds
+   * of CPU per outage).
    */
   const reconnect = () => {
-    if (!options.redisUrl || !redis) return;
-    const old = redis;
-    void withTimeout(old.disconnect(true), 1000, 'disconnect').catch(() => {});
+    const store = redis;
+    if (!store) return;
+    void withTimeout(store.disconnect(true), 1000, 'disconnect').catch(() => {});
     // Calls are skipped while the circuit is open: connect halfway to the trial, so the trial
     // finds a connection that had time to come up (one opened inside its bound would not).
     setTimeout(() => {
-      if (redis === old && !closed) connect(options.redisUrl as string);
+      if (redis === store && !closed)
+        connected = store.getClient().then(
+          () => {},
+          () => {},
+        );
     }, circuit.openMs / 2).unref();
   };
   circuit.onOpen(reconnect);

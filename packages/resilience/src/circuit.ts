@@ -5,7 +5,11 @@
 // a service whose answers are needed (a subgraph, a webhook). Here one slow call already costs
 // a request its bound, so the circuit opens on consecutive failures, counted by episode: calls
 // already in flight when a failure was counted fail with it (one stall times out every
-// pipelined call at once) and are not further evidence. Open, every call is skipped at once;
+// pipelined call at once) and are not further evidence. From the first failure on (suspect,
+// not yet open) exactly one probe call goes out at a time and every other call is skipped at
+// once: at the onset of an outage only the probe waits out the timeout, not every request in
+// flight, episode after episode. A probe that succeeds closes the circuit (every call goes
+// out again); `failuresToOpen` failed episodes open it. Open, every call is skipped at once;
 // after `openMs` exactly one trial call goes out (the others keep skipping) and its outcome
 // closes or re-opens the circuit. A timeout whose timer fired late (`lagged`: the process was
 // slow, not the store) fails the call but is no evidence against the store.
@@ -35,11 +39,14 @@ export type CircuitResult<T> =
 export interface Circuit {
   /** How long the circuit stays open before its trial call. */
   readonly openMs: number;
-  /** Runs `work` bounded by the timeout, or skips it at once while open (or half-open with its trial out). */
+  /**
+   * Runs `work` bounded by the timeout, or skips it at once while open, or while suspect or
+   * half-open with the probe (trial) out.
+   */
   call<T>(work: () => Promise<T>): Promise<CircuitResult<T>>;
   /** Open: calls are skipped until the trial time. */
   isOpen(): boolean;
-  /** Open, half-open, or the last call failed: a caller skips further optional calls. */
+  /** Open, half-open, a probe out, or the last call failed: a caller skips further optional calls. */
   degraded(): boolean;
   /** Called each time the circuit opens (e.g. drop a connection that swallowed commands). */
   onOpen(listener: () => void): void;
@@ -56,8 +63,8 @@ export function createCircuit(options: CircuitOptions = {}): Circuit {
   /** When the last counted failure was seen (performance.now()). */
   let lastFailureAt = -1;
   let openUntil = 0;
-  /** Half-open: the one trial call in flight. */
-  let trial = false;
+  /** Suspect or half-open: the one probe (trial) call in flight. */
+  let probing = false;
   /** The last call that completed failed (a timeout the process caused aside). */
   let lastFailed = false;
   const isOpen = () => openUntil > Date.now();
@@ -65,12 +72,15 @@ export function createCircuit(options: CircuitOptions = {}): Circuit {
   return {
     openMs,
     isOpen,
-    degraded: () => isOpen() || trial || lastFailed,
+    degraded: () => isOpen() || probing || lastFailed,
     onOpen: (listener) => void listeners.push(listener),
     async call<T>(work: () => Promise<T>): Promise<CircuitResult<T>> {
-      if (isOpen() || trial) return { outcome: 'skipped' };
+      if (isOpen() || probing) return { outcome: 'skipped' };
+      // Half-open (open, and its time is up): the trial. Suspect (a failure counted, not yet
+      // open): a probe. Either goes out alone; the others skip until it is back.
       const isTrial = openUntil !== 0;
-      if (isTrial) trial = true;
+      const isProbe = isTrial || failures > 0;
+      if (isProbe) probing = true;
       const startedAt = performance.now();
       try {
         const value = await withTimeout(work, timeoutMs, what);
@@ -86,14 +96,14 @@ export function createCircuit(options: CircuitOptions = {}): Circuit {
           failures++;
           lastFailureAt = performance.now();
         }
-        // A failed trial opens the circuit again at once.
+        // A failed half-open trial opens the circuit again at once.
         if ((failures >= failuresToOpen || (isTrial && evidence)) && !isOpen()) {
           openUntil = Date.now() + openMs;
           for (const listener of listeners) listener();
         }
         return { outcome: timeout ? 'timeout' : 'error', error };
       } finally {
-        if (isTrial) trial = false;
+        if (isProbe) probing = false;
       }
     },
   };
