@@ -29,6 +29,7 @@ import { createClientLabeler, createCors, parseClientIdentity, readClientIdentit
 import { waitForStatus } from '../tools/src/process.ts';
 import {
   autocannon,
+  BENCH_ANON_BUDGET,
   type BenchProcess,
   canPin,
   GATEWAY_COMMAND,
@@ -153,7 +154,7 @@ async function main() {
     const gateway = (port: number) =>
       GATEWAY_COMMAND.replace('{supergraph}', supergraph).replace('{port}', String(port));
     // The gateway as deployed for browsers: production, an allowed origin listed.
-    const common = { OTEL_SDK_DISABLED: 'true', CORS_ORIGINS: ORIGIN, LOG_LEVEL: 'warn' };
+    const common = { OTEL_SDK_DISABLED: 'true', CORS_ORIGINS: ORIGIN, LOG_LEVEL: 'warn', ...BENCH_ANON_BUDGET };
     const ports = { static: await freePort(), off: await freePort(), cached: await freePort() };
     // The cached gateway's /metrics on a port of its own (the hit counter is read around each window).
     const cachedAdminPort = await freePort();

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import {
+  BENCH_ANON_BUDGET,
   deployedGateway,
   deployedGatewayCommand,
   machine,
@@ -33,13 +34,10 @@ ${SHARED_BENCH_HELP}`,
 
 type Target = 'apollo' | 'hive' | 'trellis' | 'trellis_fetchdedup' | 'trellis_nodedup';
 const command = deployedGatewayCommand();
-/**
- * ../shared/bench's 50 clients are one address: the deployed anonymous budget (sized for one
- * client, about 15,000 of this deep query a minute) refuses most of a deduplicated run with
- * 429s. The limiter still runs on every request (its cost is measured); only the budget is
- * raised so that requests are answered, not refused.
- */
-const budget = 'RATE_LIMIT_ANON_POINTS=1000000000000';
+/** lib.ts BENCH_ANON_BUDGET as an `env` argument. */
+const budget = Object.entries(BENCH_ANON_BUDGET)
+  .map(([name, value]) => `${name}=${value}`)
+  .join(' ');
 
 const resultsFile =
   values.results ??
