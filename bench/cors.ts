@@ -338,7 +338,7 @@ machine shared with other engineers (1-minute load average ${Math.min(...loads).
 \`../shared/bench\`'s subgraphs and 87 KB deep query, ${connections} connections, ${warmup} s warm-up + ${seconds} s measured
 per window; each target one process pinned to CPU 1 (autocannon and the subgraphs on CPU 0); the
 built gateway (\`gateway/dist/main.mjs\`, \`NODE_ENV=production\`, \`CORS_ORIGINS=${ORIGIN}\`,
-\`OTEL_SDK_DISABLED=true\`). \`plain\` requests carry no Origin and no client headers; \`browser\`
+\`OTEL_SDK_DISABLED=true\`, \`RATE_LIMIT_ANON_POINTS=${BENCH_ANON_BUDGET.RATE_LIMIT_ANON_POINTS}\`: the bench's clients are one address). \`plain\` requests carry no Origin and no client headers; \`browser\`
 requests carry \`Origin: ${ORIGIN}\` (so every answer carries \`Access-Control-Allow-Origin\`,
 \`Access-Control-Expose-Headers\` and \`Vary\`) and \`apollographql-client-name\`/\`-version\`
 (validated, in the access log, on the span, as the \`client\` label). The two variants alternate
