@@ -3,7 +3,7 @@
 // requests carry only the header the gateway builds here.
 import type { IncomingMessage } from 'node:http';
 import { ErrorCode, trellisError } from '@trellis/errors';
-import { type RequestLogFields, requestLogFields } from '@trellis/http';
+import { type RequestLogFields, requestLogFields, requestState } from '@trellis/http';
 import { ANONYMOUS, createClientVerifier, createViewerSigner, IDENTITY_HEADER, type Viewer } from '@trellis/identity';
 import type { GatewayConfig } from './env.ts';
 import type { RateLimitSlot } from './rate-limit-http.ts';
@@ -34,9 +34,8 @@ function unauthenticated(message: string) {
  */
 export function createIdentifier(auth: GatewayConfig['auth']): (req: IncomingMessage) => Promise<Viewer> {
   const verify = createClientVerifier(auth);
-  // The verification of each request, kept on the request (a WeakMap entry per request cost more).
-  const verified = Symbol('trellis.viewer');
-  type WithViewer = IncomingMessage & { [verified]?: Promise<Viewer> };
+  // The verification of each request, once per request.
+  const verified = requestState<Promise<Viewer>>('trellis.viewer');
   const identify = async (req: IncomingMessage): Promise<Viewer> => {
     const header = req.headers.authorization;
     if (header === undefined) {
@@ -53,11 +52,10 @@ export function createIdentifier(auth: GatewayConfig['auth']): (req: IncomingMes
     }
   };
   return (req) => {
-    const holder = req as WithViewer;
-    let viewer = holder[verified];
+    let viewer = verified.get(req);
     if (!viewer) {
       viewer = identify(req);
-      holder[verified] = viewer;
+      verified.set(req, viewer);
     }
     return viewer;
   };

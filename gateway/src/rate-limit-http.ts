@@ -15,7 +15,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ErrorCode, trellisError } from '@trellis/errors';
-import { type GraphQLFront, type GraphQLMetrics, readClientIdentity, requestLogFields, sendJson } from '@trellis/http';
+import {
+  type GraphQLFront,
+  type GraphQLMetrics,
+  readClientIdentity,
+  requestLogFields,
+  requestState,
+  sendJson,
+} from '@trellis/http';
 import { ANONYMOUS, type Viewer } from '@trellis/identity';
 import { clientAddress, type TrustProxy } from './client-address.ts';
 import type { GatewayContext } from './identity.ts';
@@ -53,9 +60,7 @@ export function createRateLimitGate(options: {
 }): RateLimitGate {
   const { limiter, identify, trust, metrics } = options;
   const byClient = new Set(options.byClient ?? []);
-  // Each request's slot, on the request (cheaper than a WeakMap entry per request).
-  const SLOT = Symbol('trellis.rateLimitSlot');
-  type WithSlot = IncomingMessage & { [SLOT]?: RateLimitSlot };
+  const slots = requestState<RateLimitSlot>('trellis.rateLimitSlot');
   const policy = (kind: ClientKey['kind']) =>
     `"cost";q=${limiter.quota(kind, 'cost')};w=${limiter.windowS}, "mutations";q=${limiter.quota(kind, 'mutations')};w=${limiter.windowS}`;
   const policyHeader = { user: policy('user'), address: policy('address'), client: policy('client') };
@@ -113,14 +118,14 @@ export function createRateLimitGate(options: {
             refuse(req, res, slot, decision, started);
             return true;
           }
-          (req as WithSlot)[SLOT] = slot;
+          slots.set(req, slot);
           for (const [name, value] of headers(slot)) res.setHeader(name, value);
           return inner ? inner.serve(req, res, request) : false;
         },
         ...(inner?.complete ? { complete: inner.complete.bind(inner) } : {}),
       };
     },
-    slotOf: (req) => (req as WithSlot)[SLOT],
+    slotOf: (req) => slots.get(req),
     async spendEstimate(context, cost, operation) {
       const slot = context.rateLimit;
       if (!slot) return;

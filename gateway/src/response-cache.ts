@@ -40,6 +40,7 @@ import {
   type GraphQLMetrics,
   readClientIdentity,
   requestLogFields,
+  requestState,
 } from '@trellis/http';
 import type { Viewer } from '@trellis/identity';
 import { registeredMetric } from '@trellis/telemetry/metrics';
@@ -248,9 +249,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   const prune = (now: number) => {
     for (const [tag, at] of invalidatedAt) if (at < now - REMEMBER_MS) invalidatedAt.delete(tag);
   };
-  // Each request's slot, on the request (cheaper than a WeakMap entry per request).
-  const SLOT = Symbol('trellis.cacheSlot');
-  type WithSlot = IncomingMessage & { [SLOT]?: CacheSlot };
+  const slots = requestState<CacheSlot>('trellis.cacheSlot');
   const encoded = new LRUCache<string, { version: string; bytes: Buffer }>({
     maxSize: ENCODED_MEMO_BYTES,
     sizeCalculation: (value) => value.bytes.length + 64,
@@ -428,11 +427,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
           }
         }
       }
-      (req as WithSlot)[SLOT] = slot;
+      slots.set(req, slot);
       return false;
     },
     complete(req, status, headers, body) {
-      const slot = (req as WithSlot)[SLOT];
+      const slot = slots.get(req);
       if (!slot) return;
       const decision = slot.decision;
       if (!decision || status !== 200) {
@@ -543,7 +542,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   return {
     front,
     plugins: [plugin],
-    slotOf: (req) => (req as WithSlot)[SLOT],
+    slotOf: (req) => slots.get(req),
     async invalidate(batch, source) {
       const tags = tagsToPurge(batch);
       const now = Date.now();

@@ -9,6 +9,7 @@
 // (control characters included) counts as absent, and metric labels take only a bounded set
 // of names (`createClientLabeler`).
 import type { IncomingMessage } from 'node:http';
+import { requestState } from './request-state.ts';
 
 export const CLIENT_NAME_HEADER = 'apollographql-client-name';
 export const CLIENT_VERSION_HEADER = 'apollographql-client-version';
@@ -38,17 +39,15 @@ export function parseClientIdentity(name: unknown, version: unknown): ClientIden
   return { name, version: typeof version === 'string' && VERSION.test(version) ? version : null };
 }
 
-/** Where a request's identity is kept (on the request: cheaper than a WeakMap entry per request). */
-const IDENTITY = Symbol('trellis.clientIdentity');
-type WithIdentity = IncomingMessage & { [IDENTITY]?: ClientIdentity };
+/** Where a request's identity is kept. */
+const identities = requestState<ClientIdentity>('trellis.clientIdentity');
 
 /** The client identity of a request (validated; computed once per request). */
 export function readClientIdentity(req: IncomingMessage): ClientIdentity {
-  const holder = req as WithIdentity;
-  let identity = holder[IDENTITY];
+  let identity = identities.get(req);
   if (!identity) {
     identity = parseClientIdentity(req.headers[CLIENT_NAME_HEADER], req.headers[CLIENT_VERSION_HEADER]);
-    holder[IDENTITY] = identity;
+    identities.set(req, identity);
   }
   return identity;
 }

@@ -17,6 +17,7 @@ import { readClientIdentity } from './client-identity.ts';
 import { type ConnectionLimits, createBoundedServer, DEFAULT_CONNECTION_LIMITS } from './connections.ts';
 import type { Cors } from './cors.ts';
 import { boundsProblem, DEFAULT_INPUT_BOUNDS, type InputBounds } from './input.ts';
+import { requestState } from './request-state.ts';
 
 export {
   CLIENT_NAME_HEADER,
@@ -56,6 +57,7 @@ export {
 } from './graphql-metrics.ts';
 export { DEFAULT_INPUT_BOUNDS, type InputBounds } from './input.ts';
 export { type InternalSurface, internalSurface, routeRequests } from './internal.ts';
+export { type RequestState, requestState } from './request-state.ts';
 
 /**
  * Fields of a request's access log line that only the GraphQL layer knows (operation name,
@@ -67,20 +69,18 @@ export interface RequestLogFields {
 }
 
 /**
- * Per-request state lives on the request under a module-private symbol rather than in a
+ * Per-request state lives on the request (requestState: a private Symbol) rather than in a
  * WeakMap: a WeakMap entry per request is an ephemeron the collector walks, which showed on
  * cached hits (tens of thousands of requests a second).
  */
-const LOG_FIELDS = Symbol('trellis.logFields');
-type WithLogFields = IncomingMessage & { [LOG_FIELDS]?: RequestLogFields };
+const logFields = requestState<RequestLogFields>('trellis.logFields');
 
 /** The access-log fields of a request (create-on-read). Context factories pass it on. */
 export function requestLogFields(req: IncomingMessage): RequestLogFields {
-  const holder = req as WithLogFields;
-  let fields = holder[LOG_FIELDS];
+  let fields = logFields.get(req);
   if (!fields) {
     fields = {};
-    holder[LOG_FIELDS] = fields;
+    logFields.set(req, fields);
   }
   return fields;
 }
@@ -454,7 +454,7 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
     // One access line per request, with stable keys (health probes and scrapes stay quiet).
     res.once('finish', () => {
       if (path !== graphqlPath) return;
-      const fields = (req as WithLogFields)[LOG_FIELDS];
+      const fields = logFields.get(req);
       const client = readClientIdentity(req);
       options.logger.info(
         {
