@@ -51,7 +51,10 @@ export function createIdentifier(auth: GatewayConfig['auth']): (req: IncomingMes
       throw unauthenticated(`Invalid token: ${(error as Error).message}`);
     }
   };
+  // A request without a token (most of them, and every anonymous cached hit): one shared answer.
+  const anonymous = Promise.resolve(ANONYMOUS);
   return (req) => {
+    if (req.headers.authorization === undefined && !auth.required) return anonymous;
     let viewer = verified.get(req);
     if (!viewer) {
       viewer = identify(req);

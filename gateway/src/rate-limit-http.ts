@@ -67,22 +67,28 @@ export function createRateLimitGate(options: {
   const message = (decision: Decision) =>
     `${decision.policy === 'mutations' ? 'Mutation rate limit' : 'Rate limit'} exceeded (${decision.quota} points per ${limiter.windowS} s); retry in ${decision.resetS} s`;
 
-  function headers(slot: RateLimitSlot): [string, string][] {
-    const out: [string, string][] = [['ratelimit-policy', policyHeader[slot.key.kind]]];
-    // A decision the store could not make (failed open) has no remaining budget to report.
-    const state = [...slot.decisions.values()]
-      .filter((d) => !d.failedOpen)
-      .map((d) => `"${d.policy}";r=${d.remaining};t=${d.resetS}`)
-      .join(', ');
-    if (state) out.push(['ratelimit', state]);
-    const refused = [...slot.decisions.values()].find((d) => !d.allowed);
-    if (refused) out.push(['retry-after', String(refused.resetS)]);
-    return out;
+  /** Passes each rate-limit header of the slot's response to `set`. */
+  function eachHeader(slot: RateLimitSlot, set: (name: string, value: string) => void): void {
+    set('ratelimit-policy', policyHeader[slot.key.kind]);
+    let state = '';
+    let refused: Decision | undefined;
+    for (const d of slot.decisions.values()) {
+      // A decision the store could not make (failed open) has no remaining budget to report.
+      if (!d.failedOpen) state += `${state ? ', ' : ''}"${d.policy}";r=${d.remaining};t=${d.resetS}`;
+      if (!d.allowed) refused ??= d;
+    }
+    if (state) set('ratelimit', state);
+    if (refused) set('retry-after', String(refused.resetS));
   }
 
   async function keyOf(req: IncomingMessage): Promise<ClientKey> {
     // A bad token is answered by Apollo (401); until then the request counts for its address.
-    const viewer = await identify(req).catch(() => ANONYMOUS);
+    let viewer: Viewer;
+    try {
+      viewer = await identify(req);
+    } catch {
+      viewer = ANONYMOUS;
+    }
     if (viewer.userId !== null) return { kind: 'user', id: viewer.userId };
     const address = clientAddress(req, trust);
     const client = byClient.size > 0 ? readClientIdentity(req).name : null;
@@ -94,6 +100,10 @@ export function createRateLimitGate(options: {
   function refuse(req: IncomingMessage, res: ServerResponse, slot: RateLimitSlot, decision: Decision, started: number) {
     requestLogFields(req).errorCode = ErrorCode.RATE_LIMITED;
     metrics.record(null, ErrorCode.RATE_LIMITED, (performance.now() - started) / 1000);
+    const headers: Record<string, string> = {};
+    eachHeader(slot, (name, value) => {
+      headers[name] = value;
+    });
     sendJson(
       res,
       429,
@@ -102,7 +112,7 @@ export function createRateLimitGate(options: {
           { message: message(decision), extensions: { code: ErrorCode.RATE_LIMITED, retryAfter: decision.resetS } },
         ],
       },
-      Object.fromEntries(headers(slot)),
+      headers,
     );
   }
 
@@ -119,7 +129,7 @@ export function createRateLimitGate(options: {
             return true;
           }
           slots.set(req, slot);
-          for (const [name, value] of headers(slot)) res.setHeader(name, value);
+          eachHeader(slot, (name, value) => res.setHeader(name, value));
           return inner ? inner.serve(req, res, request) : false;
         },
         ...(inner?.complete ? { complete: inner.complete.bind(inner) } : {}),
@@ -154,7 +164,7 @@ export function createRateLimitGate(options: {
           async willSendResponse({ contextValue, response }) {
             const slot = contextValue.rateLimit;
             if (!slot) return;
-            for (const [name, value] of headers(slot)) response.http.headers.set(name, value);
+            eachHeader(slot, (name, value) => response.http.headers.set(name, value));
           },
         };
       },

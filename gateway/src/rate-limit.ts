@@ -13,7 +13,7 @@
 // decisions fail open at once, with one trial call per half-open interval. In memory, the number of tracked keys is bounded (LRU):
 // a flood of distinct addresses evicts the least recently seen keys, whose counts restart.
 import { closeRedisClient, createRedisClient, dropConnection, type RedisClient } from '@trellis/cache/redis';
-import { type Circuit, createCircuit } from '@trellis/resilience';
+import { type Circuit, type CircuitOutcome, createCircuit } from '@trellis/resilience';
 import type { Logger } from '@trellis/telemetry';
 import { registeredMetric } from '@trellis/telemetry/metrics';
 import { LRUCache } from 'lru-cache';
@@ -118,6 +118,23 @@ export interface RateLimiter {
 
 const LOG_EVERY_MS = 10_000;
 
+type DecisionResult = 'allowed' | 'limited' | 'failed_open';
+type Labels = Record<string, string>;
+
+/** Spends from `limiter`; a refusal arrives as a rejected RateLimiterRes: an answer, not a store failure. */
+async function consume(
+  limiter: RateLimiterAbstract,
+  key: string,
+  points: number,
+): Promise<{ allowed: boolean; res: RateLimiterRes }> {
+  try {
+    return { allowed: true, res: await limiter.consume(key, points) };
+  } catch (error) {
+    if (error instanceof RateLimiterRes) return { allowed: false, res: error };
+    throw error;
+  }
+}
+
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const { windowS, logger } = options;
   const registry = options.registry ?? new Registry();
@@ -134,10 +151,19 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         registers: [registry],
       }),
   );
-  for (const policy of ['cost', 'mutations'] as const)
-    for (const kind of ['user', 'address', 'client'] as const)
-      for (const result of ['allowed', 'limited', 'failed_open'] as const)
-        decisions.labels(policy, kind, result).inc(0);
+  // Label objects made once (a decision per request: prom-client's labels() allocates).
+  const decisionLabels = {} as Record<Policy, Record<KeyKind, Record<DecisionResult, Labels>>>;
+  for (const policy of ['cost', 'mutations'] as const) {
+    decisionLabels[policy] = {} as Record<KeyKind, Record<DecisionResult, Labels>>;
+    for (const kind of ['user', 'address', 'client'] as const) {
+      decisionLabels[policy][kind] = {} as Record<DecisionResult, Labels>;
+      for (const result of ['allowed', 'limited', 'failed_open'] as const) {
+        const labels = { policy, key_kind: kind, result };
+        decisionLabels[policy][kind][result] = labels;
+        decisions.inc(labels, 0);
+      }
+    }
+  }
 
   // One client for the limiter's life, connected at once in the background (node-redis
   // reconnects a dropped connection by itself); a decision waits for the connection within its
@@ -169,8 +195,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         registers: [registry],
       }),
   );
-  if (options.redisUrl)
-    for (const outcome of ['ok', 'timeout', 'error', 'skipped'] as const) storeCalls.labels(outcome).inc(0);
+  const outcomeLabels = {} as Record<CircuitOutcome, Labels>;
+  for (const outcome of ['ok', 'timeout', 'error', 'skipped'] as const) outcomeLabels[outcome] = { outcome };
+  if (options.redisUrl) for (const labels of Object.values(outcomeLabels)) storeCalls.inc(labels, 0);
 
   const quotas: Record<string, number> = {
     'cost:user': options.points,
@@ -197,6 +224,15 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         })
       : new RateLimiterMemory({ points, duration: windowS, keyPrefix: name });
   const limiters = new Map(Object.entries(quotas).map(([name, points]) => [name, build(name, points)]));
+  // Per policy and key kind, looked up without building the `policy:kind` name per request.
+  const budgets = {} as Record<Policy, Record<KeyKind, { quota: number; limiter: RateLimiterAbstract }>>;
+  for (const policy of ['cost', 'mutations'] as const) {
+    budgets[policy] = {} as Record<KeyKind, { quota: number; limiter: RateLimiterAbstract }>;
+    for (const kind of ['user', 'address', 'client'] as const) {
+      const name = `${policy}:${kind}`;
+      budgets[policy][kind] = { quota: quotas[name] as number, limiter: limiters.get(name) as RateLimiterAbstract };
+    }
+  }
   if (redis) void connect();
   // A connection that swallowed commands (a hung Redis, a partition) answers nothing after
   // them, ever, and one opened meanwhile may hang in its handshake (node-redis bounds only the
@@ -253,7 +289,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 
   const failOpen = (key: ClientKey, policy: Policy, error?: unknown): Decision => {
     if (error !== undefined) storeFailed(error);
-    decisions.labels(policy, key.kind, 'failed_open').inc();
+    decisions.inc(decisionLabels[policy][key.kind].failed_open);
     const quota = quotas[`${policy}:${key.kind}`] as number;
     return { policy, allowed: true, quota, remaining: quota, resetS: windowS, failedOpen: true };
   };
@@ -263,37 +299,27 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     windowS,
     quota: (kind, policy) => quotas[`${policy}:${kind}`] as number,
     async spend(key, points, policy) {
-      const name = `${policy}:${key.kind}`;
-      const quota = quotas[name] as number;
+      const { quota, limiter } = budgets[policy][key.kind];
       const storeKey = `${key.kind}:${key.id}`;
       if (tracked && !tracked.get(storeKey)) tracked.set(storeKey, true);
-      // A refusal arrives as a rejected RateLimiterRes: an answer, not a store failure.
-      const consume = () =>
-        (limiters.get(name) as RateLimiterAbstract).consume(storeKey, points).then(
-          (res) => ({ allowed: true, res }),
-          (error: unknown) => {
-            if (error instanceof RateLimiterRes) return { allowed: false, res: error };
-            throw error;
-          },
-        );
       let answer: { allowed: boolean; res: RateLimiterRes };
       if (circuit) {
         const result = await circuit.call(async () => {
           await (connected ?? connect());
-          return consume();
+          return consume(limiter, storeKey, points);
         });
-        storeCalls.labels(result.outcome).inc();
+        storeCalls.inc(outcomeLabels[result.outcome]);
         if (result.outcome !== 'ok') return failOpen(key, policy, result.error);
         answer = result.value;
       } else {
         try {
-          answer = await consume();
+          answer = await consume(limiter, storeKey, points);
         } catch (error) {
           return failOpen(key, policy, error);
         }
       }
       const { allowed, res } = answer;
-      decisions.labels(policy, key.kind, allowed ? 'allowed' : 'limited').inc();
+      decisions.inc(decisionLabels[policy][key.kind][allowed ? 'allowed' : 'limited']);
       return {
         policy,
         allowed,

@@ -106,11 +106,17 @@ export interface ResponseCacheOptions {
  */
 const ENCODED_MEMO_BYTES = 32 * 1024 * 1024;
 
-/** Characters of request bodies kept as keys of the digest memo (per process). */
-const DIGEST_MEMO_CHARS = 32 * 1024 * 1024;
-
-/** Longest request body whose digest is memoised (longer ones are hashed on every request). */
-const DIGEST_MEMO_MAX_BODY = 2_000_000;
+/**
+ * The request digest memoised on the body's memo (FrontRequest.memo: shared by every repeat
+ * of a body text the HTTP front has vetted): re-serialising and hashing the request was a
+ * tenth of a hit's own CPU, and a memo of our own keyed by the text was one more lookup of it.
+ */
+const DIGEST = Symbol('trellis.responseCache.digest');
+interface DigestMemo {
+  generation: string;
+  accept: string;
+  digest: string | null;
+}
 
 /** Bytes read to get an entry's header line (its headers and stamps; bodies follow it). */
 const HEAD_BYTES = 1024;
@@ -162,8 +168,32 @@ interface EntryMeta {
   h: [string, string][];
 }
 
-/** Names one version of an entry (the encoded-bytes memo is valid for that version only). */
-const versionOf = (meta: EntryMeta) => `${meta.t}:${meta.n}`;
+/**
+ * One version of one entry as this process serves it: its header line (which names the
+ * version: time and nonce), that line parsed, its Cache-Control value and its encoded body.
+ */
+interface Served {
+  line: string;
+  meta: EntryMeta;
+  cacheControl: string;
+  bytes: Buffer;
+}
+
+/** Whether `text` (an entry, or the first bytes of one) starts with the header line `line`. */
+const headedBy = (text: string, line: string) =>
+  text.length > line.length && text.charCodeAt(line.length) === 10 && text.startsWith(line);
+
+/** An entry's header line parsed, or undefined when it is not one. */
+function parseMeta(line: string): EntryMeta | undefined {
+  try {
+    return JSON.parse(line) as EntryMeta;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The hit counter's labels (one object: prom-client hashes what it is given). */
+const HIT = { result: 'hit' } as const;
 
 const sha = (text: string) => createHash('sha256').update(text).digest('base64url');
 
@@ -173,6 +203,7 @@ const counter = <T extends string>(registry: Registry, name: string, help: strin
 /** A request Apollo's CSRF prevention lets through (non-simple content type or a preflight header). */
 function preflighted(req: IncomingMessage): boolean {
   const type = req.headers['content-type'];
+  if (type?.startsWith('application/json')) return true;
   if (type !== undefined && !SIMPLE_TYPES.has((type.split(';')[0] ?? '').trim().toLowerCase())) return true;
   return Boolean(req.headers['x-apollo-operation-name'] || req.headers['apollo-require-preflight']);
 }
@@ -250,35 +281,23 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     for (const [tag, at] of invalidatedAt) if (at < now - REMEMBER_MS) invalidatedAt.delete(tag);
   };
   const slots = requestState<CacheSlot>('trellis.cacheSlot');
-  const encoded = new LRUCache<string, { version: string; bytes: Buffer }>({
+  /** What this process serves per key: the version the store last returned (see Served). */
+  const served = new LRUCache<string, Served>({
     maxSize: ENCODED_MEMO_BYTES,
-    sizeCalculation: (value) => value.bytes.length + 64,
-  });
-
-  /**
-   * Request digests by the JSON body they were computed from (null: not cacheable). Hits
-   * repeat the same body; re-serialising and hashing it (87 KB in the benchmark) was a
-   * tenth of a hit's own CPU. Bounded by characters held.
-   */
-  const digests = new LRUCache<string, { generation: string; accept: string; digest: string | null }>({
-    maxSize: DIGEST_MEMO_CHARS,
-    sizeCalculation: (_value, text) => text.length + 128,
+    sizeCalculation: (value) => value.bytes.length + value.line.length + 256,
   });
 
   /** The digest of the request's answer-shaping fields (with the generation and Accept), or null when not cacheable. */
   function digestOf(req: IncomingMessage, request: FrontRequest): string | null {
     const accept = req.headers.accept ?? '';
     const gen = generation();
-    const text = request.text;
-    const memoised = text !== undefined && text.length <= DIGEST_MEMO_MAX_BODY;
-    if (memoised) {
-      const known = digests.get(text);
-      if (known && known.generation === gen && known.accept === accept) return known.digest;
-    }
+    const memo = request.memo;
+    const known = memo?.[DIGEST] as DigestMemo | undefined;
+    if (known && known.generation === gen && known.accept === accept) return known.digest;
     const fields = requestFields(request);
     // Safe to serialise: variables and extensions passed the HTTP edge's depth and size bounds.
     const digest = fields ? sha(JSON.stringify([gen, accept, ...fields])) : null;
-    if (memoised) digests.set(text, { generation: gen, accept, digest });
+    if (memo) memo[DIGEST] = { generation: gen, accept, digest } satisfies DigestMemo;
     return digest;
   }
 
@@ -294,56 +313,43 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     };
   }
 
-  /**
-   * Parsed header lines by their text (a line names one version of one entry: its time and
-   * nonce). Every hit of an entry reads the same line; parsing it each time showed in hit
-   * profiles. Read only, never mutated.
-   */
-  const heads = new LRUCache<string, EntryMeta>({ max: 10_000 });
-
-  /** The entry's header line, when readable and still fresh. */
-  function readMeta(text: string): { meta: EntryMeta; newline: number; age: number } | undefined {
-    const newline = text.indexOf('\n');
+  /** The version of `entry` (a whole stored entry) as served: the memo's when it is that version, else parsed and memoised. */
+  function servedOf(key: string, entry: string): Served | undefined {
+    const known = served.get(key);
+    if (known && headedBy(entry, known.line)) return known;
+    const newline = entry.indexOf('\n');
     if (newline === -1) return undefined;
-    const line = text.slice(0, newline);
-    let meta = heads.get(line);
-    if (!meta) {
-      try {
-        meta = JSON.parse(line) as EntryMeta;
-      } catch {
-        return undefined;
-      }
-      heads.set(line, meta);
-    }
+    const line = entry.slice(0, newline);
+    const meta = parseMeta(line);
+    if (!meta) return undefined;
+    const version: Served = {
+      line,
+      meta,
+      cacheControl: `max-age=${meta.m}, ${meta.s === 'PRIVATE' ? 'private' : 'public'}`,
+      bytes: Buffer.from(entry.slice(newline + 1)),
+    };
+    served.set(key, version);
+    return version;
+  }
+
+  /** Seconds since `meta` was stored, or undefined once it is no longer fresh. */
+  function ageOf(meta: EntryMeta): number | undefined {
     const age = Math.max(0, Math.floor((Date.now() - meta.t) / 1000));
-    return age < meta.m ? { meta, newline, age } : undefined;
+    return age < meta.m ? age : undefined;
   }
 
-  /** The encoded body of `entry` (memoised by key and version). */
-  function bytesOf(key: string, version: string, entry: string, newline: number): Buffer {
-    let body = encoded.get(key);
-    if (body?.version !== version) {
-      body = { version, bytes: Buffer.from(entry.slice(newline + 1)) };
-      encoded.set(key, body);
-    }
-    return body.bytes;
-  }
-
-  function writeHit(
-    req: IncomingMessage,
-    res: ServerResponse,
-    meta: EntryMeta,
-    age: number,
-    bytes: Buffer,
-    started: number,
-  ): true {
+  /** Writes `version` as the response, if still fresh (true), else nothing (false). */
+  function writeHit(req: IncomingMessage, res: ServerResponse, version: Served, started: number): boolean {
+    const { meta } = version;
+    const age = ageOf(meta);
+    if (age === undefined) return false;
     res.statusCode = 200;
     for (const [name, value] of meta.h) res.setHeader(name, value);
-    res.setHeader('cache-control', `max-age=${meta.m}, ${meta.s === 'PRIVATE' ? 'private' : 'public'}`);
+    res.setHeader('cache-control', version.cacheControl);
     res.setHeader('age', String(age));
     res.setHeader('x-cache', 'HIT');
-    res.end(bytes);
-    results.inc({ result: 'hit' });
+    res.end(version.bytes);
+    results.inc(HIT);
     metrics.record(meta.o, 'OK', (performance.now() - started) / 1000, readClientIdentity(req));
     requestLogFields(req).operation = meta.o ?? undefined;
     trace.getActiveSpan()?.setAttributes({ 'trellis.cache.result': 'hit', 'trellis.cache.key_scope': meta.s });
@@ -352,17 +358,16 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
 
   /** Writes a whole stored entry as the response; false when it cannot be used (expired, unreadable). */
   function sendEntry(req: IncomingMessage, res: ServerResponse, key: string, entry: string, started: number): boolean {
-    const read = readMeta(entry);
-    if (!read) return false;
-    const bytes = bytesOf(key, versionOf(read.meta), entry, read.newline);
-    return writeHit(req, res, read.meta, read.age, bytes, started);
+    const version = servedOf(key, entry);
+    return version !== undefined && writeHit(req, res, version, started);
   }
 
   /**
    * Looks `key` up: 'absent', 'unusable' (expired or unreadable) or a response written. The
-   * entry's header is read first (Redis GETRANGE): when this process already holds that
-   * version's encoded body, the body is not fetched again — the store still decides whether
-   * the entry exists, so invalidations and expiry apply exactly as to a full read.
+   * entry's header is read first (Redis GETRANGE): when this process already serves that
+   * version (the header line matches the memo's), the body is not fetched again — the store
+   * still decides whether the entry exists, so invalidations and expiry apply exactly as to a
+   * full read.
    */
   async function serveKey(
     req: IncomingMessage,
@@ -372,13 +377,14 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   ): Promise<'absent' | 'unusable' | 'served'> {
     const head = await store.peek(key, HEAD_BYTES);
     if (head === undefined) return 'absent';
-    const read = readMeta(head);
-    // A header line longer than the peek (many stored headers) is read whole.
-    if (!read && (head.includes('\n') || head.length < HEAD_BYTES)) return 'unusable';
-    const memo = encoded.get(key);
-    if (read && memo && memo.version === versionOf(read.meta)) {
-      writeHit(req, res, read.meta, read.age, memo.bytes, started);
-      return 'served';
+    const known = served.get(key);
+    if (known && headedBy(head, known.line)) return writeHit(req, res, known, started) ? 'served' : 'unusable';
+    // Another version, or none known: a readable header line that is no longer fresh is
+    // unusable without reading on; a header line longer than the peek is read whole.
+    const newline = head.indexOf('\n');
+    if (newline !== -1 || head.length < HEAD_BYTES) {
+      const meta = newline === -1 ? undefined : parseMeta(head.slice(0, newline));
+      if (!meta || ageOf(meta) === undefined) return 'unusable';
     }
     const entry = await store.cache.get(key);
     if (entry === undefined) return 'absent';

@@ -4,6 +4,7 @@
 // prevention still applied to GET, keys split by scope set and by supergraph version, and an
 // answer that raced an invalidation is not stored.
 import { readFile, writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
 import { type RunningGateway, startGateway } from '@trellis/gateway';
 import { graphql, until } from '@trellis/testing';
 import { type FaultProxy, startFaultProxy } from '@trellis/testing/fault-proxy';
@@ -197,6 +198,57 @@ describe('response cache front', () => {
       expect(parsesOfBody()).toBe(2);
     } finally {
       parse.mockRestore();
+    }
+  });
+
+  it('one connection alternating bodies gets each its own answer (the per-connection memo of the last body)', async () => {
+    // One socket for every request, so each repeat meets the connection's memo of the body
+    // before it, first the same text, then another one.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (body: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; cache: string | undefined; socket: unknown; text: string }>((resolve, reject) => {
+        const request = httpRequest(
+          graph.url,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } },
+          (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => {
+              text += chunk;
+            });
+            response.on('end', () =>
+              resolve({
+                status: response.statusCode ?? 0,
+                cache: response.headers['x-cache'] as string | undefined,
+                socket: request.socket,
+                text,
+              }),
+            );
+          },
+        );
+        request.on('error', reject);
+        request.end(body);
+      });
+    try {
+      const bodies = ['1', '2'].map((id) =>
+        JSON.stringify({ query: `query Alternate_${tag} { product(id: "${id}") { id } }` }),
+      );
+      const [a, b] = bodies as [string, string];
+      const first = await send(a);
+      expect(first.cache).toBe('MISS');
+      expect((await send(b)).cache).toBe('MISS');
+      await sleep(100);
+      const answers = [];
+      for (const body of [a, a, b, b, a, b]) answers.push(await send(body));
+      expect(new Set(answers.map((answer) => answer.socket)).size).toBe(1);
+      expect(answers.map((answer) => answer.cache)).toEqual(['HIT', 'HIT', 'HIT', 'HIT', 'HIT', 'HIT']);
+      expect(answers.map((answer) => JSON.parse(answer.text).data.product.id)).toEqual(['1', '1', '2', '2', '1', '2']);
+      // The same text as another content type is not a vetted JSON body: Apollo refuses it.
+      const plain = await send(a, { 'content-type': 'text/plain', 'apollo-require-preflight': 'true' });
+      expect(plain.status).toBe(400);
+      expect((await send(a)).cache).toBe('HIT');
+    } finally {
+      agent.destroy();
     }
   });
 

@@ -14,7 +14,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { KeyvAdapter } from '@apollo/utils.keyvadapter';
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import KeyvRedis from '@keyv/redis';
-import { type Circuit, createCircuit, withTimeout } from '@trellis/resilience';
+import { type Circuit, type CircuitOutcome, createCircuit, withTimeout } from '@trellis/resilience';
 import { registeredMetric } from '@trellis/telemetry/metrics';
 import Keyv from 'keyv';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -80,6 +80,9 @@ export interface CacheStore {
  * JSON of `{ value, expires }`, which escapes every quote of a cached response (a body of
  * tens of kilobytes) on each write and unescapes it on each hit; values here are strings.
  */
+/** A store call, as the calls metric names it. */
+type StoreOp = 'get' | 'peek' | 'set' | 'delete' | 'put' | 'purge';
+
 const RAW = '\u0001';
 const serialize = ({ value, expires }: { value?: unknown; expires?: number | null | undefined }): string =>
   `${RAW}${expires ?? ''}\n${String(value)}`;
@@ -127,6 +130,22 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
           registers: [registry],
         }),
     );
+  // Label objects by op and outcome, made once (a call per cached hit).
+  const callLabels: Partial<Record<StoreOp, Partial<Record<CircuitOutcome, Record<string, string>>>>> = {};
+  const countCall = (op: StoreOp, outcome: CircuitOutcome) => {
+    if (!calls) return;
+    let byOutcome = callLabels[op];
+    if (!byOutcome) {
+      byOutcome = {};
+      callLabels[op] = byOutcome;
+    }
+    let labels = byOutcome[outcome];
+    if (!labels) {
+      labels = { op, outcome };
+      byOutcome[outcome] = labels;
+    }
+    calls.inc(labels);
+  };
   if (registry) {
     registeredMetric(
       registry,
@@ -213,19 +232,18 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   };
   circuit.onOpen(reconnect);
 
-  async function guarded<T>(
-    op: 'get' | 'peek' | 'set' | 'delete' | 'put' | 'purge',
-    call: () => Promise<T>,
-    fallback: T,
-  ): Promise<T> {
+  function guarded<T>(op: StoreOp, call: () => Promise<T>, fallback: T): Promise<T> {
     if (memory) {
-      // In-process: nothing to time out or trip.
-      const value = await call();
-      calls?.inc({ op, outcome: 'ok' });
-      return value;
+      // In-process: nothing to time out, trip or fail.
+      countCall(op, 'ok');
+      return call();
     }
+    return callRedis(op, call, fallback);
+  }
+
+  async function callRedis<T>(op: StoreOp, call: () => Promise<T>, fallback: T): Promise<T> {
     const result = await circuit.call(() => connected.then(() => throwingStoreErrors(call)));
-    calls?.inc({ op, outcome: result.outcome });
+    countCall(op, result.outcome);
     if (result.outcome === 'ok') return result.value;
     if (result.outcome !== 'skipped') options.onError?.(result.error);
     return fallback;
@@ -237,7 +255,7 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
       guarded('set', () => inner.set(key, value, setOptions), undefined),
     delete: (key) => guarded('delete', () => Promise.resolve(inner.delete(key)).then(Boolean), false),
   };
-  const peek = async (key: string, length: number): Promise<string | undefined> => {
+  const peek = (key: string, length: number): Promise<string | undefined> => {
     const store = redis;
     if (!store) return cache.get(key);
     return guarded(

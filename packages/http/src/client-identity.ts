@@ -33,10 +33,22 @@ export interface ClientIdentity {
 
 const ANONYMOUS_CLIENT: ClientIdentity = Object.freeze({ name: null, version: null });
 
+/** The last pair of values parsed and its identity: clients repeat theirs, request after request. */
+let last: { name: unknown; version: unknown; identity: ClientIdentity } = {
+  name: undefined,
+  version: undefined,
+  identity: ANONYMOUS_CLIENT,
+};
+
 /** Validates raw header values (a repeated header counts as invalid). */
 export function parseClientIdentity(name: unknown, version: unknown): ClientIdentity {
-  if (typeof name !== 'string' || !NAME.test(name)) return ANONYMOUS_CLIENT;
-  return { name, version: typeof version === 'string' && VERSION.test(version) ? version : null };
+  if (name === last.name && version === last.version) return last.identity;
+  let identity = ANONYMOUS_CLIENT;
+  if (typeof name === 'string' && NAME.test(name))
+    identity = Object.freeze({ name, version: typeof version === 'string' && VERSION.test(version) ? version : null });
+  // Only strings are remembered (an array is a repeated header: parsed, never matched by ===).
+  if (typeof name === 'string' || name === undefined) last = { name, version, identity };
+  return identity;
 }
 
 /** Where a request's identity is kept. */

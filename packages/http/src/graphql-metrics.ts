@@ -31,6 +31,8 @@ export interface GraphQLMetrics {
 
 const NO_CLIENT: ClientIdentity = { name: null, version: null };
 
+type Labels = { operation: string; client: string; code?: string };
+
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 
 export function createGraphQLMetrics(options: GraphQLMetricsOptions): GraphQLMetrics {
@@ -61,23 +63,39 @@ export function createGraphQLMetrics(options: GraphQLMetricsOptions): GraphQLMet
   );
   const seen = new Set<string>();
   const label = (name: string | null | undefined): string => {
-    if (!name || !OPERATION_NAME.test(name)) return 'anonymous';
+    if (!name) return 'anonymous';
     if (seen.has(name)) return name;
+    if (!OPERATION_NAME.test(name)) return 'anonymous';
     if (seen.size >= maxOperations) return 'other';
     seen.add(name);
     return name;
   };
   const clientLabel = createClientLabeler(options.clients);
+  // Label objects per (operation, client), made once: both sets are bounded, and a cached hit
+  // records a request too (prom-client's labels() allocates a binding on every call).
+  const labelSets = new Map<string, Map<string, { duration: Labels; ok: Labels }>>();
+  const labelsOf = (operation: string, client: string) => {
+    let byClient = labelSets.get(operation);
+    if (!byClient) {
+      byClient = new Map();
+      labelSets.set(operation, byClient);
+    }
+    let labels = byClient.get(client);
+    if (!labels) {
+      labels = { duration: { operation, client }, ok: { operation, code: 'OK', client } };
+      byClient.set(client, labels);
+    }
+    return labels;
+  };
   const record = (
     operationName: string | null | undefined,
     code: string,
     seconds: number,
     identity: ClientIdentity = NO_CLIENT,
   ) => {
-    const operation = label(operationName);
-    const client = clientLabel(identity);
-    requests.labels(operation, code, client).inc();
-    duration.labels(operation, client).observe(seconds);
+    const labels = labelsOf(label(operationName), clientLabel(identity));
+    requests.inc(code === 'OK' ? labels.ok : { operation: labels.ok.operation, code, client: labels.ok.client });
+    duration.observe(labels.duration, seconds);
   };
   return {
     record,

@@ -158,7 +158,17 @@ export interface FrontRequest {
    * `body` may parse it then (a repeat of a body already vetted is not parsed up front).
    */
   text?: string;
+  /**
+   * With `text`: state derived from that text, the same object for every repeat of it while
+   * the server remembers the text as vetted. A front keeps what it computes from the text
+   * here, under a Symbol of its own, instead of in a memo of its own keyed by the text: a
+   * cached hit then looks its body text up once, not once per front.
+   */
+  memo?: BodyMemo;
 }
+
+/** What fronts derive from one JSON body text (FrontRequest.memo), each under its own Symbol. */
+export type BodyMemo = Record<symbol, unknown>;
 
 export interface GraphQLFront {
   /** Answers the request itself (resolves true) or lets Apollo run it (false). */
@@ -277,31 +287,40 @@ const VETTED_BODY_MAX = 2_000_000;
 const VETTED_BODY_CHARS = 32_000_000;
 
 /**
- * The front's view of a request. A vetted repeat (`body` undefined, `text` set) gets its body
- * parsed on first read: a front that keys by `text` never pays for it.
+ * The last vetted body of each connection (bodies up to LAST_BODY_MAX characters): a client
+ * that repeats it on its connection — a cached query polled, an ingress's pooled connection
+ * carrying a popular query — is found by comparing the texts, without hashing the text to look
+ * it up (hashing the benchmark's 850-character body cost a hit about 2 % of its CPU). Bounded
+ * per connection; connections are capped (connections.ts).
  */
-function frontRequest(
-  method: FrontRequest['method'],
-  body: unknown,
-  search: string,
-  text: string | undefined,
-): FrontRequest {
-  if (text === undefined) return { method, body, search };
-  if (body !== undefined) return { method, body, search, text };
-  let parsed: unknown;
-  let read = false;
-  return {
-    method,
-    search,
-    text,
-    get body() {
-      if (!read) {
-        parsed = text === '' ? {} : JSON.parse(text);
-        read = true;
-      }
-      return parsed;
-    },
-  };
+const LAST_BODY = Symbol('trellis.lastVettedBody');
+const LAST_BODY_MAX = 8192;
+type LastBody = { text: string; memo: BodyMemo };
+
+/**
+ * The front's view of a vetted repeat (`text` set, not parsed yet): the body is parsed on
+ * first read, so a front that keys by `text` never pays for it. A class (the getter on its
+ * prototype), not an object literal with a getter: one per cached hit.
+ */
+class VettedRepeat implements FrontRequest {
+  readonly method = 'POST';
+  readonly search: string;
+  readonly text: string;
+  readonly memo: BodyMemo;
+  #parsed: unknown;
+  #read = false;
+  constructor(search: string, text: string, memo: BodyMemo) {
+    this.search = search;
+    this.text = text;
+    this.memo = memo;
+  }
+  get body(): unknown {
+    if (!this.#read) {
+      this.#parsed = this.text === '' ? {} : JSON.parse(this.text);
+      this.#read = true;
+    }
+    return this.#parsed;
+  }
 }
 
 export function createHttpServer<TContext extends BaseContext>(options: HttpServerOptions<TContext>): Server {
@@ -331,10 +350,11 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
    * 87 KB body cost a hit more CPU than serving it. The checks are functions of the text
    * alone, so a repeat passes them again. Bounded by characters held.
    */
-  const vetted = new LRUCache<string, true>({
+  const vetted = new LRUCache<string, BodyMemo>({
     maxSize: VETTED_BODY_CHARS,
     maxEntrySize: VETTED_BODY_MAX,
-    sizeCalculation: (_value, text) => text.length + 64,
+    // The text, and what fronts keep in its memo (a digest, a text key: small).
+    sizeCalculation: (_memo, text) => text.length + 256,
   });
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
@@ -360,6 +380,7 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
     }
     let body: unknown;
     let json: string | undefined;
+    let memo: BodyMemo | undefined;
     if (req.method === 'POST') {
       let text: string;
       try {
@@ -373,7 +394,14 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
         throw error;
       }
       const type = req.headers['content-type'] ?? '';
-      if (type.includes('json') && text.length <= VETTED_BODY_MAX && vetted.has(text)) {
+      const socket = req.socket as typeof req.socket & { [LAST_BODY]?: LastBody };
+      const last = socket[LAST_BODY];
+      if (last?.text === text && type.includes('json')) memo = last.memo;
+      else if (type.includes('json') && text.length <= VETTED_BODY_MAX) {
+        memo = vetted.get(text);
+        if (memo && text.length <= LAST_BODY_MAX) socket[LAST_BODY] = { text, memo };
+      }
+      if (memo) {
         json = text;
       } else if (type.includes('json')) {
         try {
@@ -401,7 +429,11 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
           if (admitted.body !== body) json = undefined;
           body = admitted.body;
         }
-        if (json !== undefined && json.length <= VETTED_BODY_MAX) vetted.set(json, true);
+        if (json !== undefined && json.length <= VETTED_BODY_MAX) {
+          memo = {};
+          vetted.set(json, memo);
+          if (json.length <= LAST_BODY_MAX) socket[LAST_BODY] = { text: json, memo };
+        }
       }
     } else if (options.admit) {
       requestError(res, 405, 'Only POST requests are accepted in trusted documents mode');
@@ -414,7 +446,12 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
       }
     }
     const front = options.front;
-    const request = frontRequest(req.method, body, search, json);
+    const request: FrontRequest =
+      json === undefined
+        ? { method: req.method, body, search }
+        : body === undefined && memo
+          ? new VettedRepeat(search, json, memo)
+          : { method: req.method, body, search, text: json, ...(memo ? { memo } : {}) };
     if (front && (await front.serve(req, res, request))) return;
     body = request.body;
     const headers = new HeaderMap();
@@ -451,26 +488,27 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     const search = queryAt === -1 ? '' : url.slice(queryAt);
-    // One access line per request, with stable keys (health probes and scrapes stay quiet).
-    res.once('finish', () => {
-      if (path !== graphqlPath) return;
-      const fields = logFields.get(req);
-      const client = readClientIdentity(req);
-      options.logger.info(
-        {
-          request_id: requestId,
-          method: req.method,
-          path,
-          status: res.statusCode,
-          duration_ms: Math.round((performance.now() - started) * 100) / 100,
-          operation: fields?.operation ?? null,
-          error_code: fields?.errorCode ?? null,
-          client_name: client.name,
-          client_version: client.version,
-        },
-        'request',
-      );
-    });
+    // One access line per request, with stable keys (health probes and scrapes stay quiet;
+    // nothing is gathered when the level is above info).
+    if (path === graphqlPath && options.logger.isLevelEnabled('info'))
+      res.once('finish', () => {
+        const fields = logFields.get(req);
+        const client = readClientIdentity(req);
+        options.logger.info(
+          {
+            request_id: requestId,
+            method: req.method,
+            path,
+            status: res.statusCode,
+            duration_ms: Math.round((performance.now() - started) * 100) / 100,
+            operation: fields?.operation ?? null,
+            error_code: fields?.errorCode ?? null,
+            client_name: client.name,
+            client_version: client.version,
+          },
+          'request',
+        );
+      });
     if (options.cors?.handle(req, res)) return;
     const work = path === graphqlPath ? handleGraphQL(req, res, search) : (routes[path] ?? notFound)(req, res);
     Promise.resolve(work).catch((error: unknown) => {
