@@ -15,7 +15,7 @@
 import { closeRedisClient, createRedisClient, dropConnection, type RedisClient } from '@trellis/cache/redis';
 import { type Circuit, type CircuitOutcome, createCircuit } from '@trellis/resilience';
 import type { Logger } from '@trellis/telemetry';
-import { registeredMetric } from '@trellis/telemetry/metrics';
+import { batchedCounter, registeredMetric } from '@trellis/telemetry/metrics';
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
@@ -140,27 +140,21 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const registry = options.registry ?? new Registry();
   const timeoutMs = options.timeoutMs ?? 50;
   const namespace = options.namespace ?? 'trellis';
-  const decisions = registeredMetric(
-    registry,
-    'trellis_gateway_rate_limit_decisions_total',
-    () =>
-      new Counter({
-        name: 'trellis_gateway_rate_limit_decisions_total',
-        help: 'Rate-limit decisions by policy (cost, mutations), key kind (user, address, client) and result (allowed, limited, failed_open)',
-        labelNames: ['policy', 'key_kind', 'result'],
-        registers: [registry],
-      }),
-  );
-  // Label objects made once (a decision per request: prom-client's labels() allocates).
-  const decisionLabels = {} as Record<Policy, Record<KeyKind, Record<DecisionResult, Labels>>>;
+  const decisions = batchedCounter(registry, {
+    name: 'trellis_gateway_rate_limit_decisions_total',
+    help: 'Rate-limit decisions by policy (cost, mutations), key kind (user, address, client) and result (allowed, limited, failed_open)',
+    labelNames: ['policy', 'key_kind', 'result'],
+  });
+  // One counting child per decision kind (a decision per request), every series exported from the start.
+  const countDecision = {} as Record<Policy, Record<KeyKind, Record<DecisionResult, () => void>>>;
   for (const policy of ['cost', 'mutations'] as const) {
-    decisionLabels[policy] = {} as Record<KeyKind, Record<DecisionResult, Labels>>;
+    countDecision[policy] = {} as Record<KeyKind, Record<DecisionResult, () => void>>;
     for (const kind of ['user', 'address', 'client'] as const) {
-      decisionLabels[policy][kind] = {} as Record<DecisionResult, Labels>;
+      countDecision[policy][kind] = {} as Record<DecisionResult, () => void>;
       for (const result of ['allowed', 'limited', 'failed_open'] as const) {
         const labels = { policy, key_kind: kind, result };
-        decisionLabels[policy][kind][result] = labels;
-        decisions.inc(labels, 0);
+        countDecision[policy][kind][result] = decisions.child(labels);
+        decisions.counter.inc(labels, 0);
       }
     }
   }
@@ -289,7 +283,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 
   const failOpen = (key: ClientKey, policy: Policy, error?: unknown): Decision => {
     if (error !== undefined) storeFailed(error);
-    decisions.inc(decisionLabels[policy][key.kind].failed_open);
+    countDecision[policy][key.kind].failed_open();
     const quota = quotas[`${policy}:${key.kind}`] as number;
     return { policy, allowed: true, quota, remaining: quota, resetS: windowS, failedOpen: true };
   };
@@ -319,7 +313,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         }
       }
       const { allowed, res } = answer;
-      decisions.inc(decisionLabels[policy][key.kind][allowed ? 'allowed' : 'limited']);
+      countDecision[policy][key.kind][allowed ? 'allowed' : 'limited']();
       return {
         policy,
         allowed,

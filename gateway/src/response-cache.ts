@@ -43,7 +43,7 @@ import {
   requestState,
 } from '@trellis/http';
 import type { Viewer } from '@trellis/identity';
-import { registeredMetric } from '@trellis/telemetry/metrics';
+import { batchedCounter, registeredMetric } from '@trellis/telemetry/metrics';
 import { LRUCache } from 'lru-cache';
 import { Counter, type Registry } from 'prom-client';
 import type { GatewayContext } from './identity.ts';
@@ -192,9 +192,6 @@ function parseMeta(line: string): EntryMeta | undefined {
   }
 }
 
-/** The hit counter's labels (one object: prom-client hashes what it is given). */
-const HIT = { result: 'hit' } as const;
-
 const sha = (text: string) => createHash('sha256').update(text).digest('base64url');
 
 const counter = <T extends string>(registry: Registry, name: string, help: string, labelNames: T[]) =>
@@ -255,12 +252,13 @@ function requestFields(request: FrontRequest): unknown[] | undefined {
 
 export function createResponseCache(options: ResponseCacheOptions): ResponseCache {
   const { store, registry, metrics, identify, generation } = options;
-  const results = counter(
-    registry,
-    'trellis_gateway_response_cache_total',
-    'Gateway responses by response-cache result (hit, miss, bypass, store, stale)',
-    ['result'],
-  );
+  const cacheResults = batchedCounter(registry, {
+    name: 'trellis_gateway_response_cache_total',
+    help: 'Gateway responses by response-cache result (hit, miss, bypass, store, stale)',
+    labelNames: ['result'],
+  });
+  const results = cacheResults.counter;
+  const countHit = cacheResults.child({ result: 'hit' });
   const invalidations = counter(
     registry,
     'trellis_gateway_cache_invalidations_total',
@@ -349,7 +347,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     res.setHeader('age', String(age));
     res.setHeader('x-cache', 'HIT');
     res.end(version.bytes);
-    results.inc(HIT);
+    countHit();
     metrics.record(meta.o, 'OK', (performance.now() - started) / 1000, readClientIdentity(req));
     requestLogFields(req).operation = meta.o ?? undefined;
     trace.getActiveSpan()?.setAttributes({ 'trellis.cache.result': 'hit', 'trellis.cache.key_scope': meta.s });

@@ -15,9 +15,9 @@ import { KeyvAdapter } from '@apollo/utils.keyvadapter';
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import KeyvRedis from '@keyv/redis';
 import { type Circuit, type CircuitOutcome, createCircuit, withTimeout } from '@trellis/resilience';
-import { registeredMetric } from '@trellis/telemetry/metrics';
+import { batchedCounter, registeredMetric } from '@trellis/telemetry/metrics';
 import Keyv from 'keyv';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import { MARKER_TTL_MS, PURGE_SCRIPT, PUT_SCRIPT } from './scripts.ts';
 
 export type { KeyValueCache };
@@ -119,32 +119,26 @@ export function createCacheStore(options: CacheStoreOptions): CacheStore {
   const registry = options.registry;
   const calls =
     registry &&
-    registeredMetric(
-      registry,
-      'trellis_cache_calls_total',
-      () =>
-        new Counter({
-          name: 'trellis_cache_calls_total',
-          help: 'Response cache store calls by operation and outcome',
-          labelNames: ['op', 'outcome'],
-          registers: [registry],
-        }),
-    );
-  // Label objects by op and outcome, made once (a call per cached hit).
-  const callLabels: Partial<Record<StoreOp, Partial<Record<CircuitOutcome, Record<string, string>>>>> = {};
+    batchedCounter(registry, {
+      name: 'trellis_cache_calls_total',
+      help: 'Response cache store calls by operation and outcome',
+      labelNames: ['op', 'outcome'],
+    });
+  // A counting child per op and outcome, made on first use (a call per cached hit).
+  const callCounters: Partial<Record<StoreOp, Partial<Record<CircuitOutcome, () => void>>>> = {};
   const countCall = (op: StoreOp, outcome: CircuitOutcome) => {
     if (!calls) return;
-    let byOutcome = callLabels[op];
+    let byOutcome = callCounters[op];
     if (!byOutcome) {
       byOutcome = {};
-      callLabels[op] = byOutcome;
+      callCounters[op] = byOutcome;
     }
-    let labels = byOutcome[outcome];
-    if (!labels) {
-      labels = { op, outcome };
-      byOutcome[outcome] = labels;
+    let count = byOutcome[outcome];
+    if (!count) {
+      count = calls.child({ op, outcome });
+      byOutcome[outcome] = count;
     }
-    calls.inc(labels);
+    count();
   };
   if (registry) {
     registeredMetric(

@@ -3,8 +3,8 @@
 // `trellis_graphql_request_duration_seconds{operation,client}`. Both label sets are bounded
 // (operation names and client names beyond their caps are `other`).
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { registeredMetric } from '@trellis/telemetry/metrics';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { batchedCounter, registeredMetric } from '@trellis/telemetry/metrics';
+import { Histogram, type Registry } from 'prom-client';
 import {
   CLIENT_NAME_HEADER,
   CLIENT_VERSION_HEADER,
@@ -31,24 +31,18 @@ export interface GraphQLMetrics {
 
 const NO_CLIENT: ClientIdentity = { name: null, version: null };
 
-type Labels = { operation: string; client: string; code?: string };
+type Labels = { operation: string; client: string };
 
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 
 export function createGraphQLMetrics(options: GraphQLMetricsOptions): GraphQLMetrics {
   const { registry } = options;
   const maxOperations = options.maxOperations ?? 200;
-  const requests = registeredMetric(
-    registry,
-    'trellis_graphql_requests_total',
-    () =>
-      new Counter({
-        name: 'trellis_graphql_requests_total',
-        help: 'GraphQL requests by operation, outcome (OK, or the first error code) and client',
-        labelNames: ['operation', 'code', 'client'],
-        registers: [registry],
-      }),
-  );
+  const requests = batchedCounter(registry, {
+    name: 'trellis_graphql_requests_total',
+    help: 'GraphQL requests by operation, outcome (OK, or the first error code) and client',
+    labelNames: ['operation', 'code', 'client'],
+  });
   const duration = registeredMetric(
     registry,
     'trellis_graphql_request_duration_seconds',
@@ -73,7 +67,7 @@ export function createGraphQLMetrics(options: GraphQLMetricsOptions): GraphQLMet
   const clientLabel = createClientLabeler(options.clients);
   // Label objects per (operation, client), made once: both sets are bounded, and a cached hit
   // records a request too (prom-client's labels() allocates a binding on every call).
-  const labelSets = new Map<string, Map<string, { duration: Labels; ok: Labels }>>();
+  const labelSets = new Map<string, Map<string, { duration: Labels; ok: () => void }>>();
   const labelsOf = (operation: string, client: string) => {
     let byClient = labelSets.get(operation);
     if (!byClient) {
@@ -82,7 +76,7 @@ export function createGraphQLMetrics(options: GraphQLMetricsOptions): GraphQLMet
     }
     let labels = byClient.get(client);
     if (!labels) {
-      labels = { duration: { operation, client }, ok: { operation, code: 'OK', client } };
+      labels = { duration: { operation, client }, ok: requests.child({ operation, code: 'OK', client }) };
       byClient.set(client, labels);
     }
     return labels;
@@ -94,7 +88,8 @@ export function createGraphQLMetrics(options: GraphQLMetricsOptions): GraphQLMet
     identity: ClientIdentity = NO_CLIENT,
   ) => {
     const labels = labelsOf(label(operationName), clientLabel(identity));
-    requests.inc(code === 'OK' ? labels.ok : { operation: labels.ok.operation, code, client: labels.ok.client });
+    if (code === 'OK') labels.ok();
+    else requests.counter.inc({ operation: labels.duration.operation, code, client: labels.duration.client });
     duration.observe(labels.duration, seconds);
   };
   return {

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { context, ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { AlwaysOnSampler, SamplingDecision } from '@opentelemetry/sdk-trace';
+import { Counter, Registry } from 'prom-client';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { serviceNameFromScript } from './env.ts';
 import { activeTraceId, createLogger } from './index.ts';
-import { createMetricsRegistry } from './metrics.ts';
+import { batchedCounter, createMetricsRegistry } from './metrics.ts';
 import { packageVersionOf, serviceResource } from './resource.ts';
 import { EntryPointSampler } from './sampler.ts';
 import { recordDroppedSpans } from './state.ts';
@@ -72,6 +73,33 @@ describe('metrics', () => {
     expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
     expect(text).not.toMatch(/service="/);
+  });
+
+  it('a batched counter reads exactly what its children counted, scrape after scrape', async () => {
+    const registry = new Registry();
+    const config = { name: 'test_batched_total', help: 'h', labelNames: ['result'] as const };
+    const hits = batchedCounter(registry, config);
+    const hit = hits.child({ result: 'hit' });
+    // Built twice on one registry (a component made again): one counter, both counting.
+    const again = batchedCounter(registry, config).child({ result: 'hit' });
+    const series = async () =>
+      Object.fromEntries(
+        (await registry.getSingleMetric('test_batched_total')!.get()).values.map((v) => [v.labels.result, v.value]),
+      );
+    // A child's series appears with its first increment; the counter itself still counts.
+    expect(await series()).toEqual({});
+    hits.counter.inc({ result: 'miss' });
+    for (let i = 0; i < 5; i++) hit();
+    again(2);
+    expect(await series()).toEqual({ hit: 7, miss: 1 });
+    expect(await series()).toEqual({ hit: 7, miss: 1 });
+    hit();
+    expect(await registry.metrics()).toMatch(/^test_batched_total\{result="hit"\} 8$/m);
+    // The same name as a plain counter is refused, not silently left unflushed.
+    new Counter({ name: 'test_plain_total', help: 'h', registers: [registry] });
+    expect(() => batchedCounter(registry, { name: 'test_plain_total', help: 'h', labelNames: [] })).toThrow(
+      /not a batched counter/,
+    );
   });
 });
 
