@@ -170,8 +170,15 @@ export function hasTaskset(): boolean {
   }
 }
 
-/** Whether load generator and target can be kept on separate CPUs (0 and 1). */
-export const canPin = () => availableParallelism() >= 2 && hasTaskset();
+/**
+ * Whether load generator and target can be kept on separate CPUs (0 and 1). Decided once, when
+ * this module loads: a benchmark that pins itself (`taskset -p`) narrows its own affinity, and
+ * `availableParallelism()` follows it — asked again after that, this answered "no", and every
+ * process it then started inherited the benchmark's one CPU (bench:cors measured its targets
+ * and autocannon sharing CPU 0).
+ */
+const PINNABLE = availableParallelism() >= 2 && hasTaskset();
+export const canPin = () => PINNABLE;
 
 /**
  * The environment that raises the gateway's anonymous rate-limit budget for a benchmark:
