@@ -28,6 +28,7 @@ import { freePort } from '@trellis/db/embedded';
 import { createClientLabeler, createCors, parseClientIdentity, readClientIdentity } from '@trellis/http';
 import { waitForStatus } from '../tools/src/process.ts';
 import {
+  assertPinned,
   autocannon,
   BENCH_ANON_BUDGET,
   type BenchProcess,
@@ -184,7 +185,9 @@ async function main() {
         if (browser.get('access-control-allow-origin') !== ORIGIN) throw new Error(`${target}: no CORS header`);
       }
       if (target === 'cached' && browser.get('x-cache') !== 'HIT') throw new Error('cached: second request not a hit');
+      assertPinned(targets[target].pid, 1, target);
     }
+    assertPinned(subgraphs.pid, 0, 'the subgraphs');
     const runs: Record<Target, Record<Variant, Figures[]>> = {
       static: { plain: [], browser: [] },
       off: { plain: [], browser: [] },

@@ -224,6 +224,19 @@ export function startPinned(
   return { pid, exited, signal, stop: () => signal('SIGKILL') };
 }
 
+/**
+ * Throws unless process `pid` runs on CPU `cpu` only (when pinning is possible): a benchmark
+ * whose processes silently share a CPU measures the sharing (see canPin).
+ */
+export function assertPinned(pid: number, cpu: number, what: string): void {
+  if (!canPin()) return;
+  const list = execFileSync('taskset', ['-cp', String(pid)], { encoding: 'utf8' })
+    .trim()
+    .split(': ')
+    .at(-1);
+  if (list !== String(cpu)) throw new Error(`${what} (pid ${pid}) runs on CPUs ${list}, not on CPU ${cpu} alone`);
+}
+
 export const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
