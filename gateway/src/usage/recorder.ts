@@ -65,23 +65,18 @@ function textKey(request: FrontRequest): string | undefined {
   return typeof query === 'string' ? `${typeof name === 'string' ? name : ''}\n${query}` : undefined;
 }
 
+/** The text key of a request, kept on its body's memo (FrontRequest.memo, one per vetted body text). */
+const TEXT_KEY = Symbol('trellis.usage.textKey');
+
 /**
- * The text key of a request by its JSON body (a cached hit's body is never parsed: reading
- * `request.body` would parse it just to record the hit). Bounded by characters held.
+ * The text key of a request. A cached hit's body is never parsed (reading `request.body` would
+ * parse it just to record the hit): its key is computed once per body text, on the body's memo.
  */
-const textKeys = new LRUCache<string, string>({
-  maxSize: KNOWN_TEXT_BYTES,
-  sizeCalculation: (key, text) => text.length + key.length,
-});
 function textKeyOf(request: FrontRequest): string | undefined {
-  const text = request.text;
-  if (text === undefined) return textKey(request);
-  let key = textKeys.get(text);
-  if (key === undefined) {
-    key = textKey(request);
-    if (key !== undefined) textKeys.set(text, key);
-  }
-  return key;
+  const memo = request.memo;
+  if (!memo) return textKey(request);
+  if (!(TEXT_KEY in memo)) memo[TEXT_KEY] = textKey(request);
+  return memo[TEXT_KEY] as string | undefined;
 }
 
 /** Retention runs at most this often per gateway. */
