@@ -156,7 +156,7 @@ const SIMPLE_TYPES = new Set(['text/plain', 'application/x-www-form-urlencoded',
 interface EntryMeta {
   /** Stored at (ms). */
   t: number;
-  /** Nonce: with `t`, names this version of the entry (the encoded-bytes memo checks it). */
+  /** Nonce: with `t`, names this version of the entry (the served-version memo compares the whole header line). */
   n: string;
   /** max-age (s). */
   m: number;
