@@ -287,11 +287,12 @@ const VETTED_BODY_CHARS = 32_000_000;
  * The last vetted body of each connection (bodies up to LAST_BODY_MAX characters): a client
  * that repeats it on its connection — a cached query polled, an ingress's pooled connection
  * carrying a popular query — is found by comparing the texts, without hashing the text to look
- * it up (hashing the benchmark's 850-character body cost a hit about 2 % of its CPU). Bounded
- * per connection; connections are capped (connections.ts).
+ * it up (hashing the benchmark's 850-character body cost a hit about 2 % of its CPU). At most
+ * LAST_BODY_MAX characters per connection, and connections are capped (connections.ts): 40 MB
+ * at the default cap of 10,000 connections each holding a distinct 4 KB body.
  */
 const LAST_BODY = Symbol('trellis.lastVettedBody');
-const LAST_BODY_MAX = 8192;
+const LAST_BODY_MAX = 4096;
 type LastBody = { text: string; memo: BodyMemo };
 
 /**
