@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import {
-  BENCH_ANON_BUDGET,
+  BENCH_ANON_BUDGET_ENV,
   deployedGateway,
   deployedGatewayCommand,
   machine,
@@ -34,19 +34,15 @@ ${SHARED_BENCH_HELP}`,
 
 type Target = 'apollo' | 'hive' | 'trellis' | 'trellis_fetchdedup' | 'trellis_nodedup';
 const command = deployedGatewayCommand();
-/** lib.ts BENCH_ANON_BUDGET as an `env` argument. */
-const budget = Object.entries(BENCH_ANON_BUDGET)
-  .map(([name, value]) => `${name}=${value}`)
-  .join(' ');
 
 const resultsFile =
   values.results ??
   (await runSharedBench(values.bench, values, {
     apollo: 'apollo',
     hive: 'hive',
-    trellis: `env RESPONSE_CACHE=off ${budget} ${command}`,
-    trellis_fetchdedup: `env RESPONSE_CACHE=off ${budget} OPERATION_DEDUP=off ${command}`,
-    trellis_nodedup: `env RESPONSE_CACHE=off ${budget} OPERATION_DEDUP=off SUBGRAPH_DEDUP=off ${command}`,
+    trellis: `env RESPONSE_CACHE=off ${BENCH_ANON_BUDGET_ENV} ${command}`,
+    trellis_fetchdedup: `env RESPONSE_CACHE=off ${BENCH_ANON_BUDGET_ENV} OPERATION_DEDUP=off ${command}`,
+    trellis_nodedup: `env RESPONSE_CACHE=off ${BENCH_ANON_BUDGET_ENV} OPERATION_DEDUP=off SUBGRAPH_DEDUP=off ${command}`,
   }));
 const { medians, settings, runs } = JSON.parse(readFileSync(resultsFile, 'utf8')) as {
   medians: Record<Target, SharedBenchMedians>;
@@ -78,7 +74,7 @@ heap from it), with its telemetry preload — on \`../shared/bench\`'s workload,
 off. In-flight deduplication: \`OPERATION_DEDUP\` shares one execution between identical
 queries in flight at once, \`SUBGRAPH_DEDUP\` one subgraph fetch between identical fetches; both
 on by default, and this workload (50 clients sending one query) is where they give the most.
-Its 50 clients are one address, so every Trellis target runs with \`${budget}\`: the rate
+Its 50 clients are one address, so every Trellis target runs with \`${BENCH_ANON_BUDGET_ENV}\`: the rate
 limiter still decides every request, with a budget that answers them instead of refusing
 them (the deployed anonymous budget is about 15,000 of this query a minute).
 Command (\`{supergraph}\`/\`{port}\` filled in by the runner):

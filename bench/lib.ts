@@ -188,6 +188,11 @@ export const canPin = () => PINNABLE;
  */
 export const BENCH_ANON_BUDGET = { RATE_LIMIT_ANON_POINTS: '1000000000000' } as const;
 
+/** BENCH_ANON_BUDGET as `env` arguments (for ../shared/bench target command lines). */
+export const BENCH_ANON_BUDGET_ENV = Object.entries(BENCH_ANON_BUDGET)
+  .map(([name, value]) => `${name}=${value}`)
+  .join(' ');
+
 /** A benchmark's child process: a shell command line in its own process group. */
 export interface BenchProcess {
   pid: number;
