@@ -284,14 +284,14 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const failOpen = (key: ClientKey, policy: Policy, error?: unknown): Decision => {
     if (error !== undefined) storeFailed(error);
     countDecision[policy][key.kind].failed_open();
-    const quota = quotas[`${policy}:${key.kind}`] as number;
+    const { quota } = budgets[policy][key.kind];
     return { policy, allowed: true, quota, remaining: quota, resetS: windowS, failedOpen: true };
   };
 
   return {
     store: redis ? 'redis' : 'memory',
     windowS,
-    quota: (kind, policy) => quotas[`${policy}:${kind}`] as number,
+    quota: (kind, policy) => budgets[policy][kind].quota,
     async spend(key, points, policy) {
       const { quota, limiter } = budgets[policy][key.kind];
       const storeKey = `${key.kind}:${key.id}`;
